@@ -1,0 +1,82 @@
+#ifndef HS_AGENT_AGENT_H
+#define HS_AGENT_AGENT_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "agent/mailbox.h"
+#include "common/spin.h"
+#include "hindsight.h"
+
+/* A registered agent type. Immutable once published. */
+typedef struct hsi_type {
+	hs_type def;
+	char name[HS_NAME_MAX + 1];
+	uint64_t name_hash;
+} hsi_type;
+
+/* A queued event: event type, NUL, body, in one allocation. */
+typedef struct hsi_msg {
+	hsi_node node;
+	uint32_t body_len;
+	uint8_t event_type_len;
+	char data[];
+} hsi_msg;
+
+static inline const char *hsi_msg_event_type(const hsi_msg *m)
+{
+	return m->data;
+}
+
+static inline const uint8_t *hsi_msg_body(const hsi_msg *m)
+{
+	return (const uint8_t *)m->data + m->event_type_len + 1;
+}
+
+/* Builds a message, copying its parts. Returns NULL when out of memory. */
+hsi_msg *hsi_msg_new(const char *event_type, size_t event_type_len,
+		     const void *body, uint32_t body_len);
+
+/* What an agent remembers of its handler's errors; allocated on the first
+ * one so that healthy agents do not pay for it. */
+typedef struct hsi_agent_err {
+	int code;
+	uint64_t skipped;
+	char event[HS_NAME_MAX + 1];
+	char msg[256];
+} hsi_agent_err;
+
+typedef struct hsi_agent {
+	hsi_mailbox mbox;
+
+	/* Touched by the scheduler under its lock. */
+	struct hsi_agent *run_next;
+	/* Touched by the registry under its shard lock. */
+	struct hsi_agent *hash_next;
+
+	const hsi_type *type;
+
+	/* Guards state, seq and err against readers on other threads; the
+	 * handling worker holds it while apply() runs. */
+	hsi_spin lock;
+	atomic_bool failed;
+	uint8_t id_len;
+	uint32_t hash;
+	uint64_t seq;
+	int64_t last_time;
+	hsi_agent_err *err;
+	void *state;
+	char id[]; /* NUL-terminated; the state follows, aligned */
+} hsi_agent;
+
+/* Allocates an agent with a zeroed state and runs the type's init.
+ * Returns 0, HS_ENOMEM, or init's error (nothing allocated then). */
+int hsi_agent_new(const hsi_type *type, const char *id, size_t id_len,
+		  uint32_t hash, hsi_agent **out);
+
+/* Runs the type's destroy and frees the agent. Its mailbox must be
+ * drained. */
+void hsi_agent_free(hsi_agent *a);
+
+#endif

@@ -1,0 +1,53 @@
+#ifndef HS_AGENT_REGISTRY_H
+#define HS_AGENT_REGISTRY_H
+
+#include <pthread.h>
+#include <stdalign.h>
+#include <stddef.h>
+
+#include "agent/agent.h"
+
+#define HSI_REGISTRY_SHARDS 64
+
+typedef struct hsi_shard {
+	alignas(64) pthread_mutex_t mu;
+	hsi_agent **slots;
+	size_t nslots; /* a power of two */
+	size_t count;
+} hsi_shard;
+
+/* Maps (type, id) to agents. Agents live until hsi_registry_destroy. */
+typedef struct hsi_registry {
+	hsi_shard shards[HSI_REGISTRY_SHARDS];
+} hsi_registry;
+
+int hsi_registry_init(hsi_registry *r);
+
+/* Calls fn on every agent, then frees the tables (not the agents). Only
+ * when no other thread uses the registry. Accepts a half-initialised one
+ * (zeroed memory). */
+void hsi_registry_destroy(hsi_registry *r, void (*fn)(hsi_agent *, void *),
+			  void *udata);
+
+/* The hash of an address; selects the shard and the slot. */
+uint32_t hsi_registry_hash(const hsi_type *type, const char *id,
+			   size_t id_len);
+
+static inline hsi_shard *hsi_registry_shard(hsi_registry *r, uint32_t hash)
+{
+	return &r->shards[hash % HSI_REGISTRY_SHARDS];
+}
+
+/* With the shard's lock held: the agent, or NULL. */
+hsi_agent *hsi_registry_find(hsi_shard *s, const hsi_type *type,
+			     const char *id, size_t id_len, uint32_t hash);
+
+/* With the shard's lock held: adds an agent known to be absent. Returns 0
+ * or HS_ENOMEM. */
+int hsi_registry_insert(hsi_shard *s, hsi_agent *a);
+
+/* Takes the shard lock and finds an agent. Thread-safe. */
+hsi_agent *hsi_registry_lookup(hsi_registry *r, const hsi_type *type,
+			       const char *id, size_t id_len);
+
+#endif

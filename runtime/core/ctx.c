@@ -1,0 +1,154 @@
+#include "core/ctx.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/buf.h"
+#include "common/hash.h"
+
+const char *hs_event_type(const hs_event *ev)
+{
+	return ev->type;
+}
+
+const void *hs_event_body(const hs_event *ev, size_t *len)
+{
+	if (len != NULL)
+		*len = ev->len;
+	return ev->body;
+}
+
+bool hs_event_is(const hs_event *ev, const char *name)
+{
+	return name != NULL && strcmp(ev->type, name) == 0;
+}
+
+int hs_event_get(const hs_event *ev, const char *path, hs_value *out)
+{
+	return hs_get(ev->body, ev->len, path, out);
+}
+
+int hs_event_i64(const hs_event *ev, const char *path, int64_t *out)
+{
+	return hs_get_i64(ev->body, ev->len, path, out);
+}
+
+int hs_event_f64(const hs_event *ev, const char *path, double *out)
+{
+	return hs_get_f64(ev->body, ev->len, path, out);
+}
+
+int hs_event_bool(const hs_event *ev, const char *path, bool *out)
+{
+	return hs_get_bool(ev->body, ev->len, path, out);
+}
+
+int hs_event_str(const hs_event *ev, const char *path, const char **str,
+		 size_t *len)
+{
+	return hs_get_str(ev->body, ev->len, path, str, len);
+}
+
+int hs_event_strcpy(const hs_event *ev, const char *path, char *dst,
+		    size_t cap)
+{
+	return hs_get_strcpy(ev->body, ev->len, path, dst, cap);
+}
+
+hs_addr hs_ctx_self(const hs_ctx *ctx)
+{
+	hs_addr a = {ctx->type->name, ctx->id};
+	return a;
+}
+
+uint64_t hs_ctx_seq(const hs_ctx *ctx)
+{
+	return ctx->seq;
+}
+
+int64_t hs_ctx_now(const hs_ctx *ctx)
+{
+	return ctx->now;
+}
+
+uint64_t hs_ctx_random(hs_ctx *ctx)
+{
+	uint64_t h = hsi_fnv1a(ctx->type->name_hash, ctx->id, strlen(ctx->id));
+	h ^= hsi_mix64(ctx->seq);
+	h ^= hsi_mix64(++ctx->random_calls * 0x9e3779b97f4a7c15ull);
+	return hsi_mix64(h);
+}
+
+bool hs_ctx_replaying(const hs_ctx *ctx)
+{
+	return ctx->replaying;
+}
+
+void hs_ctx_set_error(hs_ctx *ctx, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(ctx->error, sizeof(ctx->error), fmt, ap);
+	va_end(ap);
+}
+
+int hs_ctx_send(hs_ctx *ctx, const char *type, const char *id,
+		const char *event_type, const void *body, size_t len)
+{
+	if (ctx == NULL)
+		return HS_EINVAL;
+	const hsi_type *t;
+	size_t id_len;
+	int rc = hsi_check_addr(ctx->rt, type, id, &t, &id_len);
+	if (rc != 0)
+		return rc;
+	hsi_msg *m;
+	rc = hsi_msg_build(event_type, body, len, &m);
+	if (rc != 0)
+		return rc;
+	if (ctx->replaying) {
+		free(m);
+		return 0;
+	}
+	hsi_effect *e = malloc(sizeof(*e) + id_len + 1);
+	if (e == NULL) {
+		free(m);
+		return HS_ENOMEM;
+	}
+	e->next = NULL;
+	e->type = t;
+	e->msg = m;
+	e->id_len = (uint8_t)id_len;
+	memcpy(e->id, id, id_len + 1);
+	*ctx->effects_tail = e;
+	ctx->effects_tail = &e->next;
+	return 0;
+}
+
+int hs_ctx_sendf(hs_ctx *ctx, const char *type, const char *id,
+		 const char *event_type, const char *fmt, ...)
+{
+	if (fmt == NULL)
+		return HS_EINVAL;
+	hs_buf body = HS_BUF_INIT;
+	va_list ap;
+	va_start(ap, fmt);
+	int rc = hs_vpackf(&body, fmt, ap);
+	va_end(ap);
+	if (rc == 0)
+		rc = hs_ctx_send(ctx, type, id, event_type, body.data,
+				 body.len);
+	hs_buf_free(&body);
+	return rc;
+}
+
+void hsi_effects_free(hsi_effect *e)
+{
+	while (e != NULL) {
+		hsi_effect *next = e->next;
+		free(e->msg);
+		free(e);
+		e = next;
+	}
+}
