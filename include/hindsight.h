@@ -210,6 +210,15 @@ typedef void (*hs_drop_fn)(void *udata, const char *type, const char *id,
  * so it must be thread-safe. */
 typedef int64_t (*hs_clock_fn)(void *udata);
 
+/* How a persisted runtime makes its log durable. */
+typedef enum hs_durability {
+	HS_DURABILITY_NONE = 0, /* RocksDB's write-ahead log without fsync:
+				 * survives a crash of the process */
+	HS_DURABILITY_SYNC = 1  /* fsync per group commit: survives power
+				 * loss; effects and hs_send_wait() are
+				 * released only after the covering fsync */
+} hs_durability;
+
 typedef struct hs_options {
 	unsigned workers;      /* worker threads; 0 = number of cores */
 	unsigned batch;        /* messages per agent turn; 0 = 100 */
@@ -217,6 +226,13 @@ typedef struct hs_options {
 	void *clock_udata;
 	hs_drop_fn on_drop;    /* NULL = discard silently */
 	void *drop_udata;
+
+	/* The log's directory: created when missing, reopened when it holds
+	 * a hindsight log. NULL keeps everything in memory. Copied. */
+	const char *path;
+	hs_durability durability;
+	/* Most transitions in one group commit; 0 = 4096. */
+	unsigned commit_batch;
 } hs_options;
 
 /* Fills *opts with the defaults. */
@@ -224,10 +240,24 @@ HS_API void hs_options_init(hs_options *opts);
 
 /*
  * Creates a runtime and starts its worker threads. `opts` may be NULL for
- * the defaults. On success *out owns the runtime until hs_close().
- * Returns 0, HS_EINVAL, HS_ENOMEM or HS_ETHREAD.
+ * the defaults. With opts->path, every transition is appended to the log
+ * in that directory; opening an existing log takes the same time whatever
+ * its size, as agents are rebuilt from it only when first needed.
+ * On success *out owns the runtime until hs_close().
+ * Returns 0, HS_EINVAL, HS_ENOMEM, HS_ETHREAD, or for the log: HS_ENOTLOG
+ * (the directory holds something else; nothing in it is changed),
+ * HS_EVERSION (written by a newer hindsight), HS_EBUSY (another process
+ * has it open for writing), HS_ECORRUPT or HS_EIO. When `errbuf` is not
+ * NULL, a failed open leaves there a sentence naming the problem.
  */
 HS_API int hs_open(hs_runtime **out, const hs_options *opts);
+HS_API int hs_open_err(hs_runtime **out, const hs_options *opts,
+		       char *errbuf, size_t errcap);
+
+/* Copies the text of the runtime's latest storage error (naming the path
+ * and key concerned) into buf, NUL-terminated; "" when there was none.
+ * Thread-safe. */
+HS_API void hs_last_error(hs_runtime *rt, char *buf, size_t cap);
 
 /*
  * Stops the runtime: from now on every send (from outside or from a
@@ -291,6 +321,11 @@ typedef struct hs_type {
 	void (*destroy)(void *state, void *udata);
 
 	hs_on_error on_error;
+	/* In a persisted runtime, store the state every this many
+	 * transitions of an agent, so that rebuilding it (at activation or
+	 * in a query of the past) applies at most this many events; 0 =
+	 * never. */
+	unsigned snapshot_every;
 	void *udata; /* passed to every callback above */
 } hs_type;
 
@@ -323,6 +358,26 @@ HS_API int hs_send(hs_runtime *rt, const char *type, const char *id,
  * Also returns HS_EFORMAT. Thread-safe. */
 HS_API int hs_sendf(hs_runtime *rt, const char *type, const char *id,
 		    const char *event_type, const char *fmt, ...);
+
+/* Where a transition went. seq and gseq are 0 when the event changed
+ * nothing; gseq is 0 in an in-memory runtime. */
+typedef struct hs_receipt {
+	uint64_t seq;
+	uint64_t gseq;
+} hs_receipt;
+
+/*
+ * hs_send() that blocks until the event has been handled and, if it changed
+ * the state, its transition is in the log (fsynced under
+ * HS_DURABILITY_SYNC): for callers that acknowledge to the outside world.
+ * `out` may be NULL. Returns what hs_send() returns, or apply()'s error, or
+ * HS_EFAILED (the agent was failed and the message was discarded at
+ * hs_restart), HS_ECLOSED (discarded at hs_close), HS_EIO (the log could
+ * not be written). Thread-safe; never from a handler or watcher.
+ */
+HS_API int hs_send_wait(hs_runtime *rt, const char *type, const char *id,
+			const char *event_type, const void *body, size_t len,
+			hs_receipt *out);
 
 /*
  * Blocks until every message sent before the call has been handled and the
@@ -428,9 +483,12 @@ HS_API int hs_unwatch(hs_runtime *rt, int id);
 /*
  * Appends the current state of agent (type, id), encoded by the type's
  * encode(), to `out` (owned by the caller). The state read is the one after
- * the agent's latest completed transition, never a half-applied one.
- * Thread-safe (not from the agent's own apply). Returns 0, HS_EINVAL,
- * HS_ENOTYPE, HS_ENOAGENT, HS_ENOMEM or the error of encode().
+ * the agent's latest completed transition, never a half-applied one. In a
+ * persisted runtime an agent not in memory is rebuilt from the log.
+ * Thread-safe, but not from inside apply(): a handler that read another
+ * agent's live state could not be replayed (send it a message instead).
+ * Returns 0, HS_EINVAL, HS_ENOTYPE, HS_ENOAGENT, HS_ENOMEM, the error of
+ * encode(), or a storage error (see hs_last_error).
  */
 HS_API int hs_deref(hs_runtime *rt, const char *type, const char *id,
 		    hs_buf *out);

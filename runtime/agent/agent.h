@@ -13,16 +13,40 @@
 typedef struct hsi_type {
 	hs_type def;
 	char name[HS_NAME_MAX + 1];
+	uint8_t name_len;
+	unsigned index;
 	uint64_t name_hash;
 } hsi_type;
 
-/* A queued event: event type, NUL, body, in one allocation. */
+/* Someone blocked in hs_send_wait() for one message. */
+typedef struct hsi_waiter hsi_waiter;
+
+/* Wakes the waiter with a result. */
+void hsi_waiter_done(hsi_waiter *w, int rc, uint64_t seq, uint64_t gseq);
+
+/* A queued event in one allocation: event type, NUL, body, then, when
+ * cause_seq != 0, the cause's type, NUL, id, NUL. */
 typedef struct hsi_msg {
 	hsi_node node;
+	hsi_waiter *waiter;
+	uint64_t cause_seq;
+	uint64_t cause_gseq;
 	uint32_t body_len;
 	uint8_t event_type_len;
+	uint8_t cause_type_len;
+	uint8_t cause_id_len;
 	char data[];
 } hsi_msg;
+
+static inline const char *hsi_msg_cause_type(const hsi_msg *m)
+{
+	return m->data + m->event_type_len + 1 + m->body_len;
+}
+
+static inline const char *hsi_msg_cause_id(const hsi_msg *m)
+{
+	return hsi_msg_cause_type(m) + m->cause_type_len + 1;
+}
 
 static inline const char *hsi_msg_event_type(const hsi_msg *m)
 {
@@ -34,9 +58,18 @@ static inline const uint8_t *hsi_msg_body(const hsi_msg *m)
 	return (const uint8_t *)m->data + m->event_type_len + 1;
 }
 
-/* Builds a message, copying its parts. Returns NULL when out of memory. */
+/* Builds a message, copying its parts; `cause` may be NULL. Returns NULL
+ * when out of memory. */
+typedef struct hsi_msg_cause {
+	const hsi_type *type;
+	const char *id;
+	size_t id_len;
+	uint64_t seq;
+} hsi_msg_cause;
+
 hsi_msg *hsi_msg_new(const char *event_type, size_t event_type_len,
-		     const void *body, uint32_t body_len);
+		     const void *body, uint32_t body_len,
+		     const hsi_msg_cause *cause);
 
 /* What an agent remembers of its handler's errors; allocated on the first
  * one so that healthy agents do not pay for it. */
@@ -66,14 +99,18 @@ typedef struct hsi_agent {
 	uint64_t seq;
 	int64_t last_time;
 	hsi_agent_err *err;
+	/* Transitions handed to the commit writer and not yet written; the
+	 * agent may leave memory only at 0. */
+	atomic_uint pending;
 	void *state;
 	char id[]; /* NUL-terminated; the state follows, aligned */
 } hsi_agent;
 
-/* Allocates an agent with a zeroed state and runs the type's init.
- * Returns 0, HS_ENOMEM, or init's error (nothing allocated then). */
+/* Allocates an agent with a zeroed state and, if run_init, runs the
+ * type's init. Returns 0, HS_ENOMEM, or init's error (nothing allocated
+ * then). */
 int hsi_agent_new(const hsi_type *type, const char *id, size_t id_len,
-		  uint32_t hash, hsi_agent **out);
+		  uint32_t hash, bool run_init, hsi_agent **out);
 
 /* Runs the type's destroy and frees the agent. Its mailbox must be
  * drained. */

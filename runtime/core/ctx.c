@@ -74,7 +74,7 @@ int64_t hs_ctx_now(const hs_ctx *ctx)
 
 uint64_t hs_ctx_random(hs_ctx *ctx)
 {
-	uint64_t h = hsi_fnv1a(ctx->type->name_hash, ctx->id, strlen(ctx->id));
+	uint64_t h = hsi_fnv1a(ctx->type->name_hash, ctx->id, ctx->id_len);
 	h ^= hsi_mix64(ctx->seq);
 	h ^= hsi_mix64(++ctx->random_calls * 0x9e3779b97f4a7c15ull);
 	return hsi_mix64(h);
@@ -103,8 +103,9 @@ int hs_ctx_send(hs_ctx *ctx, const char *type, const char *id,
 	int rc = hsi_check_addr(ctx->rt, type, id, &t, &id_len);
 	if (rc != 0)
 		return rc;
+	hsi_msg_cause cause = {ctx->type, ctx->id, ctx->id_len, ctx->seq};
 	hsi_msg *m;
-	rc = hsi_msg_build(event_type, body, len, &m);
+	rc = hsi_msg_build(event_type, body, len, &cause, &m);
 	if (rc != 0)
 		return rc;
 	if (ctx->replaying) {

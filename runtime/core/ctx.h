@@ -13,6 +13,7 @@ struct hs_ctx {
 	hs_runtime *rt;
 	const hsi_type *type;
 	const char *id;
+	size_t id_len;
 	uint64_t seq;
 	int64_t now;
 	uint64_t random_calls;

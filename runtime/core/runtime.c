@@ -1,6 +1,8 @@
 #include "core/runtime.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -9,6 +11,7 @@
 #include "common/hash.h"
 
 #define DEFAULT_BATCH 100
+#define DEFAULT_COMMIT_BATCH 4096
 
 static int64_t realtime_ns(void *udata)
 {
@@ -41,6 +44,9 @@ static void free_runtime(hs_runtime *rt)
 	for (unsigned i = 0; i < atomic_load(&rt->ntypes); i++)
 		free((void *)rt->types[i]);
 	free(rt->watchers);
+	hsi_log_close(rt->log);
+	free(rt->path);
+	pthread_mutex_destroy(&rt->error_mu);
 	pthread_mutex_destroy(&rt->types_mu);
 	pthread_rwlock_destroy(&rt->watch_lock);
 	pthread_mutex_destroy(&rt->idle_mu);
@@ -48,9 +54,33 @@ static void free_runtime(hs_runtime *rt)
 	free(rt);
 }
 
-int hs_open(hs_runtime **out, const hs_options *opts)
+static int open_log(hs_runtime *rt, char *errbuf, size_t errcap)
 {
-	if (out == NULL)
+	if (rt->opts.path == NULL)
+		return 0;
+	rt->path = strdup(rt->opts.path);
+	if (rt->path == NULL)
+		return HS_ENOMEM;
+	rt->opts.path = rt->path;
+	int rc = hsi_log_open(rt->path, HSI_LOG_CREATE, &rt->log, errbuf,
+			      errcap);
+	if (rc != 0)
+		return rc;
+	rc = hsi_writer_start(rt);
+	if (rc != 0 && errbuf != NULL)
+		snprintf(errbuf, errcap, "%s: cannot start the log writer: %s",
+			 rt->path, hs_strerror(rc));
+	return rc;
+}
+
+int hs_open_err(hs_runtime **out, const hs_options *opts, char *errbuf,
+		size_t errcap)
+{
+	if (errbuf != NULL && errcap != 0)
+		errbuf[0] = '\0';
+	if (out == NULL ||
+	    (opts != NULL && opts->durability != HS_DURABILITY_NONE &&
+	     opts->durability != HS_DURABILITY_SYNC))
 		return HS_EINVAL;
 	hs_runtime *rt = calloc(1, sizeof(*rt));
 	if (rt == NULL)
@@ -61,6 +91,8 @@ int hs_open(hs_runtime **out, const hs_options *opts)
 		rt->opts.workers = cores();
 	if (rt->opts.batch == 0)
 		rt->opts.batch = DEFAULT_BATCH;
+	if (rt->opts.commit_batch == 0)
+		rt->opts.commit_batch = DEFAULT_COMMIT_BATCH;
 	if (rt->opts.clock == NULL)
 		rt->opts.clock = realtime_ns;
 
@@ -68,25 +100,65 @@ int hs_open(hs_runtime **out, const hs_options *opts)
 	pthread_rwlock_init(&rt->watch_lock, NULL);
 	pthread_mutex_init(&rt->idle_mu, NULL);
 	pthread_cond_init(&rt->idle_cv, NULL);
+	pthread_mutex_init(&rt->error_mu, NULL);
 
 	rt->workers = calloc(rt->opts.workers, sizeof(*rt->workers));
-	if (rt->workers == NULL) {
-		free_runtime(rt);
-		return HS_ENOMEM;
-	}
-	int rc = hsi_registry_init(&rt->registry);
+	int rc = rt->workers == NULL ? HS_ENOMEM : open_log(rt, errbuf, errcap);
 	if (rc != 0) {
+		hsi_writer_stop(rt);
+		free_runtime(rt);
+		return rc;
+	}
+	rc = hsi_registry_init(&rt->registry);
+	if (rc != 0) {
+		hsi_writer_stop(rt);
 		free_runtime(rt);
 		return rc;
 	}
 	rc = hsi_sched_start(&rt->sched, rt->opts.workers, hsi_run_agent, rt);
 	if (rc != 0) {
+		hsi_writer_stop(rt);
 		hsi_registry_destroy(&rt->registry, NULL, NULL);
 		free_runtime(rt);
 		return rc;
 	}
 	*out = rt;
 	return 0;
+}
+
+int hs_open(hs_runtime **out, const hs_options *opts)
+{
+	return hs_open_err(out, opts, NULL, 0);
+}
+
+void hsi_set_error(hs_runtime *rt, const char *fmt, ...)
+{
+	pthread_mutex_lock(&rt->error_mu);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(rt->last_error, sizeof(rt->last_error), fmt, ap);
+	va_end(ap);
+	pthread_mutex_unlock(&rt->error_mu);
+}
+
+void hsi_set_log_error(hs_runtime *rt)
+{
+	char text[sizeof(rt->last_error)];
+	hsi_log_error(rt->log, text, sizeof(text));
+	hsi_set_error(rt, "%s", text);
+}
+
+void hs_last_error(hs_runtime *rt, char *buf, size_t cap)
+{
+	if (buf == NULL || cap == 0)
+		return;
+	if (rt == NULL) {
+		buf[0] = '\0';
+		return;
+	}
+	pthread_mutex_lock(&rt->error_mu);
+	snprintf(buf, cap, "%s", rt->last_error);
+	pthread_mutex_unlock(&rt->error_mu);
 }
 
 typedef struct teardown {
@@ -100,7 +172,7 @@ static void free_agent(hsi_agent *a, void *p)
 	teardown *td = p;
 	hsi_node *n;
 	while ((n = hsi_mailbox_pop(&a->mbox)) != NULL) {
-		hsi_drop(td->rt, a->type, a->id, (hsi_msg *)n);
+		hsi_drop(td->rt, a->type, a->id, (hsi_msg *)n, HS_ECLOSED);
 		td->dropped++;
 	}
 	hsi_agent_free(a);
@@ -117,6 +189,7 @@ int hs_close(hs_runtime *rt)
 		sched_yield();
 	hs_await(rt, -1);
 	hsi_sched_stop(&rt->sched);
+	hsi_writer_stop(rt);
 
 	teardown td = {rt, 0};
 	hsi_registry_destroy(&rt->registry, free_agent, &td);
@@ -142,6 +215,7 @@ int hs_register(hs_runtime *rt, const hs_type *def)
 	t->def = *def;
 	memcpy(t->name, def->name, name_len + 1);
 	t->def.name = t->name;
+	t->name_len = (uint8_t)name_len;
 	t->name_hash = hsi_fnv1a(HSI_FNV_SEED, t->name, name_len + 1);
 
 	int rc = 0;
@@ -152,6 +226,7 @@ int hs_register(hs_runtime *rt, const hs_type *def)
 	else if (n == HSI_MAX_TYPES)
 		rc = HS_ENOMEM;
 	else {
+		t->index = n;
 		rt->types[n] = t;
 		/* Pairs with the acquire load in hsi_type_find. */
 		atomic_store_explicit(&rt->ntypes, n + 1,
@@ -231,8 +306,9 @@ int hs_await(hs_runtime *rt, int timeout_ms)
 }
 
 void hsi_drop(hs_runtime *rt, const hsi_type *type, const char *id,
-	      hsi_msg *m)
+	      hsi_msg *m, int why)
 {
+	hsi_waiter_done(m->waiter, why, 0, 0);
 	if (rt->opts.on_drop != NULL)
 		rt->opts.on_drop(rt->opts.drop_udata, type->name, id,
 				 hsi_msg_event_type(m), hsi_msg_body(m),

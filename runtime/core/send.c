@@ -25,7 +25,7 @@ int hsi_check_addr(hs_runtime *rt, const char *type, const char *id,
 }
 
 int hsi_msg_build(const char *event_type, const void *body, size_t len,
-		  hsi_msg **out)
+		  const hsi_msg_cause *cause, hsi_msg **out)
 {
 	if (event_type == NULL || event_type[0] == '\0' ||
 	    (body == NULL && len != 0))
@@ -37,43 +37,84 @@ int hsi_msg_build(const char *event_type, const void *body, size_t len,
 		return HS_ETOOLONG;
 	if (len != 0 && hs_msgpack_check(body, len) != 0)
 		return HS_EBADMSG;
-	hsi_msg *m = hsi_msg_new(event_type, type_len, body, (uint32_t)len);
+	hsi_msg *m =
+		hsi_msg_new(event_type, type_len, body, (uint32_t)len, cause);
 	if (m == NULL)
 		return HS_ENOMEM;
 	*out = m;
 	return 0;
 }
 
-int hsi_deliver(hs_runtime *rt, const hsi_type *type, const char *id,
-		size_t id_len, hsi_msg *m)
+/* With the shard locked: the agent, created fresh if absent. init() runs
+ * under the lock so that it runs exactly once per agent. */
+static int find_or_create(hsi_shard *s, const hsi_type *type, const char *id,
+			  size_t id_len, uint32_t hash, hsi_agent **out)
+{
+	hsi_agent *a = hsi_registry_find(s, type, id, id_len, hash);
+	if (a == NULL) {
+		int rc = hsi_agent_new(type, id, id_len, hash, true, &a);
+		if (rc == 0 && (rc = hsi_registry_insert(s, a)) != 0)
+			hsi_agent_free(a);
+		if (rc != 0)
+			return rc;
+	}
+	*out = a;
+	return 0;
+}
+
+int hsi_agent_acquire(hs_runtime *rt, const hsi_type *type, const char *id,
+		      size_t id_len, int mode, hsi_shard **shard,
+		      hsi_agent **out)
 {
 	uint32_t hash = hsi_registry_hash(type, id, id_len);
 	hsi_shard *s = hsi_registry_shard(&rt->registry, hash);
 
 	pthread_mutex_lock(&s->mu);
 	hsi_agent *a = hsi_registry_find(s, type, id, id_len, hash);
-	if (a == NULL) {
-		/* init() is user code: run it without the shard lock, then
-		 * look again in case another sender created the agent. */
-		pthread_mutex_unlock(&s->mu);
-		hsi_agent *fresh;
-		int rc = hsi_agent_new(type, id, id_len, hash, &fresh);
-		if (rc != 0)
+	if (a != NULL)
+		goto found;
+	/* Rebuilding from the log reads storage and runs apply(): do it
+	 * without the shard lock. If another thread rebuilt the agent
+	 * meanwhile, ours is a spare and goes. */
+	pthread_mutex_unlock(&s->mu);
+	hsi_agent *loaded = NULL;
+	int rc = hsi_agent_load(rt, type, id, id_len, hash, &loaded);
+	if (rc != 0 && (rc != HS_ENOAGENT || mode != HSI_ACQUIRE_CREATE))
+		return rc;
+	pthread_mutex_lock(&s->mu);
+	a = hsi_registry_find(s, type, id, id_len, hash);
+	if (a != NULL) {
+		hsi_agent_free(loaded);
+	} else if (loaded != NULL) {
+		rc = hsi_registry_insert(s, loaded);
+		if (rc != 0) {
+			pthread_mutex_unlock(&s->mu);
+			hsi_agent_free(loaded);
 			return rc;
-		pthread_mutex_lock(&s->mu);
-		a = hsi_registry_find(s, type, id, id_len, hash);
-		if (a == NULL) {
-			rc = hsi_registry_insert(s, fresh);
-			if (rc != 0) {
-				pthread_mutex_unlock(&s->mu);
-				hsi_agent_free(fresh);
-				return rc;
-			}
-			a = fresh;
-		} else {
-			hsi_agent_free(fresh);
+		}
+		a = loaded;
+	} else {
+		rc = find_or_create(s, type, id, id_len, hash, &a);
+		if (rc != 0) {
+			pthread_mutex_unlock(&s->mu);
+			return rc;
 		}
 	}
+found:
+	*shard = s;
+	*out = a;
+	return 0;
+}
+
+int hsi_deliver(hs_runtime *rt, const hsi_type *type, const char *id,
+		size_t id_len, hsi_msg *m)
+{
+	hsi_shard *s;
+	hsi_agent *a;
+	int rc = hsi_agent_acquire(rt, type, id, id_len, HSI_ACQUIRE_CREATE,
+				   &s, &a);
+	if (rc != 0)
+		return rc;
 	bool schedule = hsi_mailbox_push(&a->mbox, &m->node);
 	pthread_mutex_unlock(&s->mu);
 	if (schedule)
@@ -81,8 +122,9 @@ int hsi_deliver(hs_runtime *rt, const hsi_type *type, const char *id,
 	return 0;
 }
 
-int hs_send(hs_runtime *rt, const char *type, const char *id,
-	    const char *event_type, const void *body, size_t len)
+static int send_msg(hs_runtime *rt, const char *type, const char *id,
+		    const char *event_type, const void *body, size_t len,
+		    hsi_waiter *waiter)
 {
 	if (rt == NULL)
 		return HS_EINVAL;
@@ -91,13 +133,17 @@ int hs_send(hs_runtime *rt, const char *type, const char *id,
 	int rc = HS_ECLOSED;
 	if (atomic_load(&rt->closing))
 		goto out;
+	rc = atomic_load(&rt->writer.failed);
+	if (rc != 0)
+		goto out;
 	const hsi_type *t;
 	size_t id_len;
 	hsi_msg *m;
 	rc = hsi_check_addr(rt, type, id, &t, &id_len);
 	if (rc == 0)
-		rc = hsi_msg_build(event_type, body, len, &m);
+		rc = hsi_msg_build(event_type, body, len, NULL, &m);
 	if (rc == 0) {
+		m->waiter = waiter;
 		rc = hsi_deliver(rt, t, id, id_len, m);
 		if (rc != 0)
 			free(m);
@@ -105,6 +151,12 @@ int hs_send(hs_runtime *rt, const char *type, const char *id,
 out:
 	atomic_fetch_sub(&rt->senders, 1);
 	return rc;
+}
+
+int hs_send(hs_runtime *rt, const char *type, const char *id,
+	    const char *event_type, const void *body, size_t len)
+{
+	return send_msg(rt, type, id, event_type, body, len, NULL);
 }
 
 int hs_sendf(hs_runtime *rt, const char *type, const char *id,
@@ -123,16 +175,46 @@ int hs_sendf(hs_runtime *rt, const char *type, const char *id,
 	return rc;
 }
 
-hsi_agent *hsi_agent_find(hs_runtime *rt, const char *type, const char *id,
-			  int *err)
+struct hsi_waiter {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool done;
+	int rc;
+	hs_receipt receipt;
+};
+
+void hsi_waiter_done(hsi_waiter *w, int rc, uint64_t seq, uint64_t gseq)
 {
-	const hsi_type *t;
-	size_t id_len;
-	*err = hsi_check_addr(rt, type, id, &t, &id_len);
-	if (*err != 0)
-		return NULL;
-	hsi_agent *a = hsi_registry_lookup(&rt->registry, t, id, id_len);
-	if (a == NULL)
-		*err = HS_ENOAGENT;
-	return a;
+	if (w == NULL)
+		return;
+	pthread_mutex_lock(&w->mu);
+	w->done = true;
+	w->rc = rc;
+	w->receipt.seq = seq;
+	w->receipt.gseq = gseq;
+	pthread_cond_signal(&w->cv);
+	/* The waiter's owner may free it as soon as the lock is released. */
+	pthread_mutex_unlock(&w->mu);
+}
+
+int hs_send_wait(hs_runtime *rt, const char *type, const char *id,
+		 const char *event_type, const void *body, size_t len,
+		 hs_receipt *out)
+{
+	hsi_waiter w = {.done = false};
+	pthread_mutex_init(&w.mu, NULL);
+	pthread_cond_init(&w.cv, NULL);
+	int rc = send_msg(rt, type, id, event_type, body, len, &w);
+	if (rc == 0) {
+		pthread_mutex_lock(&w.mu);
+		while (!w.done)
+			pthread_cond_wait(&w.cv, &w.mu);
+		pthread_mutex_unlock(&w.mu);
+		rc = w.rc;
+	}
+	pthread_cond_destroy(&w.cv);
+	pthread_mutex_destroy(&w.mu);
+	if (rc == 0 && out != NULL)
+		*out = w.receipt;
+	return rc;
 }

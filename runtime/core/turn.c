@@ -2,6 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codec/record.h"
+#include "common/buf.h"
 #include "core/ctx.h"
 
 static void record_error(hsi_agent *a, const hs_ctx *ctx, const char *event,
@@ -9,8 +11,7 @@ static void record_error(hsi_agent *a, const hs_ctx *ctx, const char *event,
 {
 	hsi_agent_err *err = a->err;
 	if (err == NULL) {
-		/* Without memory the error is still counted in `failed` or
-		 * simply skipped; only its description is lost. */
+		/* Without memory only the error's description is lost. */
 		err = calloc(1, sizeof(*err));
 		if (err == NULL)
 			return;
@@ -22,17 +23,20 @@ static void record_error(hsi_agent *a, const hs_ctx *ctx, const char *event,
 	memcpy(err->msg, ctx->error, sizeof(err->msg));
 }
 
-/* Delivers a handler's messages in the order sent, or reports them as
- * dropped when the runtime is closing. */
-static void release_effects(hs_runtime *rt, hsi_effect *e)
+void hsi_effects_release(hs_runtime *rt, hsi_effect *e, uint64_t gseq,
+			 int rc)
 {
 	while (e != NULL) {
 		hsi_effect *next = e->next;
-		int rc = HS_ECLOSED;
-		if (!atomic_load(&rt->closing))
-			rc = hsi_deliver(rt, e->type, e->id, e->id_len, e->msg);
-		if (rc != 0) {
-			hsi_drop(rt, e->type, e->id, e->msg);
+		e->msg->cause_gseq = gseq;
+		int drc = rc;
+		if (drc == 0 && atomic_load(&rt->closing))
+			drc = HS_ECLOSED;
+		if (drc == 0)
+			drc = hsi_deliver(rt, e->type, e->id, e->id_len,
+					  e->msg);
+		if (drc != 0) {
+			hsi_drop(rt, e->type, e->id, e->msg, drc);
 			free(e->msg);
 		}
 		free(e);
@@ -43,11 +47,6 @@ static void release_effects(hs_runtime *rt, hsi_effect *e)
 static void notify_watchers(hs_runtime *rt, hsi_worker *w, hsi_agent *a,
 			    const hs_event *ev, int64_t now)
 {
-	hs_buf_reset(&w->new_state);
-	/* A state that cannot be encoded now is shown empty; the handler's
-	 * transition itself stands. */
-	if (a->type->def.encode(a->state, &w->new_state, a->type->def.udata))
-		hs_buf_reset(&w->new_state);
 	hs_transition t = {
 		.agent = {a->type->name, a->id},
 		.seq = a->seq,
@@ -63,6 +62,56 @@ static void notify_watchers(hs_runtime *rt, hsi_worker *w, hsi_agent *a,
 	hsi_watchers_run(rt, &t);
 }
 
+/* Hands the transition to the commit writer, which releases its effects
+ * and waiter once it is written. Returns false when out of memory: the
+ * transition then cannot be logged. */
+static bool commit(hs_runtime *rt, hsi_worker *w, hsi_agent *a,
+		   const hsi_msg *m, const hs_ctx *ctx)
+{
+	hsi_commit *c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return false;
+	const hsi_type *t = a->type;
+	hsi_record r = {
+		.version = HSI_FORMAT_VERSION,
+		.type = t->name,
+		.type_len = t->name_len,
+		.id = a->id,
+		.id_len = a->id_len,
+		.seq = a->seq,
+		.time_ns = ctx->now,
+		.event_type = hsi_msg_event_type(m),
+		.event_type_len = m->event_type_len,
+		.body = m->body_len ? hsi_msg_body(m) : NULL,
+		.body_len = m->body_len,
+		.state_hash = hsi_state_hash(w->new_state.data,
+					     w->new_state.len),
+	};
+	if (m->cause_seq != 0) {
+		r.cause.type = hsi_msg_cause_type(m);
+		r.cause.type_len = m->cause_type_len;
+		r.cause.id = hsi_msg_cause_id(m);
+		r.cause.id_len = m->cause_id_len;
+		r.cause.seq = m->cause_seq;
+		r.cause.gseq = m->cause_gseq;
+	}
+	unsigned every = t->def.snapshot_every;
+	if (hsi_record_encode(&r, &c->rec, &c->gseq_off) != 0 ||
+	    (every != 0 && a->seq % every == 0 &&
+	     hsi_buf_append(&c->snapshot, w->new_state.data,
+			    w->new_state.len) != 0)) {
+		hs_buf_free(&c->rec);
+		free(c);
+		return false;
+	}
+	c->agent = a;
+	c->effects = ctx->effects;
+	c->waiter = m->waiter;
+	c->seq = a->seq;
+	hsi_writer_push(rt, c);
+	return true;
+}
+
 /* Handles one message. Returns false when the agent has failed. */
 static bool handle(hs_runtime *rt, hsi_worker *w, hsi_agent *a,
 		   const hsi_msg *m)
@@ -76,6 +125,7 @@ static bool handle(hs_runtime *rt, hsi_worker *w, hsi_agent *a,
 		.rt = rt,
 		.type = a->type,
 		.id = a->id,
+		.id_len = a->id_len,
 		.seq = a->seq + 1,
 		.now = now,
 	};
@@ -94,27 +144,56 @@ static bool handle(hs_runtime *rt, hsi_worker *w, hsi_agent *a,
 	if (rc == HS_CHANGED) {
 		a->seq++;
 		a->last_time = now;
-	} else if (rc < 0) {
+	} else if (rc > 0) {
+		hs_ctx_set_error(&ctx, "apply returned %d", rc);
+		rc = HS_EHANDLER;
+	}
+	if (rc < 0) {
 		record_error(a, &ctx, ev.type, rc);
 		if (def->on_error == HS_ON_ERROR_SKIP && a->err != NULL)
 			a->err->skipped++;
-	} else if (rc != HS_UNCHANGED) {
-		record_error(a, &ctx, ev.type, HS_EHANDLER);
-		rc = HS_EHANDLER;
 	}
 	hsi_spin_unlock(&a->lock);
 
 	if (rc < 0) {
 		hsi_effects_free(ctx.effects);
+		hsi_waiter_done(m->waiter, rc, 0, 0);
 		if (def->on_error == HS_ON_ERROR_SKIP)
 			return true;
 		atomic_fetch_add(&rt->nfailed, 1);
 		atomic_store(&a->failed, true);
 		return false;
 	}
-	if (rc == HS_CHANGED && watched)
+	if (rc == HS_UNCHANGED) {
+		/* Nothing was recorded, so the messages have no cause. */
+		for (hsi_effect *e = ctx.effects; e != NULL; e = e->next)
+			e->msg->cause_seq = 0;
+		hsi_effects_release(rt, ctx.effects, 0, 0);
+		hsi_waiter_done(m->waiter, 0, 0, 0);
+		return true;
+	}
+
+	if (watched || rt->log != NULL) {
+		hs_buf_reset(&w->new_state);
+		/* A state that cannot be encoded is logged and watched as
+		 * empty; replay will then report the divergence. */
+		if (def->encode(a->state, &w->new_state, def->udata))
+			hs_buf_reset(&w->new_state);
+	}
+	if (watched)
 		notify_watchers(rt, w, a, &ev, now);
-	release_effects(rt, ctx.effects);
+	if (rt->log == NULL) {
+		hsi_effects_release(rt, ctx.effects, 0, 0);
+		hsi_waiter_done(m->waiter, 0, a->seq, 0);
+	} else if (!commit(rt, w, a, m, &ctx)) {
+		hsi_set_error(rt, "%s/%s seq %llu: out of memory building its "
+				  "record; the log stops here",
+			      a->type->name, a->id,
+			      (unsigned long long)a->seq);
+		atomic_store(&rt->writer.failed, HS_ENOMEM);
+		hsi_effects_release(rt, ctx.effects, 0, HS_ENOMEM);
+		hsi_waiter_done(m->waiter, HS_ENOMEM, 0, 0);
+	}
 	return true;
 }
 

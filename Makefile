@@ -1,0 +1,64 @@
+# Convenience wrapper around CMake. `make demo` and `make test` work on a
+# fresh Debian machine: they install what is missing first (as root) or say
+# what to install.
+
+DEPS := cmake gcc make pkg-config librocksdb-dev libmsgpack-dev \
+	libcmocka-dev tmux
+DEMO ?= relay
+JOBS ?= 2
+comma := ,
+MAKEFLAGS += --no-print-directory
+CMAKE_FLAGS := -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+ASAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+TSAN_ENV := TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1"
+# TSan wants a memory layout without full ASLR on some kernels.
+TSAN_RUN = $(shell setarch $$(uname -m) -R true 2>/dev/null && \
+	echo setarch $$(uname -m) -R)
+
+.PHONY: all deps build demo test asan tsan clean
+
+all: build
+
+deps:
+	@missing=; for p in $(DEPS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
+			grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	[ -z "$$missing" ] && exit 0; \
+	if [ "$$(id -u)" = 0 ]; then \
+		echo "installing:$$missing"; \
+		apt-get update && DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y $$missing; \
+	else \
+		echo "missing packages; install them with:"; \
+		echo "sudo apt-get install -y$$missing"; exit 1; \
+	fi
+
+# build-dir rule: configure (cheap when nothing changed) and build.
+define build_in
+	cmake -S . -B $(1) $(CMAKE_FLAGS) $(2)
+	cmake --build $(1) -j $(JOBS)
+endef
+
+build: deps
+	$(call build_in,build)
+
+demo: build
+	./build/demos/hs-$(DEMO)
+
+test: build
+	cd build && ctest --output-on-failure -j $(JOBS)
+
+asan: deps
+	$(call build_in,build-asan,-DHS_SANITIZE=address$(comma)undefined)
+	cd build-asan && $(ASAN_ENV) ctest --output-on-failure -j $(JOBS)
+
+tsan: deps
+	$(call build_in,build-tsan,-DHS_SANITIZE=thread)
+	cd build-tsan && $(TSAN_ENV) $(TSAN_RUN) \
+		ctest --output-on-failure -j $(JOBS)
+
+clean:
+	rm -rf build build-asan build-tsan

@@ -1,0 +1,166 @@
+/*
+ * The group-commit writer. Workers queue transitions; one thread takes
+ * everything queued, gives each record the next gseq in queue order (so
+ * gseq follows seq for every agent: an agent's transitions are queued in
+ * order by the one worker handling it), writes one batch, syncs per the
+ * durability mode, and only then releases the held effects and waiters.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec/record.h"
+#include "core/runtime.h"
+
+static void *writer_main(void *p);
+
+int hsi_writer_start(hs_runtime *rt)
+{
+	hsi_writer *w = &rt->writer;
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->cv, NULL);
+	w->inited = true;
+	w->head = NULL;
+	w->tail = &w->head;
+	w->stop = false;
+	w->last_gseq = hsi_log_last_gseq(rt->log);
+	w->batch = hsi_log_batch_new();
+	if (w->batch == NULL)
+		return HS_ENOMEM;
+	if (pthread_create(&w->thread, NULL, writer_main, rt) != 0)
+		return HS_ETHREAD;
+	w->started = true;
+	return 0;
+}
+
+void hsi_writer_stop(hs_runtime *rt)
+{
+	hsi_writer *w = &rt->writer;
+	if (!w->inited)
+		return;
+	if (w->started) {
+		pthread_mutex_lock(&w->mu);
+		w->stop = true;
+		pthread_cond_signal(&w->cv);
+		pthread_mutex_unlock(&w->mu);
+		pthread_join(w->thread, NULL);
+		w->started = false;
+	}
+	hsi_log_batch_free(w->batch);
+	w->batch = NULL;
+	pthread_cond_destroy(&w->cv);
+	pthread_mutex_destroy(&w->mu);
+	w->inited = false;
+}
+
+void hsi_writer_push(hs_runtime *rt, hsi_commit *c)
+{
+	hsi_writer *w = &rt->writer;
+	atomic_fetch_add(&rt->active, 1);
+	/* Released by the writer's decrement once the record is written. */
+	atomic_fetch_add_explicit(&c->agent->pending, 1, memory_order_relaxed);
+	c->next = NULL;
+	pthread_mutex_lock(&w->mu);
+	bool was_empty = w->head == NULL;
+	*w->tail = c;
+	w->tail = &c->next;
+	if (was_empty)
+		pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+/* Takes up to `max` queued commits, or NULL once stopped and drained. */
+static hsi_commit *take(hsi_writer *w, unsigned max)
+{
+	pthread_mutex_lock(&w->mu);
+	while (w->head == NULL && !w->stop)
+		pthread_cond_wait(&w->cv, &w->mu);
+	hsi_commit *list = w->head;
+	hsi_commit *last = list;
+	for (unsigned n = 1; last != NULL && n < max && last->next != NULL;
+	     n++)
+		last = last->next;
+	if (last != NULL) {
+		w->head = last->next;
+		if (w->head == NULL)
+			w->tail = &w->head;
+		last->next = NULL;
+	}
+	pthread_mutex_unlock(&w->mu);
+	return list;
+}
+
+static int write_list(hs_runtime *rt, hsi_commit *list)
+{
+	hsi_writer *w = &rt->writer;
+	hsi_log_batch_clear(w->batch);
+	uint64_t gseq = w->last_gseq;
+	for (hsi_commit *c = list; c != NULL; c = c->next) {
+		const hsi_type *t = c->agent->type;
+		const hsi_agent *a = c->agent;
+		c->gseq = ++gseq;
+		hsi_record_patch_gseq(c->rec.data, c->gseq_off, gseq);
+		hsi_log_batch_put_event(rt->log, w->batch, gseq, c->rec.data,
+					c->rec.len);
+		hsi_log_batch_put_index(rt->log, w->batch, t->name,
+					t->name_len, a->id, a->id_len, c->seq,
+					gseq);
+		if (c->snapshot.len != 0)
+			hsi_log_batch_put_snapshot(
+				rt->log, w->batch, t->name, t->name_len, a->id,
+				a->id_len, c->seq, c->snapshot.data,
+				c->snapshot.len);
+		if (!w->type_logged[t->index]) {
+			char key[HS_NAME_MAX + 8];
+			memcpy(key, "type/", 5);
+			memcpy(key + 5, t->name, t->name_len + 1);
+			hsi_log_batch_put_meta(rt->log, w->batch, key, "", 0);
+		}
+	}
+	int rc = hsi_log_write(rt->log, w->batch,
+			       rt->opts.durability == HS_DURABILITY_SYNC);
+	if (rc != 0)
+		return rc;
+	for (hsi_commit *c = list; c != NULL; c = c->next)
+		w->type_logged[c->agent->type->index] = true;
+	w->last_gseq = gseq;
+	return 0;
+}
+
+static void finish(hs_runtime *rt, hsi_commit *list, int rc)
+{
+	while (list != NULL) {
+		hsi_commit *c = list;
+		list = c->next;
+		uint64_t gseq = rc == 0 ? c->gseq : 0;
+		hsi_effects_release(rt, c->effects, gseq, rc);
+		hsi_waiter_done(c->waiter, rc, rc == 0 ? c->seq : 0, gseq);
+		/* The agent may leave memory once this reaches 0; pairs with
+		 * the acquire load of whoever passivates it. */
+		atomic_fetch_sub_explicit(&c->agent->pending, 1,
+					  memory_order_release);
+		hs_buf_free(&c->rec);
+		hs_buf_free(&c->snapshot);
+		free(c);
+		hsi_deactivate(rt);
+	}
+}
+
+static void *writer_main(void *p)
+{
+	hs_runtime *rt = p;
+	hsi_writer *w = &rt->writer;
+	unsigned max = rt->opts.commit_batch;
+	hsi_commit *list;
+	while ((list = take(w, max)) != NULL) {
+		int rc = atomic_load(&w->failed);
+		if (rc == 0) {
+			rc = write_list(rt, list);
+			if (rc != 0) {
+				hsi_set_log_error(rt);
+				atomic_store(&w->failed, rc);
+			}
+		}
+		finish(rt, list, rc);
+	}
+	return NULL;
+}

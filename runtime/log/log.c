@@ -1,0 +1,593 @@
+/* Opening, closing and writing the log; lookups and scans are in read.c. */
+#include "log/log_int.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "codec/record.h"
+
+const char *const hsi_cf_names[HSI_CF_COUNT] = {
+	"default", "events", "agents", "snapshots", "meta",
+};
+
+#define BLOCK_CACHE_BYTES ((size_t)32 << 20)
+#define BLOCK_BYTES ((size_t)16 << 10)
+#define BLOOM_BITS_PER_KEY 10.0
+
+struct hsi_log_batch {
+	rocksdb_writebatch_t *wb;
+	uint64_t max_gseq; /* newest event in the batch, 0 if none */
+};
+
+/* ------------------------------------------------------------------ */
+/* Errors                                                               */
+/* ------------------------------------------------------------------ */
+
+int hsi_log_fail(hsi_log *log, int rc, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	pthread_mutex_lock(&log->err_mu);
+	n = snprintf(log->err, sizeof(log->err), "%s: ", log->path);
+	if (n < 0 || (size_t)n >= sizeof(log->err))
+		n = 0;
+	va_start(ap, fmt);
+	vsnprintf(log->err + n, sizeof(log->err) - (size_t)n, fmt, ap);
+	va_end(ap);
+	pthread_mutex_unlock(&log->err_mu);
+	return rc;
+}
+
+int hsi_log_rocks_code(const char *err)
+{
+	/* Status texts of RocksDB 7.8: another process holds the LOCK file
+	 * ("While lock file"), or this process does ("lock hold by current
+	 * process"). */
+	if (strstr(err, "While lock file") != NULL ||
+	    strstr(err, "lock hold by current process") != NULL)
+		return HS_EBUSY;
+	if (strncmp(err, "Corruption", 10) == 0)
+		return HS_ECORRUPT;
+	if (strncmp(err, "Not implemented", 15) == 0)
+		return HS_ENOTSUP;
+	return HS_EIO;
+}
+
+int hsi_log_fail_rocks(hsi_log *log, char **err, const char *what)
+{
+	int rc = hsi_log_rocks_code(*err);
+
+	if (rc == HS_EBUSY)
+		hsi_log_fail(log, rc,
+			     "%s: the log is in use by another process or "
+			     "handle (%s)",
+			     what, *err);
+	else
+		hsi_log_fail(log, rc, "%s: %s", what, *err);
+	rocksdb_free(*err);
+	*err = NULL;
+	return rc;
+}
+
+void hsi_log_error(hsi_log *log, char *buf, size_t cap)
+{
+	if (cap == 0)
+		return;
+	pthread_mutex_lock(&log->err_mu);
+	snprintf(buf, cap, "%s", log->err);
+	pthread_mutex_unlock(&log->err_mu);
+}
+
+/* ------------------------------------------------------------------ */
+/* Options                                                              */
+/* ------------------------------------------------------------------ */
+
+/* An append-mostly log: one block cache shared by every column family
+ * (index and filter blocks live in it too, so memory stays bounded as the
+ * log grows); whole-key bloom filters where point lookups happen (events
+ * by gseq, meta); agents and snapshots are read by seeks, where whole-key
+ * filters do not help. */
+static void build_options(hsi_log *log)
+{
+	rocksdb_options_t *o;
+
+	log->cache = rocksdb_cache_create_lru(BLOCK_CACHE_BYTES);
+	o = log->db_opts = rocksdb_options_create();
+	rocksdb_options_set_create_if_missing(o, 0);
+	rocksdb_options_set_create_missing_column_families(o, 0);
+	rocksdb_options_set_max_background_jobs(o, 2);
+	rocksdb_options_set_bytes_per_sync(o, 1 << 20);
+	rocksdb_options_set_keep_log_file_num(o, 4);
+	rocksdb_options_set_max_log_file_size(o, 4 << 20);
+
+	for (int i = 0; i < HSI_CF_COUNT; i++) {
+		rocksdb_block_based_table_options_t *t =
+			rocksdb_block_based_options_create();
+
+		rocksdb_block_based_options_set_block_cache(t, log->cache);
+		rocksdb_block_based_options_set_block_size(t, BLOCK_BYTES);
+		rocksdb_block_based_options_set_cache_index_and_filter_blocks(
+			t, 1);
+		rocksdb_block_based_options_set_pin_l0_filter_and_index_blocks_in_cache(
+			t, 1);
+		if (i == HSI_CF_EVENTS || i == HSI_CF_META)
+			/* owned by t, then by the table factory */
+			rocksdb_block_based_options_set_filter_policy(
+				t, rocksdb_filterpolicy_create_bloom_full(
+					   BLOOM_BITS_PER_KEY));
+		o = log->cf_opts[i] = rocksdb_options_create();
+		rocksdb_options_set_level_compaction_dynamic_level_bytes(o, 1);
+		rocksdb_options_set_block_based_table_factory(o, t);
+		rocksdb_block_based_options_destroy(t);
+	}
+
+	log->wo_sync = rocksdb_writeoptions_create();
+	rocksdb_writeoptions_set_sync(log->wo_sync, 1);
+	log->wo_nosync = rocksdb_writeoptions_create();
+	rocksdb_writeoptions_set_sync(log->wo_nosync, 0);
+	log->ro = rocksdb_readoptions_create();
+	rocksdb_readoptions_set_verify_checksums(log->ro, 1);
+}
+
+/* ------------------------------------------------------------------ */
+/* Opening                                                              */
+/* ------------------------------------------------------------------ */
+
+static void close_db(hsi_log *log)
+{
+	for (int i = 0; i < HSI_CF_COUNT; i++) {
+		if (log->cf[i] != NULL)
+			rocksdb_column_family_handle_destroy(log->cf[i]);
+		log->cf[i] = NULL;
+	}
+	if (log->db != NULL)
+		rocksdb_close(log->db);
+	log->db = NULL;
+}
+
+static int open_db(hsi_log *log, bool readonly)
+{
+	const rocksdb_options_t *co[HSI_CF_COUNT];
+	char *err = NULL;
+
+	for (int i = 0; i < HSI_CF_COUNT; i++)
+		co[i] = log->cf_opts[i];
+	if (readonly)
+		/* Replays the WAL in memory, so the state of a log that a
+		 * writer has open is seen as of now. */
+		log->db = rocksdb_open_for_read_only_column_families(
+			log->db_opts, log->path, HSI_CF_COUNT, hsi_cf_names,
+			co, log->cf, 0, &err);
+	else
+		log->db = rocksdb_open_column_families(
+			log->db_opts, log->path, HSI_CF_COUNT, hsi_cf_names,
+			co, log->cf, &err);
+	if (err != NULL) {
+		log->db = NULL;
+		for (int i = 0; i < HSI_CF_COUNT; i++)
+			log->cf[i] = NULL;
+		return hsi_log_fail_rocks(log, &err, "cannot open");
+	}
+	return 0;
+}
+
+static int write_initial_meta(hsi_log *log)
+{
+	rocksdb_writebatch_t *wb = rocksdb_writebatch_create();
+	struct timespec ts;
+	char fmt[16], created[32];
+	char *err = NULL;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	snprintf(fmt, sizeof(fmt), "%d", HSI_FORMAT_VERSION);
+	snprintf(created, sizeof(created), "%" PRId64,
+		 (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec);
+	rocksdb_writebatch_put_cf(wb, log->cf[HSI_CF_META], "format", 6, fmt,
+				  strlen(fmt));
+	rocksdb_writebatch_put_cf(wb, log->cf[HSI_CF_META], "created_ns", 10,
+				  created, strlen(created));
+	rocksdb_write(log->db, log->wo_sync, wb, &err);
+	rocksdb_writebatch_destroy(wb);
+	if (err != NULL)
+		return hsi_log_fail_rocks(log, &err, "cannot write meta");
+	return 0;
+}
+
+static int create_log(hsi_log *log)
+{
+	int rc;
+
+	/* error_if_exists: another creator that got here first wins. */
+	rocksdb_options_set_create_if_missing(log->db_opts, 1);
+	rocksdb_options_set_create_missing_column_families(log->db_opts, 1);
+	rocksdb_options_set_error_if_exists(log->db_opts, 1);
+	rc = open_db(log, false);
+	rocksdb_options_set_create_if_missing(log->db_opts, 0);
+	rocksdb_options_set_create_missing_column_families(log->db_opts, 0);
+	rocksdb_options_set_error_if_exists(log->db_opts, 0);
+	if (rc == 0)
+		rc = write_initial_meta(log);
+	return rc;
+}
+
+/* Checks meta "format" of the open database. */
+static int check_format(hsi_log *log)
+{
+	rocksdb_pinnableslice_t *ps;
+	const char *v;
+	char *err = NULL;
+	size_t n;
+	unsigned long ver = 0;
+
+	ps = rocksdb_get_pinned_cf(log->db, log->ro, log->cf[HSI_CF_META],
+				   "format", 6, &err);
+	if (err != NULL)
+		return hsi_log_fail_rocks(log, &err, "meta key \"format\"");
+	if (ps == NULL)
+		return hsi_log_fail(log, HS_ENOTLOG,
+				    "meta key \"format\" is missing: not a "
+				    "hindsight log");
+	v = rocksdb_pinnableslice_value(ps, &n);
+	for (size_t i = 0; i < n && ver <= 999999999; i++) {
+		if (v[i] < '0' || v[i] > '9') {
+			ver = 0;
+			break;
+		}
+		ver = ver * 10 + (unsigned long)(v[i] - '0');
+	}
+	rocksdb_pinnableslice_destroy(ps);
+	if (ver == 0 || ver > 999999999)
+		return hsi_log_fail(log, HS_ENOTLOG,
+				    "meta key \"format\" is not a version "
+				    "number: not a hindsight log");
+	if (ver > HSI_FORMAT_VERSION)
+		return hsi_log_fail(log, HS_EVERSION,
+				    "log format %lu is newer than this "
+				    "library's (%d)",
+				    ver, HSI_FORMAT_VERSION);
+	return 0;
+}
+
+/* The newest gseq: one SeekToLast, whatever the log's size. */
+static int find_last_gseq(hsi_log *log)
+{
+	rocksdb_iterator_t *it;
+	char *err = NULL;
+	int rc = 0;
+
+	it = rocksdb_create_iterator_cf(log->db, log->ro,
+					log->cf[HSI_CF_EVENTS]);
+	rocksdb_iter_seek_to_last(it);
+	if (rocksdb_iter_valid(it)) {
+		size_t kn;
+		const char *k = rocksdb_iter_key(it, &kn);
+		char hex[HSI_KEY_TEXT_MAX];
+
+		if (kn != 8 || hsi_be64_get((const uint8_t *)k) == 0) {
+			hsi_key_hex(k, kn, hex, sizeof(hex));
+			rc = hsi_log_fail(
+				log, HS_ECORRUPT,
+				"events key %s: not a gseq (8 bytes, "
+				"not 0)",
+				hex);
+		} else {
+			/* relaxed: the log is not yet shared */
+			atomic_store_explicit(&log->last_gseq,
+					      hsi_be64_get((const uint8_t *)k),
+					      memory_order_relaxed);
+		}
+	}
+	rocksdb_iter_get_error(it, &err);
+	rocksdb_iter_destroy(it);
+	if (err != NULL)
+		rc = hsi_log_fail_rocks(log, &err, "events: cannot seek");
+	return rc;
+}
+
+/* 1 when the directory has no entries, 0 when it has, -1 on error. */
+static int dir_is_empty(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *e;
+	int empty = 1;
+
+	if (d == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") != 0 &&
+		    strcmp(e->d_name, "..") != 0) {
+			empty = 0;
+			break;
+		}
+	}
+	closedir(d);
+	return empty;
+}
+
+static int open_existing(hsi_log *log)
+{
+	bool have[HSI_CF_COUNT] = {false};
+	char extra[HS_NAME_MAX + 1] = "";
+	char **names, *err = NULL;
+	size_t n = 0;
+	int rc;
+
+	/* Reads CURRENT and the MANIFEST only: nothing is written, and a
+	 * foreign database is recognised before it is opened. */
+	names = rocksdb_list_column_families(log->db_opts, log->path, &n,
+					     &err);
+	if (err != NULL) {
+		/* RocksDB 7.8 returns malloc(0) even on failure */
+		rocksdb_list_column_families_destroy(names, n);
+		char cur[4096];
+		struct stat st;
+
+		snprintf(cur, sizeof(cur), "%s/CURRENT", log->path);
+		rc = hsi_log_rocks_code(err);
+		if (stat(cur, &st) != 0 || rc == HS_ECORRUPT)
+			rc = HS_ENOTLOG;
+		hsi_log_fail(log, rc, "not a RocksDB database (%s)", err);
+		rocksdb_free(err);
+		return rc;
+	}
+	for (size_t i = 0; i < n; i++) {
+		int j = 0;
+
+		while (j < HSI_CF_COUNT && strcmp(names[i], hsi_cf_names[j]))
+			j++;
+		if (j < HSI_CF_COUNT)
+			have[j] = true;
+		else if (extra[0] == '\0')
+			snprintf(extra, sizeof(extra), "%s", names[i]);
+	}
+	rocksdb_list_column_families_destroy(names, n);
+	for (int j = 0; j < HSI_CF_COUNT; j++)
+		if (!have[j])
+			return hsi_log_fail(
+				log, HS_ENOTLOG,
+				"a RocksDB database without column "
+				"family \"%s\": not a hindsight log",
+				hsi_cf_names[j]);
+
+	/* Check the format through a read-only handle first: a log that is
+	 * newer or not ours is left exactly as it was. */
+	if ((rc = open_db(log, true)) != 0 || (rc = check_format(log)) != 0)
+		return rc;
+	if (extra[0] != '\0')
+		return hsi_log_fail(log, HS_ENOTLOG,
+				    "unexpected column family \"%s\": not a "
+				    "hindsight log of format %d",
+				    extra, HSI_FORMAT_VERSION);
+	if (!(log->flags & HSI_LOG_READONLY)) {
+		close_db(log);
+		if ((rc = open_db(log, false)) != 0 ||
+		    (rc = check_format(log)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int open_path(hsi_log *log)
+{
+	struct stat st;
+	int rc;
+
+	if (stat(log->path, &st) != 0) {
+		if (errno != ENOENT)
+			return hsi_log_fail(log, HS_EIO, "%s",
+					    strerror(errno));
+		if (!(log->flags & HSI_LOG_CREATE))
+			return hsi_log_fail(log, HS_ENOTFOUND,
+					    "no such log (the path does not "
+					    "exist)");
+		rc = create_log(log);
+	} else if (!S_ISDIR(st.st_mode)) {
+		return hsi_log_fail(log, HS_ENOTLOG,
+				    "not a directory: not a hindsight log");
+	} else {
+		int empty = dir_is_empty(log->path);
+
+		if (empty < 0)
+			return hsi_log_fail(log, HS_EIO, "%s",
+					    strerror(errno));
+		if (empty && !(log->flags & HSI_LOG_CREATE))
+			return hsi_log_fail(log, HS_ENOTLOG,
+					    "empty directory: not a hindsight "
+					    "log");
+		rc = empty ? create_log(log) : open_existing(log);
+	}
+	return rc != 0 ? rc : find_last_gseq(log);
+}
+
+int hsi_log_open(const char *path, unsigned flags, hsi_log **out, char *errbuf,
+		 size_t errcap)
+{
+	const unsigned known = HSI_LOG_CREATE | HSI_LOG_READONLY;
+	hsi_log *log;
+	int rc;
+
+	if (errbuf != NULL && errcap > 0)
+		errbuf[0] = '\0';
+	if (path == NULL || path[0] == '\0' || out == NULL ||
+	    (flags & ~known) != 0 || flags == known) {
+		if (errbuf != NULL && errcap > 0)
+			snprintf(errbuf, errcap,
+				 "hsi_log_open: invalid arguments (a path, "
+				 "and CREATE and READONLY do not mix)");
+		return HS_EINVAL;
+	}
+	log = calloc(1, sizeof(*log));
+	if (log == NULL || pthread_mutex_init(&log->err_mu, NULL) != 0) {
+		free(log);
+		return HS_ENOMEM;
+	}
+	log->flags = flags;
+	log->path = strdup(path);
+	if (log->path == NULL) {
+		hsi_log_close(log);
+		return HS_ENOMEM;
+	}
+	build_options(log);
+	rc = open_path(log);
+	if (rc != 0) {
+		if (errbuf != NULL)
+			hsi_log_error(log, errbuf, errcap);
+		hsi_log_close(log);
+		return rc;
+	}
+	*out = log;
+	return 0;
+}
+
+void hsi_log_close(hsi_log *log)
+{
+	if (log == NULL)
+		return;
+	close_db(log);
+	for (int i = 0; i < HSI_CF_COUNT; i++)
+		if (log->cf_opts[i] != NULL)
+			rocksdb_options_destroy(log->cf_opts[i]);
+	if (log->db_opts != NULL)
+		rocksdb_options_destroy(log->db_opts);
+	if (log->cache != NULL)
+		rocksdb_cache_destroy(log->cache);
+	if (log->wo_sync != NULL)
+		rocksdb_writeoptions_destroy(log->wo_sync);
+	if (log->wo_nosync != NULL)
+		rocksdb_writeoptions_destroy(log->wo_nosync);
+	if (log->ro != NULL)
+		rocksdb_readoptions_destroy(log->ro);
+	pthread_mutex_destroy(&log->err_mu);
+	free(log->path);
+	free(log);
+}
+
+uint64_t hsi_log_last_gseq(const hsi_log *log)
+{
+	/* Pairs with the release CAS in hsi_log_write: a reader that sees
+	 * gseq G here finds event G in RocksDB. */
+	return atomic_load_explicit((_Atomic uint64_t *)&log->last_gseq,
+				    memory_order_acquire);
+}
+
+const char *hsi_log_path(const hsi_log *log)
+{
+	return log->path;
+}
+
+/* ------------------------------------------------------------------ */
+/* Writing                                                              */
+/* ------------------------------------------------------------------ */
+
+hsi_log_batch *hsi_log_batch_new(void)
+{
+	hsi_log_batch *b = calloc(1, sizeof(*b));
+
+	if (b != NULL)
+		b->wb = rocksdb_writebatch_create();
+	return b;
+}
+
+void hsi_log_batch_free(hsi_log_batch *b)
+{
+	if (b == NULL)
+		return;
+	rocksdb_writebatch_destroy(b->wb);
+	free(b);
+}
+
+void hsi_log_batch_clear(hsi_log_batch *b)
+{
+	rocksdb_writebatch_clear(b->wb);
+	b->max_gseq = 0;
+}
+
+void hsi_log_batch_put_event(hsi_log *log, hsi_log_batch *b, uint64_t gseq,
+			     const void *rec, size_t len)
+{
+	uint8_t k[8];
+
+	hsi_be64_put(k, gseq);
+	rocksdb_writebatch_put_cf(b->wb, log->cf[HSI_CF_EVENTS],
+				  (const char *)k, 8, rec, len);
+	if (gseq > b->max_gseq)
+		b->max_gseq = gseq;
+}
+
+/* Names longer than the limits or holding NUL are programmer errors: the
+ * runtime checks addresses at hs_send. */
+static size_t agent_key(uint8_t *k, const char *type, size_t type_len,
+			const char *id, size_t id_len, uint64_t seq)
+{
+	size_t n;
+
+	if (!hsi_key_addr_ok(type, type_len, id, id_len))
+		abort();
+	n = hsi_key_prefix(k, type, type_len, id, id_len);
+	hsi_be64_put(k + n, seq);
+	return n + HSI_KEY_SEQ;
+}
+
+void hsi_log_batch_put_index(hsi_log *log, hsi_log_batch *b, const char *type,
+			     size_t type_len, const char *id, size_t id_len,
+			     uint64_t seq, uint64_t gseq)
+{
+	uint8_t k[HSI_KEY_MAX], v[8];
+	size_t n = agent_key(k, type, type_len, id, id_len, seq);
+
+	hsi_be64_put(v, gseq);
+	rocksdb_writebatch_put_cf(b->wb, log->cf[HSI_CF_AGENTS],
+				  (const char *)k, n, (const char *)v, 8);
+}
+
+void hsi_log_batch_put_snapshot(hsi_log *log, hsi_log_batch *b,
+				const char *type, size_t type_len,
+				const char *id, size_t id_len, uint64_t seq,
+				const void *state, size_t len)
+{
+	uint8_t k[HSI_KEY_MAX];
+	size_t n = agent_key(k, type, type_len, id, id_len, seq);
+
+	rocksdb_writebatch_put_cf(b->wb, log->cf[HSI_CF_SNAPSHOTS],
+				  (const char *)k, n, state, len);
+}
+
+void hsi_log_batch_put_meta(hsi_log *log, hsi_log_batch *b, const char *key,
+			    const void *val, size_t len)
+{
+	rocksdb_writebatch_put_cf(b->wb, log->cf[HSI_CF_META], key,
+				  strlen(key), val, len);
+}
+
+int hsi_log_write(hsi_log *log, hsi_log_batch *b, bool sync)
+{
+	char *err = NULL;
+	uint64_t last;
+
+	if (log->flags & HSI_LOG_READONLY)
+		return hsi_log_fail(log, HS_ENOTSUP,
+				    "cannot write: the log is open read-only");
+	if (rocksdb_writebatch_count(b->wb) == 0)
+		return 0;
+	rocksdb_write(log->db, sync ? log->wo_sync : log->wo_nosync, b->wb,
+		      &err);
+	if (err != NULL)
+		return hsi_log_fail_rocks(log, &err, "cannot write");
+	last = atomic_load_explicit(&log->last_gseq, memory_order_relaxed);
+	/* Release, after the write is visible: pairs with the acquire load
+	 * in hsi_log_last_gseq. */
+	while (b->max_gseq > last &&
+	       !atomic_compare_exchange_weak_explicit(
+		       &log->last_gseq, &last, b->max_gseq,
+		       memory_order_release, memory_order_relaxed))
+		;
+	return 0;
+}

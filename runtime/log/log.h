@@ -1,0 +1,115 @@
+#ifndef HS_LOG_LOG_H
+#define HS_LOG_LOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hindsight.h"
+
+/*
+ * The RocksDB log (the only includer of <rocksdb/c.h>). Column families and
+ * keys are those of docs/FORMAT.md:
+ *   events     gseq (8 bytes BE)                 -> record (codec/record.h)
+ *   agents     type \0 id \0 seq (8 bytes BE)    -> gseq (8 bytes BE)
+ *   snapshots  type \0 id \0 seq (8 bytes BE)    -> encoded state
+ *   meta       text keys                         -> values
+ * Every function returns 0 or a negative HS_E... code; on failure the text
+ * of the problem, naming the path or key, is kept for hsi_log_error().
+ * A log is safe to use from several threads at once (RocksDB is), except
+ * hsi_log_close.
+ */
+typedef struct hsi_log hsi_log;
+
+enum {
+	HSI_LOG_CREATE = 1,   /* create the log if the path does not exist or
+			       * is an empty directory */
+	HSI_LOG_READONLY = 2, /* never write; works while another process
+			       * has the log open for writing */
+};
+
+/* Opens (or creates) a log. Fails with HS_ENOTLOG for a directory that
+ * holds something other than a hindsight log (changing nothing),
+ * HS_EVERSION for a newer format, HS_EIO for RocksDB errors, HS_ENOTFOUND
+ * when the path does not exist and HSI_LOG_CREATE is not given. On failure
+ * *out is untouched and, if errbuf is not NULL, the reason is copied
+ * there. */
+int hsi_log_open(const char *path, unsigned flags, hsi_log **out,
+		 char *errbuf, size_t errcap);
+
+/* Accepts NULL. */
+void hsi_log_close(hsi_log *log);
+
+/* The newest gseq in the log (0 when empty), found at open in O(1). */
+uint64_t hsi_log_last_gseq(const hsi_log *log);
+
+/* Copies the text of the latest error into buf (NUL-terminated). */
+void hsi_log_error(hsi_log *log, char *buf, size_t cap);
+
+/* A batch of writes, applied atomically by hsi_log_write. */
+typedef struct hsi_log_batch hsi_log_batch;
+
+hsi_log_batch *hsi_log_batch_new(void);
+void hsi_log_batch_free(hsi_log_batch *b);
+void hsi_log_batch_clear(hsi_log_batch *b);
+void hsi_log_batch_put_event(hsi_log *log, hsi_log_batch *b, uint64_t gseq,
+			     const void *rec, size_t len);
+void hsi_log_batch_put_index(hsi_log *log, hsi_log_batch *b,
+			     const char *type, size_t type_len,
+			     const char *id, size_t id_len, uint64_t seq,
+			     uint64_t gseq);
+void hsi_log_batch_put_snapshot(hsi_log *log, hsi_log_batch *b,
+				const char *type, size_t type_len,
+				const char *id, size_t id_len, uint64_t seq,
+				const void *state, size_t len);
+void hsi_log_batch_put_meta(hsi_log *log, hsi_log_batch *b, const char *key,
+			    const void *val, size_t len);
+
+/* Writes the batch; with sync, fsyncs the WAL before returning. */
+int hsi_log_write(hsi_log *log, hsi_log_batch *b, bool sync);
+
+/* The record stored under gseq, appended to out. HS_ENOTFOUND if none. */
+int hsi_log_get_event(hsi_log *log, uint64_t gseq, hs_buf *out);
+
+/* A meta value appended to out. HS_ENOTFOUND if none. */
+int hsi_log_get_meta(hsi_log *log, const char *key, hs_buf *out);
+
+/* The agent's newest seq and its gseq; HS_ENOTFOUND when the agent has no
+ * record. */
+int hsi_log_agent_last(hsi_log *log, const char *type, size_t type_len,
+		       const char *id, size_t id_len, uint64_t *seq,
+		       uint64_t *gseq);
+
+/* The newest snapshot with seq <= max_seq: its seq, and the state appended
+ * to out. HS_ENOTFOUND when there is none. */
+int hsi_log_snapshot_at(hsi_log *log, const char *type, size_t type_len,
+			const char *id, size_t id_len, uint64_t max_seq,
+			uint64_t *seq, hs_buf *out);
+
+/* Calls fn(udata, seq, gseq) for the agent's index entries with
+ * from_seq <= seq <= to_seq in seq order. fn returns 0 to go on, anything
+ * else to stop (returned as is). HS_ECORRUPT for a malformed entry. */
+typedef int (*hsi_index_fn)(void *udata, uint64_t seq, uint64_t gseq);
+int hsi_log_scan_agent(hsi_log *log, const char *type, size_t type_len,
+		       const char *id, size_t id_len, uint64_t from_seq,
+		       uint64_t to_seq, hsi_index_fn fn, void *udata);
+
+/* Calls fn(udata, gseq, rec, len) for events with from <= gseq <= to,
+ * forwards or backwards. The record is valid during the call. fn returns
+ * 0 to go on, anything else to stop (returned as is). HS_ECORRUPT for a
+ * malformed key. */
+typedef int (*hsi_event_fn)(void *udata, uint64_t gseq, const void *rec,
+			    size_t len);
+int hsi_log_scan_events(hsi_log *log, uint64_t from, uint64_t to,
+			bool reverse, hsi_event_fn fn, void *udata);
+
+/* Calls fn(udata, type, type_len, id, id_len, last_seq) once per agent in
+ * the log, in key order. */
+typedef int (*hsi_agent_fn)(void *udata, const char *type, size_t type_len,
+			    const char *id, size_t id_len, uint64_t last_seq);
+int hsi_log_scan_agents(hsi_log *log, hsi_agent_fn fn, void *udata);
+
+/* The log's directory. */
+const char *hsi_log_path(const hsi_log *log);
+
+#endif

@@ -1,0 +1,59 @@
+#ifndef HS_LOG_LOG_INT_H
+#define HS_LOG_LOG_INT_H
+
+/* What log.c (open, close, write) and read.c (lookups, scans) share. */
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include <rocksdb/c.h>
+
+#include "log/keys.h"
+#include "log/log.h"
+
+/* Column families, in the order they are opened. RocksDB requires
+ * "default"; the log keeps it empty. */
+enum {
+	HSI_CF_DEFAULT,
+	HSI_CF_EVENTS,
+	HSI_CF_AGENTS,
+	HSI_CF_SNAPSHOTS,
+	HSI_CF_META,
+	HSI_CF_COUNT
+};
+
+extern const char *const hsi_cf_names[HSI_CF_COUNT];
+
+struct hsi_log {
+	char *path;
+	unsigned flags;
+	rocksdb_t *db;
+	rocksdb_column_family_handle_t *cf[HSI_CF_COUNT];
+
+	/* Owned here, freed at close (RocksDB copies options at open but
+	 * shares the cache). */
+	rocksdb_options_t *db_opts;
+	rocksdb_options_t *cf_opts[HSI_CF_COUNT];
+	rocksdb_cache_t *cache;
+	rocksdb_writeoptions_t *wo_sync;
+	rocksdb_writeoptions_t *wo_nosync;
+	rocksdb_readoptions_t *ro; /* for point lookups, no bounds */
+
+	/* Raised by every successful write that carries events. */
+	_Atomic uint64_t last_gseq;
+
+	pthread_mutex_t err_mu; /* guards err: readers on any thread */
+	char err[640];
+};
+
+/* Keeps "<path>: <text>" as the log's last error and returns rc. */
+int hsi_log_fail(hsi_log *log, int rc, const char *fmt, ...) HS_PRINTF(3, 4);
+
+/* hsi_log_fail for a RocksDB error text (freed, *err reset to NULL):
+ * "<path>: <what>: <rocksdb text>", with the code that fits the text. */
+int hsi_log_fail_rocks(hsi_log *log, char **err, const char *what);
+
+/* The HS_E... code for a RocksDB error text. */
+int hsi_log_rocks_code(const char *err);
+
+#endif /* HS_LOG_LOG_INT_H */

@@ -1,0 +1,345 @@
+/* Lookups and scans. Iterator keys and values die on the next move:
+ * callbacks get them for the duration of the call only. */
+#include "log/log_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "common/buf.h"
+
+/* Destroys the iterator; an iterator error becomes the result unless the
+ * scan already has one. */
+static int iter_end(hsi_log *log, rocksdb_iterator_t *it, const char *what,
+		    int rc)
+{
+	char *err = NULL;
+
+	rocksdb_iter_get_error(it, &err);
+	rocksdb_iter_destroy(it);
+	if (err != NULL) {
+		if (rc == 0)
+			return hsi_log_fail_rocks(log, &err, what);
+		rocksdb_free(err);
+	}
+	return rc;
+}
+
+static int bad_addr(hsi_log *log, const char *fn)
+{
+	return hsi_log_fail(log, HS_EINVAL, "%s: bad agent address", fn);
+}
+
+/* A point lookup in events (meta_key NULL) or meta, the value appended
+ * to out. The key is put into words only on failure, off the hot path. */
+static int get(hsi_log *log, uint64_t gseq, const char *meta_key, hs_buf *out)
+{
+	int cf = meta_key != NULL ? HSI_CF_META : HSI_CF_EVENTS;
+	rocksdb_pinnableslice_t *ps;
+	char *err = NULL, what[128];
+	uint8_t k[8];
+	const char *v;
+	size_t n;
+	int rc = 0;
+
+	hsi_be64_put(k, gseq);
+	if (meta_key != NULL)
+		ps = rocksdb_get_pinned_cf(log->db, log->ro, log->cf[cf],
+					   meta_key, strlen(meta_key), &err);
+	else
+		ps = rocksdb_get_pinned_cf(log->db, log->ro, log->cf[cf],
+					   (const char *)k, 8, &err);
+	if (ps != NULL) {
+		v = rocksdb_pinnableslice_value(ps, &n);
+		rc = hsi_buf_append(out, v, n);
+		rocksdb_pinnableslice_destroy(ps);
+		if (rc == 0)
+			return 0;
+	}
+	if (meta_key != NULL)
+		snprintf(what, sizeof(what), "meta key \"%.64s\"", meta_key);
+	else
+		snprintf(what, sizeof(what), "events key %016llx",
+			 (unsigned long long)gseq);
+	if (err != NULL)
+		return hsi_log_fail_rocks(log, &err, what);
+	if (rc != 0)
+		return hsi_log_fail(log, rc, "%s: out of memory", what);
+	return hsi_log_fail(log, HS_ENOTFOUND, "%s: not found", what);
+}
+
+int hsi_log_get_event(hsi_log *log, uint64_t gseq, hs_buf *out)
+{
+	return get(log, gseq, NULL, out);
+}
+
+int hsi_log_get_meta(hsi_log *log, const char *key, hs_buf *out)
+{
+	return get(log, 0, key, out);
+}
+
+/*
+ * The newest entry of an agent in cf (agents or snapshots) with
+ * seq <= max_seq: one SeekForPrev. On success *seq is its seq and
+ * *val, *vlen its value, valid until the iterator moves; the caller ends
+ * the iterator with iter_end. Returns 0, HS_ENOTFOUND or HS_ECORRUPT.
+ */
+static int last_at(hsi_log *log, int cf, const uint8_t *prefix, size_t pn,
+		   uint64_t max_seq, rocksdb_iterator_t *it, uint64_t *seq,
+		   const char **val, size_t *vlen)
+{
+	uint8_t k[HSI_KEY_MAX];
+	const char *kk;
+	size_t kn;
+
+	memcpy(k, prefix, pn);
+	hsi_be64_put(k + pn, max_seq);
+	rocksdb_iter_seek_for_prev(it, (const char *)k, pn + HSI_KEY_SEQ);
+	if (!rocksdb_iter_valid(it))
+		return HS_ENOTFOUND;
+	kk = rocksdb_iter_key(it, &kn);
+	if (kn < pn || memcmp(kk, prefix, pn) != 0)
+		return HS_ENOTFOUND;
+	if (kn != pn + HSI_KEY_SEQ) {
+		char text[HSI_KEY_TEXT_MAX];
+
+		hsi_key_hex(kk, kn, text, sizeof(text));
+		return hsi_log_fail(log, HS_ECORRUPT,
+				    "%s key %s: malformed key",
+				    hsi_cf_names[cf], text);
+	}
+	*seq = hsi_be64_get((const uint8_t *)kk + pn);
+	*val = rocksdb_iter_value(it, vlen);
+	return 0;
+}
+
+/* Checks an agents value: a gseq, 8 bytes, not 0. */
+static int index_value(hsi_log *log, const char *key, size_t kn, const char *v,
+		       size_t vn, uint64_t *gseq)
+{
+	char text[HSI_KEY_TEXT_MAX];
+
+	if (vn == 8 && (*gseq = hsi_be64_get((const uint8_t *)v)) != 0)
+		return 0;
+	hsi_key_any_text((const uint8_t *)key, kn, text, sizeof(text));
+	return hsi_log_fail(log, HS_ECORRUPT,
+			    "agents key %s: value is not a gseq (8 bytes, "
+			    "not 0)",
+			    text);
+}
+
+int hsi_log_agent_last(hsi_log *log, const char *type, size_t type_len,
+		       const char *id, size_t id_len, uint64_t *seq,
+		       uint64_t *gseq)
+{
+	uint8_t p[HSI_PREFIX_MAX];
+	rocksdb_iterator_t *it;
+	uint64_t s = 0, g = 0;
+	const char *v;
+	size_t pn, vn;
+	int rc;
+
+	if (!hsi_key_addr_ok(type, type_len, id, id_len))
+		return bad_addr(log, "hsi_log_agent_last");
+	pn = hsi_key_prefix(p, type, type_len, id, id_len);
+	it = rocksdb_create_iterator_cf(log->db, log->ro,
+					log->cf[HSI_CF_AGENTS]);
+	rc = last_at(log, HSI_CF_AGENTS, p, pn, UINT64_MAX, it, &s, &v, &vn);
+	if (rc == 0) {
+		size_t kn;
+		const char *k = rocksdb_iter_key(it, &kn);
+
+		rc = index_value(log, k, kn, v, vn, &g);
+	}
+	rc = iter_end(log, it, "agents: cannot seek", rc);
+	if (rc != 0)
+		return rc;
+	*seq = s;
+	*gseq = g;
+	return 0;
+}
+
+int hsi_log_snapshot_at(hsi_log *log, const char *type, size_t type_len,
+			const char *id, size_t id_len, uint64_t max_seq,
+			uint64_t *seq, hs_buf *out)
+{
+	uint8_t p[HSI_PREFIX_MAX];
+	rocksdb_iterator_t *it;
+	size_t pn, vn, start = out->len;
+	const char *v;
+	uint64_t s = 0;
+	int rc;
+
+	if (!hsi_key_addr_ok(type, type_len, id, id_len))
+		return bad_addr(log, "hsi_log_snapshot_at");
+	pn = hsi_key_prefix(p, type, type_len, id, id_len);
+	it = rocksdb_create_iterator_cf(log->db, log->ro,
+					log->cf[HSI_CF_SNAPSHOTS]);
+	rc = last_at(log, HSI_CF_SNAPSHOTS, p, pn, max_seq, it, &s, &v, &vn);
+	if (rc == 0 && (rc = hsi_buf_append(out, v, vn)) != 0)
+		rc = hsi_log_fail(log, rc, "snapshot: out of memory");
+	rc = iter_end(log, it, "snapshots: cannot seek", rc);
+	if (rc != 0) {
+		out->len = start;
+		return rc;
+	}
+	*seq = s;
+	return 0;
+}
+
+int hsi_log_scan_agent(hsi_log *log, const char *type, size_t type_len,
+		       const char *id, size_t id_len, uint64_t from_seq,
+		       uint64_t to_seq, hsi_index_fn fn, void *udata)
+{
+	uint8_t k[HSI_KEY_MAX], upper[HSI_PREFIX_MAX];
+	rocksdb_readoptions_t *ro;
+	rocksdb_iterator_t *it;
+	size_t pn;
+	int rc = 0;
+
+	if (!hsi_key_addr_ok(type, type_len, id, id_len))
+		return bad_addr(log, "hsi_log_scan_agent");
+	if (from_seq > to_seq)
+		return 0;
+	pn = hsi_key_prefix(k, type, type_len, id, id_len);
+	/* type \0 id \1 sorts after every key of this agent and before any
+	 * other agent's: the bound lets RocksDB stop at the agent's end. */
+	memcpy(upper, k, pn);
+	upper[pn - 1] = 1;
+	hsi_be64_put(k + pn, from_seq);
+
+	ro = rocksdb_readoptions_create();
+	rocksdb_readoptions_set_verify_checksums(ro, 1);
+	rocksdb_readoptions_set_iterate_upper_bound(ro, (const char *)upper,
+						    pn);
+	it = rocksdb_create_iterator_cf(log->db, ro, log->cf[HSI_CF_AGENTS]);
+	for (rocksdb_iter_seek(it, (const char *)k, pn + HSI_KEY_SEQ);
+	     rc == 0 && rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
+		size_t kn, vn;
+		const char *kk = rocksdb_iter_key(it, &kn);
+		const char *v = rocksdb_iter_value(it, &vn);
+		uint64_t seq, gseq;
+
+		if (kn != pn + HSI_KEY_SEQ || memcmp(kk, k, pn) != 0) {
+			char text[HSI_KEY_TEXT_MAX];
+
+			hsi_key_hex(kk, kn, text, sizeof(text));
+			rc = hsi_log_fail(log, HS_ECORRUPT,
+					  "agents key %s: malformed key",
+					  text);
+			break;
+		}
+		seq = hsi_be64_get((const uint8_t *)kk + pn);
+		if (seq > to_seq)
+			break;
+		rc = index_value(log, kk, kn, v, vn, &gseq);
+		if (rc == 0)
+			rc = fn(udata, seq, gseq);
+	}
+	rc = iter_end(log, it, "agents: cannot scan", rc);
+	rocksdb_readoptions_destroy(ro); /* after the iterator: upper */
+	return rc;
+}
+
+int hsi_log_scan_events(hsi_log *log, uint64_t from, uint64_t to, bool reverse,
+			hsi_event_fn fn, void *udata)
+{
+	uint8_t lower[8], upper[8], start[8];
+	rocksdb_readoptions_t *ro;
+	rocksdb_iterator_t *it;
+	int rc = 0;
+
+	if (from > to)
+		return 0;
+	hsi_be64_put(lower, from);
+	hsi_be64_put(start, reverse ? to : from);
+	ro = rocksdb_readoptions_create();
+	rocksdb_readoptions_set_verify_checksums(ro, 1);
+	rocksdb_readoptions_set_iterate_lower_bound(ro, (const char *)lower,
+						    8);
+	if (to < UINT64_MAX) {
+		hsi_be64_put(upper, to + 1);
+		rocksdb_readoptions_set_iterate_upper_bound(
+			ro, (const char *)upper, 8);
+	}
+	it = rocksdb_create_iterator_cf(log->db, ro, log->cf[HSI_CF_EVENTS]);
+	if (reverse)
+		rocksdb_iter_seek_for_prev(it, (const char *)start, 8);
+	else
+		rocksdb_iter_seek(it, (const char *)start, 8);
+	while (rc == 0 && rocksdb_iter_valid(it)) {
+		size_t kn, vn;
+		const char *kk = rocksdb_iter_key(it, &kn);
+		const char *v = rocksdb_iter_value(it, &vn);
+		uint64_t g;
+
+		if (kn != 8) {
+			char text[HSI_KEY_TEXT_MAX];
+
+			hsi_key_hex(kk, kn, text, sizeof(text));
+			rc = hsi_log_fail(log, HS_ECORRUPT,
+					  "events key %s: not an 8-byte gseq",
+					  text);
+			break;
+		}
+		g = hsi_be64_get((const uint8_t *)kk);
+		if (g < from || g > to)
+			break;
+		rc = fn(udata, g, v, vn);
+		if (reverse)
+			rocksdb_iter_prev(it);
+		else
+			rocksdb_iter_next(it);
+	}
+	rc = iter_end(log, it, "events: cannot scan", rc);
+	rocksdb_readoptions_destroy(ro); /* after the iterator: bounds */
+	return rc;
+}
+
+/*
+ * One step per agent, not per record: from an agent's first key, a
+ * SeekForPrev to type \0 id \0 ff*8 lands on its last key (its newest
+ * seq), and Next from there is the next agent's first key.
+ */
+int hsi_log_scan_agents(hsi_log *log, hsi_agent_fn fn, void *udata)
+{
+	rocksdb_iterator_t *it;
+	int rc = 0;
+
+	it = rocksdb_create_iterator_cf(log->db, log->ro,
+					log->cf[HSI_CF_AGENTS]);
+	rocksdb_iter_seek_to_first(it);
+	while (rc == 0 && rocksdb_iter_valid(it)) {
+		uint8_t p[HSI_PREFIX_MAX];
+		char text[HSI_KEY_TEXT_MAX];
+		const char *kk, *t, *i, *v;
+		size_t kn, tn, in, pn, vn;
+		uint64_t seq, gseq;
+
+		kk = rocksdb_iter_key(it, &kn);
+		if (hsi_key_parse((const uint8_t *)kk, kn, &t, &tn, &i, &in,
+				  &seq) != 0) {
+			hsi_key_hex(kk, kn, text, sizeof(text));
+			rc = hsi_log_fail(log, HS_ECORRUPT,
+					  "agents key %s: malformed key",
+					  text);
+			break;
+		}
+		/* The key dies on the move: keep the address in p. */
+		pn = hsi_key_prefix(p, t, tn, i, in);
+		rc = last_at(log, HSI_CF_AGENTS, p, pn, UINT64_MAX, it, &seq,
+			     &v, &vn);
+		if (rc == HS_ENOTFOUND) { /* only if the iterator failed */
+			rc = 0;
+			break;
+		}
+		if (rc == 0) {
+			kk = rocksdb_iter_key(it, &kn);
+			rc = index_value(log, kk, kn, v, vn, &gseq);
+		}
+		if (rc == 0)
+			rc = fn(udata, (const char *)p, tn,
+				(const char *)p + tn + 1, in, seq);
+		rocksdb_iter_next(it);
+	}
+	return iter_end(log, it, "agents: cannot scan", rc);
+}
