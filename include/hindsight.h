@@ -233,6 +233,11 @@ typedef struct hs_options {
 	hs_durability durability;
 	/* Most transitions in one group commit; 0 = 4096. */
 	unsigned commit_batch;
+	/* With a path: when more agents than this are in memory, idle ones
+	 * (nothing queued, everything written) leave it, least recently
+	 * used first, to be rebuilt from the log when next needed. 0 = no
+	 * limit. Needs a path. */
+	size_t resident_limit;
 } hs_options;
 
 /* Fills *opts with the defaults. */
@@ -492,6 +497,9 @@ HS_API int hs_unwatch(hs_runtime *rt, int id);
  */
 HS_API int hs_deref(hs_runtime *rt, const char *type, const char *id,
 		    hs_buf *out);
+
+/* The number of agents in memory now. Thread-safe. */
+HS_API size_t hs_resident(hs_runtime *rt);
 
 typedef struct hs_agent_status {
 	uint64_t seq;            /* transitions so far */

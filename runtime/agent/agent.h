@@ -94,6 +94,8 @@ typedef struct hsi_agent {
 	 * handling worker holds it while apply() runs. */
 	hsi_spin lock;
 	atomic_bool failed;
+	/* Set on use, cleared by the passivation sweep (a clock). */
+	atomic_bool recent;
 	uint8_t id_len;
 	uint32_t hash;
 	uint64_t seq;

@@ -114,3 +114,23 @@ hsi_agent *hsi_registry_lookup(hsi_registry *r, const hsi_type *type,
 	pthread_mutex_unlock(&s->mu);
 	return a;
 }
+
+size_t hsi_registry_sweep(hsi_shard *s, bool (*fn)(hsi_agent *, void *),
+			  void *udata, size_t max)
+{
+	size_t gone = 0;
+	for (size_t j = 0; j < s->nslots && gone < max; j++) {
+		hsi_agent **link = &s->slots[j];
+		while (*link != NULL && gone < max) {
+			hsi_agent *a = *link;
+			if (fn(a, udata)) {
+				*link = a->hash_next;
+				s->count--;
+				gone++;
+			} else {
+				link = &a->hash_next;
+			}
+		}
+	}
+	return gone;
+}

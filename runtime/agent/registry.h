@@ -46,6 +46,11 @@ hsi_agent *hsi_registry_find(hsi_shard *s, const hsi_type *type,
  * or HS_ENOMEM. */
 int hsi_registry_insert(hsi_shard *s, hsi_agent *a);
 
+/* With the shard's lock held: unlinks each agent for which fn returns
+ * true (fn then owns it), until `max` are gone. Returns how many. */
+size_t hsi_registry_sweep(hsi_shard *s, bool (*fn)(hsi_agent *, void *),
+			  void *udata, size_t max);
+
 /* Takes the shard lock and finds an agent. Thread-safe. */
 hsi_agent *hsi_registry_lookup(hsi_registry *r, const hsi_type *type,
 			       const char *id, size_t id_len);

@@ -33,6 +33,7 @@ int hs_deref(hs_runtime *rt, const char *type, const char *id, hs_buf *out)
 	rc = a->type->def.encode(a->state, out, a->type->def.udata);
 	hsi_spin_unlock(&a->lock);
 	pthread_mutex_unlock(&s->mu);
+	hsi_check_resident(rt);
 	if (rc != 0)
 		out->len = len;
 	return rc < 0 ? rc : (rc ? HS_EHANDLER : 0);

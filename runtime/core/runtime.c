@@ -80,7 +80,8 @@ int hs_open_err(hs_runtime **out, const hs_options *opts, char *errbuf,
 		errbuf[0] = '\0';
 	if (out == NULL ||
 	    (opts != NULL && opts->durability != HS_DURABILITY_NONE &&
-	     opts->durability != HS_DURABILITY_SYNC))
+	     opts->durability != HS_DURABILITY_SYNC) ||
+	    (opts != NULL && opts->resident_limit != 0 && opts->path == NULL))
 		return HS_EINVAL;
 	hs_runtime *rt = calloc(1, sizeof(*rt));
 	if (rt == NULL)

@@ -94,6 +94,13 @@ struct hs_runtime {
 	pthread_mutex_t idle_mu;
 	pthread_cond_t idle_cv;
 
+	/* Agents in memory; passivation keeps it near the resident limit.
+	 * sweep_hand is touched only by the one thread that won
+	 * `sweeping`. */
+	atomic_size_t resident;
+	atomic_bool sweeping;
+	unsigned sweep_hand;
+
 	/* Persistence; log is NULL in memory. */
 	hsi_log *log;
 	char *path;
@@ -120,6 +127,18 @@ int hsi_agent_acquire(hs_runtime *rt, const hsi_type *type, const char *id,
  * HS_ENOAGENT when the log has no record of it (or there is no log). */
 int hsi_agent_load(hs_runtime *rt, const hsi_type *type, const char *id,
 		   size_t id_len, uint32_t hash, hsi_agent **out);
+
+/* Lets idle agents leave memory until the resident count is below the
+ * limit. Call with no shard lock held. */
+void hsi_passivate(hs_runtime *rt);
+
+static inline void hsi_check_resident(hs_runtime *rt)
+{
+	size_t limit = rt->opts.resident_limit;
+	if (limit != 0 && atomic_load_explicit(&rt->resident,
+					       memory_order_relaxed) > limit)
+		hsi_passivate(rt);
+}
 
 /* Starts and stops the commit writer. */
 int hsi_writer_start(hs_runtime *rt);

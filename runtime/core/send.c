@@ -37,6 +37,9 @@ int hsi_msg_build(const char *event_type, const void *body, size_t len,
 		return HS_ETOOLONG;
 	if (len != 0 && hs_msgpack_check(body, len) != 0)
 		return HS_EBADMSG;
+	/* A nil body is stored as no body; make live runs see the same. */
+	if (len == 1 && *(const uint8_t *)body == 0xc0)
+		len = 0;
 	hsi_msg *m =
 		hsi_msg_new(event_type, type_len, body, (uint32_t)len, cause);
 	if (m == NULL)
@@ -48,7 +51,8 @@ int hsi_msg_build(const char *event_type, const void *body, size_t len,
 /* With the shard locked: the agent, created fresh if absent. init() runs
  * under the lock so that it runs exactly once per agent. */
 static int find_or_create(hsi_shard *s, const hsi_type *type, const char *id,
-			  size_t id_len, uint32_t hash, hsi_agent **out)
+			  size_t id_len, uint32_t hash, atomic_size_t *resident,
+			  hsi_agent **out)
 {
 	hsi_agent *a = hsi_registry_find(s, type, id, id_len, hash);
 	if (a == NULL) {
@@ -57,6 +61,7 @@ static int find_or_create(hsi_shard *s, const hsi_type *type, const char *id,
 			hsi_agent_free(a);
 		if (rc != 0)
 			return rc;
+		atomic_fetch_add(resident, 1);
 	}
 	*out = a;
 	return 0;
@@ -92,15 +97,18 @@ int hsi_agent_acquire(hs_runtime *rt, const hsi_type *type, const char *id,
 			hsi_agent_free(loaded);
 			return rc;
 		}
+		atomic_fetch_add(&rt->resident, 1);
 		a = loaded;
 	} else {
-		rc = find_or_create(s, type, id, id_len, hash, &a);
+		rc = find_or_create(s, type, id, id_len, hash, &rt->resident,
+				    &a);
 		if (rc != 0) {
 			pthread_mutex_unlock(&s->mu);
 			return rc;
 		}
 	}
 found:
+	atomic_store_explicit(&a->recent, true, memory_order_relaxed);
 	*shard = s;
 	*out = a;
 	return 0;
@@ -119,6 +127,7 @@ int hsi_deliver(hs_runtime *rt, const hsi_type *type, const char *id,
 	pthread_mutex_unlock(&s->mu);
 	if (schedule)
 		hsi_activate(rt, a);
+	hsi_check_resident(rt);
 	return 0;
 }
 

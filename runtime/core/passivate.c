@@ -1,0 +1,59 @@
+/*
+ * Passivation: with a resident limit, idle agents leave memory (their
+ * state is in the log) so that more agents than fit in RAM can live in one
+ * log. A clock sweep over the shards: an agent used since the hand last
+ * passed keeps its place once more.
+ */
+#include "core/runtime.h"
+
+/* Sweeps down to this share of the limit, so that one sweep pays for
+ * many insertions. */
+#define LOW_WATER(limit) ((limit) - (limit) / 8)
+
+static bool evictable(hsi_agent *a, void *udata)
+{
+	(void)udata;
+	/* Acquire pairs with the worker's CAS in hsi_mailbox_try_idle: the
+	 * state written by its last apply is visible to destroy. A failed or
+	 * busy agent has the bit clear. Producers push under the shard lock
+	 * we hold, so the bit cannot change under us. */
+	uintptr_t head = atomic_load_explicit(&a->mbox.head,
+					      memory_order_acquire);
+	if ((head & 1) == 0)
+		return false;
+	/* Pairs with the writer's release decrement in finish(). */
+	if (atomic_load_explicit(&a->pending, memory_order_acquire) != 0)
+		return false;
+	if (atomic_exchange_explicit(&a->recent, false, memory_order_relaxed))
+		return false;
+	hsi_agent_free(a);
+	return true;
+}
+
+void hsi_passivate(hs_runtime *rt)
+{
+	size_t limit = rt->opts.resident_limit;
+	bool busy = false;
+	if (!atomic_compare_exchange_strong(&rt->sweeping, &busy, true))
+		return; /* another thread sweeps already */
+	size_t target = LOW_WATER(limit);
+	/* Two rounds: the first may only clear `recent` bits. */
+	for (unsigned i = 0; i < 2 * HSI_REGISTRY_SHARDS; i++) {
+		size_t resident = atomic_load(&rt->resident);
+		if (resident <= target)
+			break;
+		hsi_shard *s = &rt->registry.shards[rt->sweep_hand];
+		rt->sweep_hand = (rt->sweep_hand + 1) % HSI_REGISTRY_SHARDS;
+		pthread_mutex_lock(&s->mu);
+		size_t gone = hsi_registry_sweep(s, evictable, NULL,
+						 resident - target);
+		pthread_mutex_unlock(&s->mu);
+		atomic_fetch_sub(&rt->resident, gone);
+	}
+	atomic_store(&rt->sweeping, false);
+}
+
+size_t hs_resident(hs_runtime *rt)
+{
+	return rt == NULL ? 0 : atomic_load(&rt->resident);
+}
