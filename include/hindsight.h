@@ -233,6 +233,12 @@ typedef struct hs_options {
 	hs_durability durability;
 	/* Most transitions in one group commit; 0 = 4096. */
 	unsigned commit_batch;
+	/* With a path: open the log read-only, for queries and replay. No
+	 * writer is started, every send fails with HS_ENOTSUP, and the log
+	 * may be open for writing by another process meanwhile (this
+	 * runtime sees it as it was when opened). The directory must hold
+	 * a log already. */
+	bool read_only;
 	/* With a path: when more agents than this are in memory, idle ones
 	 * (nothing queued, everything written) leave it, least recently
 	 * used first, to be rebuilt from the log when next needed. 0 = no
@@ -527,6 +533,258 @@ HS_API int hs_agent_status_get(hs_runtime *rt, const char *type,
  */
 HS_API int hs_restart(hs_runtime *rt, const char *type, const char *id,
 		      unsigned flags);
+
+
+/* ------------------------------------------------------------------ */
+/* The past: records, states at a point, replay                         */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Everything below reads the log of a runtime opened with a path (a
+ * running one, or one opened with read_only) and never writes to it. The
+ * runtime's registered types give the apply() used to rebuild states:
+ * rebuilding an agent of a type that is not registered fails with
+ * HS_ENOTYPE. All of it is thread-safe and may run while agents run; it
+ * sees the log as far as it was written when the call began. Replayed
+ * handlers see hs_ctx_replaying() true and their sends are suppressed.
+ * In an in-memory runtime every function here returns HS_ENOTSUP.
+ */
+
+/* A point in an agent's or the log's history. */
+typedef enum hs_point_kind {
+	HS_POINT_SEQ,  /* after the agent's transition `seq` (>= 1) */
+	HS_POINT_GSEQ, /* after every transition with gseq <= `gseq` */
+	HS_POINT_TIME  /* in force at `time_ns`: after every transition with
+			* time <= time_ns */
+} hs_point_kind;
+
+typedef struct hs_point {
+	hs_point_kind kind;
+	uint64_t seq;    /* HS_POINT_SEQ or HS_POINT_GSEQ */
+	int64_t time_ns; /* HS_POINT_TIME */
+} hs_point;
+
+static inline hs_point hs_at_seq(uint64_t seq)
+{
+	hs_point p = {HS_POINT_SEQ, seq, 0};
+	return p;
+}
+
+static inline hs_point hs_at_gseq(uint64_t gseq)
+{
+	hs_point p = {HS_POINT_GSEQ, gseq, 0};
+	return p;
+}
+
+static inline hs_point hs_at_time(int64_t time_ns)
+{
+	hs_point p = {HS_POINT_TIME, 0, time_ns};
+	return p;
+}
+
+/* One stored transition. Pointers are valid during the callback only. */
+typedef struct hs_record {
+	hs_addr agent;
+	uint64_t seq;
+	uint64_t gseq;
+	int64_t time_ns;
+	const char *event_type;
+	const void *body; /* msgpack, NULL when the event had none */
+	size_t body_len;
+	hs_addr cause;    /* the transition that sent this event; */
+	uint64_t cause_seq;  /* cause_seq == 0 when it came from outside */
+	uint64_t cause_gseq;
+	uint64_t state_hash; /* FNV-1a 64 of the encoded state after it */
+	const void *state;   /* with HS_HISTORY_STATES: the state after it, */
+	size_t state_len;    /* rebuilt by replay; else NULL */
+} hs_record;
+
+/*
+ * The state of agent (type, id) at a point, encoded by its type's
+ * encode(), appended to `out`. Rebuilt from the newest snapshot at or
+ * before the point plus the records after it, so the cost is bounded by
+ * the type's snapshot interval, not by the length of history. `at` (may
+ * be NULL) receives the seq and gseq of the transition that made that
+ * state. Returns 0, HS_ENOTSUP, HS_EINVAL (seq or gseq 0), HS_ENOTYPE,
+ * HS_ENOAGENT (no record of this agent, or none yet at that point),
+ * HS_ERANGE (a point after the end of the log or in the future),
+ * HS_ECORRUPT, HS_EIO, or the error of a replayed apply(); details in
+ * hs_last_error().
+ */
+HS_API int hs_state_at(hs_runtime *rt, const char *type, const char *id,
+		       hs_point point, hs_buf *out, hs_receipt *at);
+
+/* Filters for hs_history. Zero fields do not filter. */
+typedef struct hs_filter {
+	const char *type;       /* agent type */
+	const char *id;         /* agent id (with type) */
+	const char *event_type;
+	int64_t since_ns;       /* time >= since_ns, when has_since */
+	int64_t until_ns;       /* time <= until_ns, when has_until */
+	bool has_since;
+	bool has_until;
+	uint64_t from_gseq;     /* gseq >= from_gseq */
+	uint64_t to_gseq;       /* gseq <= to_gseq; 0 = to the end */
+	bool reverse;           /* newest first */
+	uint64_t limit;         /* at most this many records; 0 = all */
+	unsigned flags;         /* HS_HISTORY_* */
+} hs_filter;
+
+#define HS_HISTORY_STATES 1u /* rebuild and pass the state after each */
+
+/* Called for each record; return 0 to go on, anything else to stop (then
+ * returned by hs_history). */
+typedef int (*hs_record_fn)(void *udata, const hs_record *rec);
+
+/*
+ * Calls fn for every record that passes the filter, in gseq order (or
+ * reversed). A filter on one agent reads only that agent's records.
+ * Returns 0, fn's non-zero result, or an error as hs_state_at.
+ */
+HS_API int hs_history(hs_runtime *rt, const hs_filter *filter,
+		      hs_record_fn fn, void *udata);
+
+/* Called once per agent by hs_system_at with its state at the point. */
+typedef int (*hs_state_fn)(void *udata, hs_addr agent, const void *state,
+			   size_t len, hs_receipt at);
+
+/*
+ * Every agent's state at a point, one call of fn per agent that had a
+ * transition by then, in (type, id) order. `type` (may be NULL) limits
+ * it to one agent type. At a gseq the states form a consistent cut: the
+ * state of the whole system after transition `gseq`. At a time each agent
+ * is taken at that time. Returns as hs_history.
+ */
+HS_API int hs_system_at(hs_runtime *rt, const char *type, hs_point point,
+			hs_state_fn fn, void *udata);
+
+
+/* What verify found at one record. */
+typedef enum hs_divergence_kind {
+	HS_DIVERGE_STATE,     /* apply now makes another state */
+	HS_DIVERGE_REJECTED,  /* apply now returns an error */
+	HS_DIVERGE_UNCHANGED  /* apply now returns HS_UNCHANGED */
+} hs_divergence_kind;
+
+/* The first record of an agent where today's code disagrees with the log.
+ * Every pointer is valid during the callback only; JSON is NUL-terminated
+ * and NULL where unknown. */
+typedef struct hs_divergence {
+	hs_divergence_kind kind;
+	hs_record record;        /* the event, as recorded (state NULL) */
+	int apply_rc;            /* what apply returned now */
+	const char *error_msg;   /* its hs_ctx_set_error() text, or "" */
+	uint64_t rebuilt_hash;
+	const char *before_json; /* the state before, on which both agree */
+	const char *rebuilt_json;  /* the state apply makes now */
+	const char *recorded_json; /* the recorded state, when a snapshot
+				    * at this seq holds it */
+	const char *diff_json;   /* hs_json_diff(recorded, rebuilt), or
+				  * with no snapshot, (before, rebuilt) */
+} hs_divergence;
+
+typedef int (*hs_divergence_fn)(void *udata, const hs_divergence *d);
+
+typedef struct hs_verify_report {
+	uint64_t records;     /* records replayed */
+	uint64_t agents;      /* agents replayed */
+	uint64_t divergences; /* agents that diverged */
+} hs_verify_report;
+
+/*
+ * Replays records through the registered apply() and compares the hash of
+ * each rebuilt state with the recorded one. The scope is the filter's
+ * type, id and gseq range (other fields ignored; NULL = the whole log);
+ * each agent is replayed from its first record (or its newest snapshot
+ * before from_gseq). fn (may be NULL) is called at each agent's first
+ * divergence, after which that agent is not followed further; fn returns
+ * non-zero to stop. `report` may be NULL. Returns 0 (whatever was found:
+ * see report), fn's non-zero result, or an error as hs_history.
+ */
+HS_API int hs_verify(hs_runtime *rt, const hs_filter *scope,
+		     hs_divergence_fn fn, void *udata,
+		     hs_verify_report *report);
+
+/* A change to the past for hs_whatif. */
+typedef enum hs_edit_kind {
+	HS_EDIT_INSERT,  /* a new event for (type, id) just before record
+			  * `gseq` (or after the last record when gseq is
+			  * past the end) */
+	HS_EDIT_DROP,    /* record `gseq` never happened */
+	HS_EDIT_REPLACE  /* record `gseq` had this event instead (same
+			  * agent; event_type NULL keeps the type) */
+} hs_edit_kind;
+
+typedef struct hs_edit {
+	hs_edit_kind kind;
+	uint64_t gseq;
+	const char *type;       /* INSERT */
+	const char *id;         /* INSERT */
+	const char *event_type; /* INSERT, REPLACE */
+	const void *body;       /* msgpack, INSERT and REPLACE */
+	size_t body_len;
+} hs_edit;
+
+typedef enum hs_whatif_kind {
+	HS_WHATIF_CHANGED, /* same agent and seq, another event or state */
+	HS_WHATIF_MISSING, /* in history, not in the what-if */
+	HS_WHATIF_EXTRA,   /* in the what-if, not in history */
+	HS_WHATIF_FINAL    /* an agent's final state, when it differs */
+} hs_whatif_kind;
+
+/* One difference between history and the what-if. `history` and `whatif`
+ * are NULL where that side has nothing (for FINAL both are NULL and the
+ * states are the final ones). */
+typedef struct hs_whatif_change {
+	hs_whatif_kind kind;
+	hs_addr agent;
+	uint64_t seq;
+	const hs_record *history;
+	const hs_record *whatif; /* its gseq is its place in the what-if */
+	const char *history_state_json;
+	const char *whatif_state_json;
+} hs_whatif_change;
+
+typedef int (*hs_whatif_fn)(void *udata, const hs_whatif_change *c);
+
+/*
+ * Replays the whole log up to gseq `to_gseq` (0 = the end) with the edits
+ * applied, into a scratch overlay: the log is never touched. Events that
+ * handlers sent each other are re-derived: a record caused by another is
+ * not taken from history but delivered again when (and if) the what-if
+ * run of its cause sends it, right after that cause. Calls fn for every
+ * record that differs and for every agent whose final state differs.
+ * Returns 0, HS_EINVAL (an edit that names no record in range, or an
+ * edit of a caused record, whose event is re-derived), fn's non-zero
+ * result, or an error as hs_history.
+ */
+HS_API int hs_whatif(hs_runtime *rt, const hs_edit *edits, size_t nedits,
+		     uint64_t to_gseq, hs_whatif_fn fn, void *udata);
+
+/* ------------------------------------------------------------------ */
+/* Showing data to people                                               */
+/* ------------------------------------------------------------------ */
+
+#define HS_JSON_PRETTY 1u /* indent with two spaces, one field a line */
+
+/*
+ * Appends one msgpack value as JSON text (no NUL) to out: strings
+ * escaped, binary as a base64 string, ext as {"ext": type, "data":
+ * base64}, non-string map keys as their JSON text in a string, NaN and
+ * infinities as null. Returns 0, HS_EBADMSG (out unchanged) or HS_ENOMEM.
+ * Thread-safe.
+ */
+HS_API int hs_json(hs_buf *out, const void *mp, size_t len, unsigned flags);
+
+/*
+ * Appends the field-level difference between two msgpack values as a JSON
+ * array of changes: {"path": "a.b", "old": ..., "new": ...}, with "old"
+ * or "new" absent for an added or removed field; maps are compared key by
+ * key and recursed into, other values whole. "[]" when equal. Returns as
+ * hs_json.
+ */
+HS_API int hs_json_diff(hs_buf *out, const void *old_mp, size_t old_len,
+			const void *new_mp, size_t new_len);
 
 #ifdef __cplusplus
 }

@@ -103,7 +103,8 @@ static void write_events(hsi_log *log, uint64_t from, uint64_t to, bool sync)
 	for (uint64_t g = from; g <= to; g++) {
 		make_record(&rec, "t", "x", g, g);
 		hsi_log_batch_put_event(log, b, g, rec.data, rec.len);
-		hsi_log_batch_put_index(log, b, "t", 1, "x", 1, g, g);
+		hsi_log_batch_put_index(log, b, "t", 1, "x", 1, g, g,
+					(int64_t)g * 1000);
 	}
 	assert_hs(0, hsi_log_write(log, b, sync));
 	hsi_log_batch_free(b);
@@ -957,7 +958,8 @@ static void build_world(world *w, const char *path)
 						rec.len);
 			hsi_log_batch_put_index(w->log, b, d->type,
 						strlen(d->type), d->id,
-						strlen(d->id), seq, g);
+						strlen(d->id), seq, g,
+						(int64_t)g * 1000);
 		}
 	}
 	w->last = g;
@@ -1085,11 +1087,13 @@ typedef struct seen {
 	char id[64][HS_ID_MAX + 1];
 } seen;
 
-static int on_index(void *udata, uint64_t seq, uint64_t gseq)
+static int on_index(void *udata, uint64_t seq, uint64_t gseq,
+		    int64_t time_ns)
 {
 	seen *s = udata;
 	if (s->n >= 64)
 		return -1;
+	assert_int_equal(time_ns, (int64_t)gseq * 1000);
 	s->a[s->n] = seq;
 	s->b[s->n++] = gseq;
 	return s->stop_after && s->n == s->stop_after ? 77 : 0;

@@ -1066,9 +1066,11 @@ static int corrupt_scan_fn(void *udata, uint64_t gseq, const void *rec,
 	return 0;
 }
 
-/* Garbage under one record key: opening still works (it does not read
- * the records), the agent whose history holds it reports HS_ECORRUPT
- * naming the key, and every other agent is intact. */
+/* Garbage under record keys: opening still works (it does not read the
+ * records), the agent whose history holds one reports HS_ECORRUPT naming
+ * the key, and every other agent is intact (also one whose corrupt record
+ * lies behind its newest snapshot). Garbage in a newest snapshot is
+ * reported as well. Nothing on disk is changed by reading. */
 static void test_corrupt_record(void **state)
 {
 	(void)state;
@@ -1082,6 +1084,8 @@ static void test_corrupt_record(void **state)
 		assert_hs(0, hs_sendf(rt, "ctr", "a", "add", "n:i", k));
 		assert_hs(0, hs_send_wait(rt, "ctr", "b", "bare", NULL, 0, &r));
 		assert_hs(0, hs_sendf(rt, "snap", "c", "add", "n:i", k));
+		if (k <= 4)
+			assert_hs(0, hs_sendf(rt, "snap", "d", "add", "n:i", k));
 		if (k <= 3)
 			assert_hs(0, hs_send_wait(rt, "ctr", "v", "add",
 						  (const uint8_t[]){0x81, 0xa1,
@@ -1114,6 +1118,16 @@ static void test_corrupt_record(void **state)
 	pu_db_put(&d, "events", key, 8, garbage, sizeof garbage - 1);
 	pu_be64(key, bad_c);
 	pu_db_put(&d, "events", key, 8, garbage, sizeof garbage - 1);
+	/* And the newest snapshot of snap/d (seq 4). */
+	static const uint8_t snap_d_key[] = {'s', 'n', 'a', 'p', 0, 'd', 0,
+					     0,   0,   0,   0,   0, 0,   0, 4};
+	size_t vlen = 0;
+	char *v = pu_db_get(&d, "snapshots", snap_d_key, sizeof snap_d_key,
+			    &vlen);
+	assert_non_null(v);
+	rocksdb_free(v);
+	pu_db_put(&d, "snapshots", snap_d_key, sizeof snap_d_key, garbage,
+		  sizeof garbage - 1);
 	pu_db_close(&d);
 
 	/* Reading the log reports exactly those two records. */
@@ -1148,6 +1162,12 @@ static void test_corrupt_record(void **state)
 	assert_non_null(strstr(err, dir));
 	/* Asking again gives the same answer (nothing was half-loaded). */
 	assert_hs(HS_ECORRUPT, hs_deref(rt, "ctr", "a", &b));
+	/* A snapshot that does not decode is reported too, not skipped. */
+	assert_hs(HS_ECORRUPT, hs_deref(rt, "snap", "d", &b));
+	assert_int_equal(b.len, 0);
+	hs_last_error(rt, err, sizeof err);
+	assert_non_null(strstr(err, dir));
+	assert_non_null(strstr(err, "snap/d"));
 
 	hs_buf sb = pu_deref(rt, "ctr", "b");
 	assert_int_equal(n_of(&sb), 6000);
@@ -1174,9 +1194,13 @@ static void test_corrupt_record(void **state)
 	/* The garbage is still there, byte for byte: reading changed
 	 * nothing. */
 	pu_db_open(&d, dir);
-	size_t vlen = 0;
 	pu_be64(key, bad);
-	char *v = pu_db_get(&d, "events", key, 8, &vlen);
+	v = pu_db_get(&d, "events", key, 8, &vlen);
+	assert_non_null(v);
+	assert_int_equal(vlen, sizeof garbage - 1);
+	assert_memory_equal(v, garbage, vlen);
+	rocksdb_free(v);
+	v = pu_db_get(&d, "snapshots", snap_d_key, sizeof snap_d_key, &vlen);
 	assert_non_null(v);
 	assert_int_equal(vlen, sizeof garbage - 1);
 	assert_memory_equal(v, garbage, vlen);

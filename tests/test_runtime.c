@@ -18,8 +18,8 @@
  *   rand / rand_noop         three hs_ctx_random() values; +1 / UNCHANGED
  *   send {type,to,ev,then}   hs_ctx_sendf(type, to, ev, {of: self id, n: 1})
  *                            then returns CHANGED, or "fail" / "noop"
- *   check {of}               hs_deref("probe", of) and records its value
- *                            and whether the watcher saw `of` at seq 1
+ *   check {of}               records whether sender_watcher has seen
+ *                            "A"'s first transition, and its new state
  *   sleep {ms}               sleeps, +1
  *   block {to?}              waits for probe_gate; then, if "to" is given,
  *                            hs_ctx_send("counter", to, "inc") recording rc
@@ -48,12 +48,12 @@ static pthread_mutex_t probe_mu = PTHREAD_MUTEX_INITIALIZER;
 static probe_rec probe_log[PROBE_MAX];
 static int probe_n;
 
-static hs_runtime *probe_rt; /* for hs_deref from inside apply */
 static atomic_int probe_gate;
 static atomic_int probe_blocked;
 static atomic_int probe_init_calls;
 static atomic_int probe_destroy_calls;
 static atomic_int probe_sender_watched; /* set by sender_watcher */
+static atomic_llong probe_sender_value; /* "A"'s state at seq 1 */
 static int probe_udata_marker;
 static char probe_init_type[HS_NAME_MAX + 1];
 static char probe_init_id[HS_ID_MAX + 1];
@@ -222,10 +222,12 @@ static int probe_apply(hs_ctx *ctx, void *state, const hs_event *ev)
 				    0);
 		*v += 1;
 	} else if (hs_event_is(ev, "check")) {
+		/* hs_deref is not allowed inside apply: what the sender's
+		 * transition left is observed through its watcher instead. */
 		char of[HS_ID_MAX + 1];
 		CB_CHECK_EQ(hs_event_strcpy(ev, "of", of, sizeof of), 0);
 		r.watched_before = atomic_load(&probe_sender_watched) != 0;
-		r.rc = hsu_deref_n(probe_rt, "probe", of, &r.seen);
+		r.seen = atomic_load(&probe_sender_value);
 		*v += 1;
 	} else if (hs_event_is(ev, "sleep")) {
 		int64_t ms = 0;
@@ -292,7 +294,6 @@ static hs_runtime *open_std(unsigned workers)
 	assert_hs(0, hs_register(rt, &p));
 	p = probe_type("probe_skip", HS_ON_ERROR_SKIP);
 	assert_hs(0, hs_register(rt, &p));
-	probe_rt = rt;
 	return rt;
 }
 
@@ -399,8 +400,12 @@ static int wrec_count(wrec *w, const char *id)
 static void sender_watcher(void *udata, const hs_transition *t)
 {
 	(void)udata;
-	if (strcmp(t->agent.id, "A") == 0 && t->seq == 1)
+	if (strcmp(t->agent.id, "A") == 0 && t->seq == 1) {
+		int64_t n = -1;
+		CB_CHECK_EQ(hs_get_i64(t->new_state, t->new_len, "n", &n), 0);
+		atomic_store(&probe_sender_value, n);
 		atomic_store(&probe_sender_watched, 1);
+	}
 }
 
 /* ------------------------------------------------------------------ */
@@ -416,12 +421,12 @@ static int setup(void **state)
 	memset(probe_log, 0, sizeof probe_log);
 	probe_init_type[0] = probe_init_id[0] = '\0';
 	pthread_mutex_unlock(&probe_mu);
-	probe_rt = NULL;
 	atomic_store(&probe_gate, 0);
 	atomic_store(&probe_blocked, 0);
 	atomic_store(&probe_init_calls, 0);
 	atomic_store(&probe_destroy_calls, 0);
 	atomic_store(&probe_sender_watched, 0);
+	atomic_store(&probe_sender_value, -1);
 	probe_init_fail_rc = 0;
 	badsend_n = 0;
 	wrec_reset(&wrec_a);
@@ -1048,8 +1053,8 @@ static void test_ctx_send_after_transition(void **state)
 	hs_runtime *rt = open_std(2);
 	int wid = -1;
 	assert_hs(0, hs_watch(rt, sender_watcher, NULL, &wid));
-	/* A increments itself and sends "check" to B; B reads A's state
-	 * from its own apply (deref of another agent is allowed there). */
+	/* A increments itself and sends "check" to B; when B handles it,
+	 * A's transition must be complete: its watchers have run. */
 	assert_hs(0, hs_sendf(rt, "probe", "A", "send", "type:s to:s ev:s",
 			      "probe", "B", "check"));
 	assert_hs(0, hs_await(rt, HSU_AWAIT_MS));
@@ -1058,9 +1063,8 @@ static void test_ctx_send_after_transition(void **state)
 	assert_hs(0, a->rc);
 	const probe_rec *b = probe_find("B", 0);
 	assert_non_null(b);
-	assert_hs(0, b->rc);
-	assert_int_equal(b->seen, 1); /* A's transition was done */
-	assert_true(b->watched_before);
+	assert_true(b->watched_before); /* A's transition was done */
+	assert_int_equal(b->seen, 1);
 	assert_int_equal(hsu_counter_value(rt, "probe", "B"), 1);
 
 	/* Sending to a counter from a handler. */
@@ -1625,6 +1629,122 @@ static void test_await_waits_for_chains(void **state)
 }
 
 /* ------------------------------------------------------------------ */
+/* hs_send_wait (in memory)                                             */
+/* ------------------------------------------------------------------ */
+
+static void test_send_wait(void **state)
+{
+	(void)state;
+	hs_runtime *rt = open_std(2);
+	hs_receipt rc_out = {77, 77};
+	assert_hs(0,
+		  hs_send_wait(rt, "counter", "c", "inc", NULL, 0, &rc_out));
+	assert_int_equal(rc_out.seq, 1);
+	assert_int_equal(rc_out.gseq, 0); /* in memory */
+	/* Returned after the handling: the state is there already. */
+	assert_int_equal(hsu_counter_value(rt, "counter", "c"), 1);
+	hs_buf b = HS_BUF_INIT;
+	assert_hs(0, hs_packf(&b, "n:i", 5));
+	assert_hs(0, hs_send_wait(rt, "counter", "c", "add", b.data, b.len,
+				  &rc_out));
+	assert_int_equal(rc_out.seq, 2);
+	assert_int_equal(hsu_counter_value(rt, "counter", "c"), 6);
+	/* No change: seq 0. */
+	assert_hs(0,
+		  hs_send_wait(rt, "counter", "c", "noop", NULL, 0, &rc_out));
+	assert_int_equal(rc_out.seq, 0);
+	assert_int_equal(rc_out.gseq, 0);
+	assert_hs(0, hs_send_wait(rt, "counter", "c", "inc", NULL, 0, NULL));
+
+	/* Input errors as hs_send; the receipt is not written. */
+	rc_out = (hs_receipt){77, 77};
+	assert_hs(HS_EINVAL,
+		  hs_send_wait(NULL, "counter", "c", "inc", NULL, 0, &rc_out));
+	assert_hs(HS_EINVAL,
+		  hs_send_wait(rt, "counter", "", "inc", NULL, 0, &rc_out));
+	assert_hs(HS_ENOTYPE,
+		  hs_send_wait(rt, "nosuch", "c", "inc", NULL, 0, &rc_out));
+	assert_hs(HS_EBADMSG, hs_send_wait(rt, "counter", "c", "add", b.data,
+					   b.len - 1, &rc_out));
+	assert_int_equal(rc_out.seq, 77);
+	assert_int_equal(rc_out.gseq, 77);
+
+	/* apply's error comes back, in both error modes. */
+	assert_hs(HS_ERANGE, hs_send_wait(rt, "counter_skip", "s", "fail",
+					  NULL, 0, &rc_out));
+	assert_int_equal(rc_out.seq, 77);
+	assert_hs(HS_ERANGE,
+		  hs_send_wait(rt, "counter", "f", "fail", NULL, 0, &rc_out));
+	hs_agent_status st;
+	assert_hs(0, hs_agent_status_get(rt, "counter", "f", &st));
+	assert_true(st.failed);
+	assert_hs(0, hs_restart(rt, "counter", "f", 0));
+	assert_hs(0,
+		  hs_send_wait(rt, "counter", "f", "inc", NULL, 0, &rc_out));
+	assert_int_equal(rc_out.seq, 1);
+	hs_buf_free(&b);
+	assert_hs(0, hs_close(rt));
+	hsu_assert_no_cb_failures();
+}
+
+typedef struct waiter_args {
+	hs_runtime *rt;
+	int rc;
+	hs_receipt receipt;
+	atomic_int done;
+} waiter_args;
+
+static void *waiter_main(void *arg)
+{
+	waiter_args *w = arg;
+	w->rc = hs_send_wait(w->rt, "counter", "f", "inc", NULL, 0,
+			     &w->receipt);
+	atomic_store(&w->done, 1);
+	return NULL;
+}
+
+static void test_send_wait_on_failed_agent(void **state)
+{
+	(void)state;
+	hs_runtime *rt = open_std(2);
+	assert_hs(0, hs_send(rt, "counter", "f", "inc", NULL, 0));
+	assert_hs(0, hs_send(rt, "counter", "f", "fail", NULL, 0));
+	assert_hs(HS_EFAILED, hs_await(rt, HSU_AWAIT_MS));
+	/* The message waits with the failed agent until the restart (or,
+	 * if the thread is late, arrives after it): handled either way. */
+	waiter_args w = {rt, 12345, {0, 0}, 0};
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, waiter_main, &w), 0);
+	hsu_sleep_ms(50);
+	assert_int_equal(atomic_load(&w.done), 0); /* never before */
+	assert_hs(0, hs_restart(rt, "counter", "f", 0));
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_hs(0, w.rc);
+	assert_int_equal(w.receipt.seq, 2);
+	assert_int_equal(hsu_counter_value(rt, "counter", "f"), 2);
+	assert_hs(0, hs_close(rt));
+	hsu_assert_no_cb_failures();
+}
+
+static void test_resident_and_last_error_in_memory(void **state)
+{
+	(void)state;
+	hs_runtime *rt = open_std(1);
+	assert_int_equal(hs_resident(rt), 0);
+	assert_hs(0, hs_send(rt, "counter", "a", "inc", NULL, 0));
+	assert_hs(0, hs_send(rt, "counter", "b", "inc", NULL, 0));
+	assert_hs(0, hs_send(rt, "probe", "a", "inc", NULL, 0));
+	assert_hs(0, hs_await(rt, HSU_AWAIT_MS));
+	assert_int_equal(hs_resident(rt), 3);
+	assert_int_equal(hs_resident(NULL), 0);
+	char buf[64];
+	memset(buf, 'x', sizeof buf);
+	hs_last_error(rt, buf, sizeof buf);
+	assert_string_equal(buf, "");
+	assert_hs(0, hs_close(rt));
+}
+
+/* ------------------------------------------------------------------ */
 /* Close                                                                */
 /* ------------------------------------------------------------------ */
 
@@ -1899,6 +2019,9 @@ int main(void)
 		T(test_skip_mode),
 		T(test_await_timeout),
 		T(test_await_waits_for_chains),
+		T(test_send_wait),
+		T(test_send_wait_on_failed_agent),
+		T(test_resident_and_last_error_in_memory),
 		T(test_close_handles_pending),
 		T(test_close_with_failed_agent),
 		T(test_close_with_failed_agent_nothing_held),

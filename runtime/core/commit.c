@@ -103,7 +103,7 @@ static int write_list(hs_runtime *rt, hsi_commit *list)
 					c->rec.len);
 		hsi_log_batch_put_index(rt->log, w->batch, t->name,
 					t->name_len, a->id, a->id_len, c->seq,
-					gseq);
+					gseq, c->time_ns);
 		if (c->snapshot.len != 0)
 			hsi_log_batch_put_snapshot(
 				rt->log, w->batch, t->name, t->name_len, a->id,

@@ -108,7 +108,7 @@ int hs_ctx_send(hs_ctx *ctx, const char *type, const char *id,
 	rc = hsi_msg_build(event_type, body, len, &cause, &m);
 	if (rc != 0)
 		return rc;
-	if (ctx->replaying) {
+	if (ctx->replaying && !ctx->capture) {
 		free(m);
 		return 0;
 	}

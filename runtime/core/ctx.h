@@ -18,6 +18,7 @@ struct hs_ctx {
 	int64_t now;
 	uint64_t random_calls;
 	bool replaying;
+	bool capture; /* in a replay, keep the sends instead of dropping */
 	/* Effects in the order they were sent. */
 	hsi_effect *effects;
 	hsi_effect **effects_tail;

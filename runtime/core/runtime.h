@@ -35,6 +35,7 @@ typedef struct hsi_commit {
 	hsi_waiter *waiter;
 	uint64_t seq;
 	uint64_t gseq; /* set by the writer */
+	int64_t time_ns;
 	size_t gseq_off;
 	hs_buf rec;
 	hs_buf snapshot; /* empty when none is due */

@@ -108,6 +108,7 @@ static bool commit(hs_runtime *rt, hsi_worker *w, hsi_agent *a,
 	c->effects = ctx->effects;
 	c->waiter = m->waiter;
 	c->seq = a->seq;
+	c->time_ns = ctx->now;
 	hsi_writer_push(rt, c);
 	return true;
 }

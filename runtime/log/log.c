@@ -538,14 +538,15 @@ static size_t agent_key(uint8_t *k, const char *type, size_t type_len,
 
 void hsi_log_batch_put_index(hsi_log *log, hsi_log_batch *b, const char *type,
 			     size_t type_len, const char *id, size_t id_len,
-			     uint64_t seq, uint64_t gseq)
+			     uint64_t seq, uint64_t gseq, int64_t time_ns)
 {
-	uint8_t k[HSI_KEY_MAX], v[8];
+	uint8_t k[HSI_KEY_MAX], v[16];
 	size_t n = agent_key(k, type, type_len, id, id_len, seq);
 
 	hsi_be64_put(v, gseq);
+	hsi_be64_put(v + 8, (uint64_t)time_ns);
 	rocksdb_writebatch_put_cf(b->wb, log->cf[HSI_CF_AGENTS],
-				  (const char *)k, n, (const char *)v, 8);
+				  (const char *)k, n, (const char *)v, 16);
 }
 
 void hsi_log_batch_put_snapshot(hsi_log *log, hsi_log_batch *b,

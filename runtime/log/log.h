@@ -11,7 +11,7 @@
  * The RocksDB log (the only includer of <rocksdb/c.h>). Column families and
  * keys are those of docs/FORMAT.md:
  *   events     gseq (8 bytes BE)                 -> record (codec/record.h)
- *   agents     type \0 id \0 seq (8 bytes BE)    -> gseq (8 bytes BE)
+ *   agents     type \0 id \0 seq (8 bytes BE)    -> gseq, time_ns (8 + 8 BE)
  *   snapshots  type \0 id \0 seq (8 bytes BE)    -> encoded state
  *   meta       text keys                         -> values
  * Every function returns 0 or a negative HS_E... code; on failure the text
@@ -57,7 +57,7 @@ void hsi_log_batch_put_event(hsi_log *log, hsi_log_batch *b, uint64_t gseq,
 void hsi_log_batch_put_index(hsi_log *log, hsi_log_batch *b,
 			     const char *type, size_t type_len,
 			     const char *id, size_t id_len, uint64_t seq,
-			     uint64_t gseq);
+			     uint64_t gseq, int64_t time_ns);
 void hsi_log_batch_put_snapshot(hsi_log *log, hsi_log_batch *b,
 				const char *type, size_t type_len,
 				const char *id, size_t id_len, uint64_t seq,
@@ -86,10 +86,17 @@ int hsi_log_snapshot_at(hsi_log *log, const char *type, size_t type_len,
 			const char *id, size_t id_len, uint64_t max_seq,
 			uint64_t *seq, hs_buf *out);
 
-/* Calls fn(udata, seq, gseq) for the agent's index entries with
+/* The index entry of one transition: its gseq and time. HS_ENOTFOUND if
+ * there is none. */
+int hsi_log_index_get(hsi_log *log, const char *type, size_t type_len,
+		      const char *id, size_t id_len, uint64_t seq,
+		      uint64_t *gseq, int64_t *time_ns);
+
+/* Calls fn(udata, seq, gseq, time_ns) for the agent's index entries with
  * from_seq <= seq <= to_seq in seq order. fn returns 0 to go on, anything
  * else to stop (returned as is). HS_ECORRUPT for a malformed entry. */
-typedef int (*hsi_index_fn)(void *udata, uint64_t seq, uint64_t gseq);
+typedef int (*hsi_index_fn)(void *udata, uint64_t seq, uint64_t gseq,
+			    int64_t time_ns);
 int hsi_log_scan_agent(hsi_log *log, const char *type, size_t type_len,
 		       const char *id, size_t id_len, uint64_t from_seq,
 		       uint64_t to_seq, hsi_index_fn fn, void *udata);

@@ -112,18 +112,20 @@ static int last_at(hsi_log *log, int cf, const uint8_t *prefix, size_t pn,
 	return 0;
 }
 
-/* Checks an agents value: a gseq, 8 bytes, not 0. */
+/* Checks an agents value: gseq (not 0) and time, 8 bytes each. */
 static int index_value(hsi_log *log, const char *key, size_t kn, const char *v,
-		       size_t vn, uint64_t *gseq)
+		       size_t vn, uint64_t *gseq, int64_t *time_ns)
 {
 	char text[HSI_KEY_TEXT_MAX];
 
-	if (vn == 8 && (*gseq = hsi_be64_get((const uint8_t *)v)) != 0)
+	if (vn == 16 && (*gseq = hsi_be64_get((const uint8_t *)v)) != 0) {
+		*time_ns = (int64_t)hsi_be64_get((const uint8_t *)v + 8);
 		return 0;
+	}
 	hsi_key_any_text((const uint8_t *)key, kn, text, sizeof(text));
 	return hsi_log_fail(log, HS_ECORRUPT,
-			    "agents key %s: value is not a gseq (8 bytes, "
-			    "not 0)",
+			    "agents key %s: value is not a gseq and a time "
+			    "(16 bytes, gseq not 0)",
 			    text);
 }
 
@@ -148,7 +150,8 @@ int hsi_log_agent_last(hsi_log *log, const char *type, size_t type_len,
 		size_t kn;
 		const char *k = rocksdb_iter_key(it, &kn);
 
-		rc = index_value(log, k, kn, v, vn, &g);
+		int64_t t;
+		rc = index_value(log, k, kn, v, vn, &g, &t);
 	}
 	rc = iter_end(log, it, "agents: cannot seek", rc);
 	if (rc != 0)
@@ -156,6 +159,32 @@ int hsi_log_agent_last(hsi_log *log, const char *type, size_t type_len,
 	*seq = s;
 	*gseq = g;
 	return 0;
+}
+
+int hsi_log_index_get(hsi_log *log, const char *type, size_t type_len,
+		      const char *id, size_t id_len, uint64_t seq,
+		      uint64_t *gseq, int64_t *time_ns)
+{
+	uint8_t k[HSI_KEY_MAX];
+	size_t kn, vn;
+	char *err = NULL;
+
+	if (!hsi_key_addr_ok(type, type_len, id, id_len))
+		return bad_addr(log, "hsi_log_index_get");
+	kn = hsi_key_prefix(k, type, type_len, id, id_len);
+	hsi_be64_put(k + kn, seq);
+	kn += HSI_KEY_SEQ;
+	rocksdb_pinnableslice_t *ps = rocksdb_get_pinned_cf(
+		log->db, log->ro, log->cf[HSI_CF_AGENTS], (const char *)k, kn,
+		&err);
+	if (err != NULL)
+		return hsi_log_fail_rocks(log, &err, "agents: cannot read");
+	if (ps == NULL)
+		return HS_ENOTFOUND;
+	const char *v = rocksdb_pinnableslice_value(ps, &vn);
+	int rc = index_value(log, (const char *)k, kn, v, vn, gseq, time_ns);
+	rocksdb_pinnableslice_destroy(ps);
+	return rc;
 }
 
 int hsi_log_snapshot_at(hsi_log *log, const char *type, size_t type_len,
@@ -218,6 +247,7 @@ int hsi_log_scan_agent(hsi_log *log, const char *type, size_t type_len,
 		const char *kk = rocksdb_iter_key(it, &kn);
 		const char *v = rocksdb_iter_value(it, &vn);
 		uint64_t seq, gseq;
+		int64_t time_ns;
 
 		if (kn != pn + HSI_KEY_SEQ || memcmp(kk, k, pn) != 0) {
 			char text[HSI_KEY_TEXT_MAX];
@@ -231,9 +261,9 @@ int hsi_log_scan_agent(hsi_log *log, const char *type, size_t type_len,
 		seq = hsi_be64_get((const uint8_t *)kk + pn);
 		if (seq > to_seq)
 			break;
-		rc = index_value(log, kk, kn, v, vn, &gseq);
+		rc = index_value(log, kk, kn, v, vn, &gseq, &time_ns);
 		if (rc == 0)
-			rc = fn(udata, seq, gseq);
+			rc = fn(udata, seq, gseq, time_ns);
 	}
 	rc = iter_end(log, it, "agents: cannot scan", rc);
 	rocksdb_readoptions_destroy(ro); /* after the iterator: upper */
@@ -314,6 +344,7 @@ int hsi_log_scan_agents(hsi_log *log, hsi_agent_fn fn, void *udata)
 		const char *kk, *t, *i, *v;
 		size_t kn, tn, in, pn, vn;
 		uint64_t seq, gseq;
+		int64_t time_ns;
 
 		kk = rocksdb_iter_key(it, &kn);
 		if (hsi_key_parse((const uint8_t *)kk, kn, &t, &tn, &i, &in,
@@ -334,7 +365,7 @@ int hsi_log_scan_agents(hsi_log *log, hsi_agent_fn fn, void *udata)
 		}
 		if (rc == 0) {
 			kk = rocksdb_iter_key(it, &kn);
-			rc = index_value(log, kk, kn, v, vn, &gseq);
+			rc = index_value(log, kk, kn, v, vn, &gseq, &time_ns);
 		}
 		if (rc == 0)
 			rc = fn(udata, (const char *)p, tn,

@@ -1,0 +1,192 @@
+#include "replay/rebuild.h"
+
+#include <string.h>
+
+#include "core/ctx.h"
+
+int hsi_replay_apply(hs_runtime *rt, const hsi_type *t, const char *id,
+		     size_t id_len, void *state, const hsi_record *r,
+		     hsi_effect **capture, char *errmsg, size_t errcap)
+{
+	hsi_event_name name;
+	if (r->event_type_len > HS_NAME_MAX)
+		return HS_ECORRUPT;
+	memcpy(name.s, r->event_type, r->event_type_len);
+	name.s[r->event_type_len] = '\0';
+	hs_event ev = {name.s, r->body, r->body_len};
+	hs_ctx ctx = {
+		.rt = rt,
+		.type = t,
+		.id = id,
+		.id_len = id_len,
+		.seq = r->seq,
+		.now = r->time_ns,
+		.replaying = true,
+		.capture = capture != NULL,
+	};
+	ctx.effects_tail = &ctx.effects;
+	int rc = t->def.apply(&ctx, state, &ev);
+	if (errmsg != NULL && errcap != 0) {
+		size_t n = strnlen(ctx.error, sizeof(ctx.error));
+		if (n >= errcap)
+			n = errcap - 1;
+		memcpy(errmsg, ctx.error, n);
+		errmsg[n] = '\0';
+	}
+	if (capture != NULL && rc == HS_CHANGED) {
+		while (*capture != NULL)
+			capture = &(*capture)->next;
+		*capture = ctx.effects;
+	} else {
+		hsi_effects_free(ctx.effects);
+	}
+	return rc;
+}
+
+int hsi_read_record(hs_runtime *rt, uint64_t gseq, const hsi_type *t,
+		    const char *id, size_t id_len, uint64_t seq, hs_buf *buf,
+		    hsi_record *r)
+{
+	hs_buf_reset(buf);
+	int rc = hsi_log_get_event(rt->log, gseq, buf);
+	if (rc != 0) {
+		hsi_set_log_error(rt);
+		return rc == HS_ENOTFOUND ? HS_ECORRUPT : rc;
+	}
+	rc = hsi_record_decode(buf->data, buf->len, r);
+	if (rc == 0 && r->gseq != gseq)
+		rc = HS_ECORRUPT;
+	if (rc == 0 && t != NULL &&
+	    (r->type_len != t->name_len ||
+	     memcmp(r->type, t->name, r->type_len) != 0 ||
+	     r->id_len != id_len || memcmp(r->id, id, id_len) != 0 ||
+	     (seq != 0 && r->seq != seq)))
+		rc = HS_ECORRUPT;
+	if (rc != 0)
+		hsi_set_error(rt, "%s: events key %016llx: %s",
+			      hsi_log_path(rt->log), (unsigned long long)gseq,
+			      rc == HS_EVERSION
+				      ? "record of a newer format"
+				      : "record does not decode or does not "
+					"match its index entry");
+	return rc;
+}
+
+typedef struct rebuilder {
+	hs_runtime *rt;
+	const hsi_type *t;
+	const char *id;
+	size_t id_len;
+	void *state;
+	uint64_t seq;
+	uint64_t gseq;
+	int64_t time_ns;
+	hs_buf rec;
+} rebuilder;
+
+static int apply_next(void *p, uint64_t seq, uint64_t gseq, int64_t time_ns)
+{
+	rebuilder *b = p;
+	hs_runtime *rt = b->rt;
+	const char *path = hsi_log_path(rt->log);
+	(void)time_ns;
+	if (seq != b->seq + 1) {
+		hsi_set_error(rt, "%s: index of %s/%s jumps from seq %llu to "
+				  "%llu",
+			      path, b->t->name, b->id,
+			      (unsigned long long)b->seq,
+			      (unsigned long long)seq);
+		return HS_ECORRUPT;
+	}
+	hsi_record r;
+	int rc = hsi_read_record(rt, gseq, b->t, b->id, b->id_len, seq,
+				 &b->rec, &r);
+	if (rc != 0)
+		return rc;
+	char msg[256];
+	rc = hsi_replay_apply(rt, b->t, b->id, b->id_len, b->state, &r, NULL,
+			      msg, sizeof(msg));
+	if (rc != HS_CHANGED) {
+		hsi_set_error(rt, "%s: rebuilding %s/%s: seq %llu (gseq %llu, "
+				  "'%.*s') was recorded as a change but apply "
+				  "now returns %d%s%s",
+			      path, b->t->name, b->id, (unsigned long long)seq,
+			      (unsigned long long)gseq, (int)r.event_type_len,
+			      r.event_type, rc, msg[0] ? ": " : "", msg);
+		return rc < 0 ? rc : HS_EHANDLER;
+	}
+	b->seq = seq;
+	b->gseq = gseq;
+	b->time_ns = r.time_ns;
+	return 0;
+}
+
+static int load_snapshot(rebuilder *b, uint64_t to_seq)
+{
+	hs_runtime *rt = b->rt;
+	const hsi_type *t = b->t;
+	hs_buf state = HS_BUF_INIT;
+	uint64_t snap_seq = 0;
+	int rc = hsi_log_snapshot_at(rt->log, t->name, t->name_len, b->id,
+				     b->id_len, to_seq, &snap_seq, &state);
+	if (rc == HS_ENOTFOUND) {
+		rc = 0;
+		if (t->def.init != NULL) {
+			hs_addr self = {t->name, b->id};
+			rc = t->def.init(b->state, &self, t->def.udata);
+		}
+	} else if (rc == 0) {
+		rc = t->def.decode(b->state, state.data, state.len,
+				   t->def.udata);
+		if (rc != 0) {
+			hsi_set_error(rt, "%s: snapshot of %s/%s at seq %llu "
+					  "does not decode (%d)",
+				      hsi_log_path(rt->log), t->name, b->id,
+				      (unsigned long long)snap_seq, rc);
+			rc = HS_ECORRUPT;
+		}
+		b->seq = snap_seq;
+	} else {
+		hsi_set_log_error(rt);
+	}
+	hs_buf_free(&state);
+	return rc;
+}
+
+int hsi_rebuild(hs_runtime *rt, const hsi_type *t, const char *id,
+		size_t id_len, uint64_t to_seq, void *state, uint64_t *gseq,
+		int64_t *time_ns)
+{
+	rebuilder b = {rt, t, id, id_len, state, 0, 0, 0, HS_BUF_INIT};
+	uint64_t last_gseq;
+	int64_t last_time;
+	int rc = hsi_log_index_get(rt->log, t->name, t->name_len, id, id_len,
+				   to_seq, &last_gseq, &last_time);
+	if (rc == HS_ENOTFOUND)
+		return HS_ENOAGENT;
+	if (rc != 0) {
+		hsi_set_log_error(rt);
+		return rc;
+	}
+	rc = load_snapshot(&b, to_seq);
+	if (rc == 0 && b.seq < to_seq)
+		rc = hsi_log_scan_agent(rt->log, t->name, t->name_len, id,
+					id_len, b.seq + 1, to_seq, apply_next,
+					&b);
+	if (rc == 0 && b.seq != to_seq) {
+		hsi_set_error(rt, "%s: index of %s/%s has seq %llu but stops "
+				  "at %llu before it",
+			      hsi_log_path(rt->log), t->name, id,
+			      (unsigned long long)to_seq,
+			      (unsigned long long)b.seq);
+		rc = HS_ECORRUPT;
+	}
+	hs_buf_free(&b.rec);
+	if (rc != 0)
+		return rc;
+	if (gseq != NULL)
+		*gseq = last_gseq;
+	if (time_ns != NULL)
+		*time_ns = last_time;
+	return 0;
+}

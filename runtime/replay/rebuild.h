@@ -1,0 +1,45 @@
+#ifndef HS_REPLAY_REBUILD_H
+#define HS_REPLAY_REBUILD_H
+
+#include "codec/record.h"
+#include "core/runtime.h"
+
+/* A decoded record's event type as a C string. */
+typedef struct hsi_event_name {
+	char s[HS_NAME_MAX + 1];
+} hsi_event_name;
+
+/*
+ * Applies one recorded event to `state` as a replay (hs_ctx_replaying()
+ * true, time and randomness those of the record). With `capture` NULL the
+ * handler's sends are discarded; otherwise they are appended to *capture
+ * in order, caused by the record. `errmsg` (may be NULL) receives the
+ * handler's hs_ctx_set_error text. Returns what apply returned, or
+ * HS_ECORRUPT for an event type that is too long.
+ */
+int hsi_replay_apply(hs_runtime *rt, const hsi_type *t, const char *id,
+		     size_t id_len, void *state, const hsi_record *r,
+		     hsi_effect **capture, char *errmsg, size_t errcap);
+
+/*
+ * Rebuilds the state of agent (t, id) after its transition to_seq into
+ * `state` (zeroed, t->def.state_size bytes): the newest snapshot at or
+ * before to_seq, then the records after it. On success *gseq and *time_ns
+ * (either may be NULL) are those of transition to_seq. On failure the
+ * state may be half built: the caller still runs the type's destroy.
+ * Returns 0, HS_ENOAGENT (to_seq is not in the log), HS_ECORRUPT (the
+ * log disagrees with itself), HS_EHANDLER or apply's error (the code
+ * disagrees with the log), or a storage error; the text is kept in
+ * hs_last_error.
+ */
+int hsi_rebuild(hs_runtime *rt, const hsi_type *t, const char *id,
+		size_t id_len, uint64_t to_seq, void *state, uint64_t *gseq,
+		int64_t *time_ns);
+
+/* Reads and decodes the record at gseq into *r (pointing into buf) and
+ * checks that it belongs to (t, id, seq); seq 0 skips that check. */
+int hsi_read_record(hs_runtime *rt, uint64_t gseq, const hsi_type *t,
+		    const char *id, size_t id_len, uint64_t seq, hs_buf *buf,
+		    hsi_record *r);
+
+#endif
