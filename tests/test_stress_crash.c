@@ -291,8 +291,9 @@ static void *child_reader(void *p)
 
 static int child_main(int argc, char **argv)
 {
-	if (argc != 6) {
-		fprintf(stderr, "usage: --crash-child DIR MODE FD SEED\n");
+	if (argc != 7) {
+		fprintf(stderr, "usage: --crash-child DIR MODE FD SEED "
+				"RESIDENT_LIMIT\n");
 		return 2;
 	}
 	const char *dir = argv[2];
@@ -301,6 +302,7 @@ static int child_main(int argc, char **argv)
 	o.workers = 2;
 	o.path = dir;
 	o.durability = (hs_durability)atoi(argv[3]);
+	o.resident_limit = (size_t)atoi(argv[6]);
 	child_ctx c = {NULL, atoi(argv[4]), strtoull(argv[5], NULL, 10)};
 	char err[512] = "";
 	int rc = hs_open_err(&c.rt, &o, err, sizeof err);
@@ -394,11 +396,13 @@ static uint64_t rnd(rng_t *r, uint64_t n)
 
 /* Runs one child on dir and kills it; appends its receipts to msgs. */
 static void run_child(const char *dir, hs_durability d, uint64_t seed,
-		      bool early_kill, rng_t *r, msgs *m)
+		      unsigned resident_limit, bool early_kill, rng_t *r,
+		      msgs *m)
 {
 	int p[2];
 	assert_int_equal(pipe(p), 0);
-	char mode[16], fd[16], sd[32];
+	char mode[16], fd[16], sd[32], lim[16];
+	snprintf(lim, sizeof lim, "%u", resident_limit);
 	snprintf(mode, sizeof mode, "%d", (int)d);
 	snprintf(fd, sizeof fd, "%d", p[1]);
 	snprintf(sd, sizeof sd, "%" PRIu64, seed);
@@ -407,7 +411,7 @@ static void run_child(const char *dir, hs_durability d, uint64_t seed,
 	if (pid == 0) {
 		close(p[0]);
 		char *args[] = {"test_stress_crash", "--crash-child",
-				(char *)dir, mode, fd, sd, NULL};
+				(char *)dir, mode, fd, sd, lim, NULL};
 		execv("/proc/self/exe", args);
 		_exit(127);
 	}
@@ -456,9 +460,10 @@ typedef struct agent_fold {
 
 typedef struct verify {
 	agent_fold a[NAGENTS];
-	/* Per gseq (index gseq - 1): which agent, which seq. */
+	/* Per gseq (index gseq - 1): which agent, which seq, what time. */
 	uint16_t *g_agent;
 	uint64_t *g_seq;
+	int64_t *g_time;
 	size_t g_cap;
 	uint64_t next_gseq;
 	uint64_t caused;
@@ -562,10 +567,15 @@ static int verify_event(void *udata, uint64_t gseq, const void *rec,
 		if (gs == NULL)
 			VFAIL(v, "ENOMEM");
 		v->g_seq = gs;
+		int64_t *gt = realloc(v->g_time, cap * sizeof *gt);
+		if (gt == NULL)
+			VFAIL(v, "ENOMEM");
+		v->g_time = gt;
 		v->g_cap = cap;
 	}
 	v->g_agent[gseq - 1] = (uint16_t)ai;
 	v->g_seq[gseq - 1] = r.seq;
+	v->g_time[gseq - 1] = r.time_ns;
 
 	fold_step(&a->st, hops, val, r.time_ns);
 	a->last_gseq = gseq;
@@ -586,12 +596,14 @@ typedef struct index_check {
 	bool bad;
 } index_check;
 
-static int check_index_entry(void *udata, uint64_t seq, uint64_t gseq)
+static int check_index_entry(void *udata, uint64_t seq, uint64_t gseq,
+			     int64_t time_ns)
 {
 	index_check *ic = udata;
 	verify *v = ic->v;
 	if (seq != ic->next_seq || gseq == 0 || gseq >= v->next_gseq ||
-	    v->g_agent[gseq - 1] != ic->agent || v->g_seq[gseq - 1] != seq) {
+	    v->g_agent[gseq - 1] != ic->agent || v->g_seq[gseq - 1] != seq ||
+	    v->g_time[gseq - 1] != time_ns) {
 		ic->bad = true;
 		return 1;
 	}
@@ -801,6 +813,7 @@ static uint64_t verify_log(const char *dir, hs_durability d, chain *ch)
 	ch->verified_hash = v->running_hash;
 	free(v->g_agent);
 	free(v->g_seq);
+	free(v->g_time);
 	free(v);
 	return n;
 }
@@ -852,14 +865,18 @@ static void crash_rounds(hs_durability d)
 		msgs m;
 		memset(&m, 0, sizeof m);
 		size_t before = ch.n;
-		run_child(dir, d, seed + (uint64_t)i, early, &r, &m);
+		/* Every other round, most agents do not fit in memory and are
+		 * passivated and rebuilt while the workload runs. */
+		unsigned limit = i % 2 ? NAGENTS / 5 : 0;
+		run_child(dir, d, seed + (uint64_t)i, limit, early, &r, &m);
 		chain_add(&ch, &m);
 		free(m.buf);
 		uint64_t n = verify_log(dir, d, &ch);
 		receipts += ch.n - before;
 		total = n;
-		printf("  round %d%s: %" PRIu64 " records, %zu receipts\n", i,
-		       early ? " (early kill)" : "", n, ch.n - before);
+		printf("  round %d%s%s: %" PRIu64 " records, %zu receipts\n",
+		       i, early ? " (early kill)" : "",
+		       limit ? " (resident limit)" : "", n, ch.n - before);
 		fflush(stdout);
 	}
 	printf("crash %s: done, last log %" PRIu64 " records, %" PRIu64

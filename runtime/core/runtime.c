@@ -62,9 +62,9 @@ static int open_log(hs_runtime *rt, char *errbuf, size_t errcap)
 	if (rt->path == NULL)
 		return HS_ENOMEM;
 	rt->opts.path = rt->path;
-	int rc = hsi_log_open(rt->path, HSI_LOG_CREATE, &rt->log, errbuf,
-			      errcap);
-	if (rc != 0)
+	unsigned flags = rt->opts.read_only ? HSI_LOG_READONLY : HSI_LOG_CREATE;
+	int rc = hsi_log_open(rt->path, flags, &rt->log, errbuf, errcap);
+	if (rc != 0 || rt->opts.read_only)
 		return rc;
 	rc = hsi_writer_start(rt);
 	if (rc != 0 && errbuf != NULL)
@@ -81,7 +81,8 @@ int hs_open_err(hs_runtime **out, const hs_options *opts, char *errbuf,
 	if (out == NULL ||
 	    (opts != NULL && opts->durability != HS_DURABILITY_NONE &&
 	     opts->durability != HS_DURABILITY_SYNC) ||
-	    (opts != NULL && opts->resident_limit != 0 && opts->path == NULL))
+	    (opts != NULL && (opts->resident_limit != 0 || opts->read_only) &&
+	     opts->path == NULL))
 		return HS_EINVAL;
 	hs_runtime *rt = calloc(1, sizeof(*rt));
 	if (rt == NULL)

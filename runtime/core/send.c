@@ -142,7 +142,7 @@ static int send_msg(hs_runtime *rt, const char *type, const char *id,
 	int rc = HS_ECLOSED;
 	if (atomic_load(&rt->closing))
 		goto out;
-	rc = atomic_load(&rt->writer.failed);
+	rc = rt->opts.read_only ? HS_ENOTSUP : atomic_load(&rt->writer.failed);
 	if (rc != 0)
 		goto out;
 	const hsi_type *t;

@@ -1,0 +1,553 @@
+/* Questions about the past: a state at a point, records, the system at a
+ * point. Everything reads the log and nothing writes it. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "replay/rebuild.h"
+
+/* A record decoded for people: NUL-terminated copies of its names. */
+typedef struct named_record {
+	hs_record pub;
+	char type[HS_NAME_MAX + 1];
+	char id[HS_ID_MAX + 1];
+	char event[HS_NAME_MAX + 1];
+	char cause_type[HS_NAME_MAX + 1];
+	char cause_id[HS_ID_MAX + 1];
+} named_record;
+
+static void copy_name(char *dst, size_t cap, const char *src, size_t n)
+{
+	if (n >= cap)
+		n = cap - 1;
+	if (n != 0)
+		memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+static void name_record(named_record *nr, const hsi_record *r)
+{
+	copy_name(nr->type, sizeof(nr->type), r->type, r->type_len);
+	copy_name(nr->id, sizeof(nr->id), r->id, r->id_len);
+	copy_name(nr->event, sizeof(nr->event), r->event_type,
+		  r->event_type_len);
+	copy_name(nr->cause_type, sizeof(nr->cause_type), r->cause.type,
+		  r->cause.seq ? r->cause.type_len : 0);
+	copy_name(nr->cause_id, sizeof(nr->cause_id), r->cause.id,
+		  r->cause.seq ? r->cause.id_len : 0);
+	nr->pub = (hs_record){
+		.agent = {nr->type, nr->id},
+		.seq = r->seq,
+		.gseq = r->gseq,
+		.time_ns = r->time_ns,
+		.event_type = nr->event,
+		.body = r->body,
+		.body_len = r->body_len,
+		.cause = {nr->cause_type, nr->cause_id},
+		.cause_seq = r->cause.seq,
+		.cause_gseq = r->cause.gseq,
+		.state_hash = r->state_hash,
+	};
+}
+
+static int need_log(hs_runtime *rt)
+{
+	if (rt == NULL)
+		return HS_EINVAL;
+	return rt->log == NULL ? HS_ENOTSUP : 0;
+}
+
+/* The largest seq in [1, last] whose index entry satisfies
+ * entry <= bound (gseq or time, both non-decreasing in seq); 0 if none. */
+static int search_seq(hs_runtime *rt, const hsi_type *t, const char *id,
+		      size_t id_len, uint64_t last, bool by_time,
+		      int64_t bound, uint64_t *out)
+{
+	uint64_t lo = 0, hi = last; /* answer in [lo, hi] */
+	while (lo < hi) {
+		uint64_t mid = lo + (hi - lo + 1) / 2;
+		uint64_t gseq;
+		int64_t time_ns;
+		int rc = hsi_log_index_get(rt->log, t->name, t->name_len, id,
+					   id_len, mid, &gseq, &time_ns);
+		if (rc != 0) {
+			if (rc == HS_ENOTFOUND)
+				hsi_set_error(rt, "%s: index of %s/%s lacks "
+						  "seq %llu",
+					      hsi_log_path(rt->log), t->name,
+					      id, (unsigned long long)mid);
+			else
+				hsi_set_log_error(rt);
+			return rc == HS_ENOTFOUND ? HS_ECORRUPT : rc;
+		}
+		int64_t v = by_time ? time_ns : (int64_t)gseq;
+		if (v <= bound)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	*out = lo;
+	return 0;
+}
+
+/* The seq of agent (t, id) whose state is in force at point p. */
+static int seq_at(hs_runtime *rt, const hsi_type *t, const char *id,
+		  size_t id_len, hs_point p, uint64_t *out)
+{
+	const char *path = hsi_log_path(rt->log);
+	uint64_t last, last_gseq;
+	int rc = hsi_log_agent_last(rt->log, t->name, t->name_len, id, id_len,
+				    &last, &last_gseq);
+	if (rc == HS_ENOTFOUND) {
+		hsi_set_error(rt, "%s: no record of agent %s/%s", path,
+			      t->name, id);
+		return HS_ENOAGENT;
+	}
+	if (rc != 0) {
+		hsi_set_log_error(rt);
+		return rc;
+	}
+	uint64_t seq = 0;
+	switch (p.kind) {
+	case HS_POINT_SEQ:
+		if (p.seq == 0) {
+			hsi_set_error(rt, "seq 0 is before the first "
+					  "transition; seqs start at 1");
+			return HS_EINVAL;
+		}
+		if (p.seq > last) {
+			hsi_set_error(rt, "%s/%s has %llu transitions; seq %llu "
+					  "is after the last",
+				      t->name, id, (unsigned long long)last,
+				      (unsigned long long)p.seq);
+			return HS_ERANGE;
+		}
+		seq = p.seq;
+		break;
+	case HS_POINT_GSEQ: {
+		uint64_t end = hsi_log_last_gseq(rt->log);
+		if (p.seq == 0) {
+			hsi_set_error(rt, "gseq 0 is before the first "
+					  "transition; gseqs start at 1");
+			return HS_EINVAL;
+		}
+		if (p.seq > end) {
+			hsi_set_error(rt, "%s: gseq %llu is after the end of "
+					  "the log (%llu)",
+				      path, (unsigned long long)p.seq,
+				      (unsigned long long)end);
+			return HS_ERANGE;
+		}
+		rc = p.seq >= last_gseq
+			     ? (seq = last, 0)
+			     : search_seq(rt, t, id, id_len, last, false,
+					  (int64_t)p.seq, &seq);
+		break;
+	}
+	case HS_POINT_TIME: {
+		int64_t now = rt->opts.clock(rt->opts.clock_udata);
+		if (p.time_ns > now) {
+			hsi_set_error(rt, "time %lld ns is in the future (now "
+					  "is %lld)",
+				      (long long)p.time_ns, (long long)now);
+			return HS_ERANGE;
+		}
+		rc = search_seq(rt, t, id, id_len, last, true, p.time_ns,
+				&seq);
+		break;
+	}
+	default:
+		return HS_EINVAL;
+	}
+	if (rc != 0)
+		return rc;
+	if (seq == 0) {
+		hsi_set_error(rt, "%s/%s had no transition yet at that point",
+			      t->name, id);
+		return HS_ENOAGENT;
+	}
+	*out = seq;
+	return 0;
+}
+
+/* Rebuilds (t, id) after seq and appends its encoding to out. */
+static int encode_at(hs_runtime *rt, const hsi_type *t, const char *id,
+		     size_t id_len, uint64_t seq, hs_buf *out, uint64_t *gseq)
+{
+	void *state = calloc(1, t->def.state_size);
+	if (state == NULL)
+		return HS_ENOMEM;
+	int rc = hsi_rebuild(rt, t, id, id_len, seq, state, gseq, NULL);
+	if (rc == HS_ENOAGENT)
+		rc = HS_ECORRUPT; /* seq_at saw it in the index */
+	size_t len = out->len;
+	if (rc == 0 && t->def.encode(state, out, t->def.udata) != 0) {
+		out->len = len;
+		hsi_set_error(rt, "%s/%s: encode failed at seq %llu", t->name,
+			      id, (unsigned long long)seq);
+		rc = HS_EHANDLER;
+	}
+	if (t->def.destroy != NULL)
+		t->def.destroy(state, t->def.udata);
+	free(state);
+	return rc;
+}
+
+static int find_type(hs_runtime *rt, const char *name, const hsi_type **t)
+{
+	*t = hsi_type_find(rt, name);
+	if (*t != NULL)
+		return 0;
+	hsi_set_error(rt, "agent type '%s' is not registered: replay needs "
+			  "its code",
+		      name);
+	return HS_ENOTYPE;
+}
+
+int hs_state_at(hs_runtime *rt, const char *type, const char *id,
+		hs_point point, hs_buf *out, hs_receipt *at)
+{
+	int rc = need_log(rt);
+	if (rc != 0)
+		return rc;
+	if (type == NULL || id == NULL || out == NULL)
+		return HS_EINVAL;
+	const hsi_type *t;
+	size_t id_len = strnlen(id, HS_ID_MAX + 1);
+	if (id_len == 0 || id_len > HS_ID_MAX)
+		return id_len ? HS_ETOOLONG : HS_EINVAL;
+	if ((rc = find_type(rt, type, &t)) != 0)
+		return rc;
+	uint64_t seq, gseq;
+	rc = seq_at(rt, t, id, id_len, point, &seq);
+	if (rc == 0)
+		rc = encode_at(rt, t, id, id_len, seq, out, &gseq);
+	if (rc == 0 && at != NULL) {
+		at->seq = seq;
+		at->gseq = gseq;
+	}
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* History                                                              */
+/* ------------------------------------------------------------------ */
+
+typedef struct walk {
+	hs_runtime *rt;
+	const hs_filter *f;
+	hs_record_fn fn;
+	void *udata;
+	uint64_t emitted;
+	bool limit_reached;
+	hs_buf rec;
+	hs_buf state;
+	/* One agent, in order: its state, kept up to date record by
+	 * record. */
+	const hsi_type *t;
+	void *live;
+	/* One agent: index entries to visit, for reverse order. */
+	uint64_t *seqs;
+	uint64_t *gseqs;
+	size_t n, cap;
+} walk;
+
+static bool passes(const hs_filter *f, const hsi_record *r)
+{
+	if (f->type != NULL && (strlen(f->type) != r->type_len ||
+				memcmp(f->type, r->type, r->type_len) != 0))
+		return false;
+	if (f->id != NULL && (strlen(f->id) != r->id_len ||
+			      memcmp(f->id, r->id, r->id_len) != 0))
+		return false;
+	if (f->event_type != NULL &&
+	    (strlen(f->event_type) != r->event_type_len ||
+	     memcmp(f->event_type, r->event_type, r->event_type_len) != 0))
+		return false;
+	if (f->has_since && r->time_ns < f->since_ns)
+		return false;
+	if (f->has_until && r->time_ns > f->until_ns)
+		return false;
+	return true;
+}
+
+/* Emits one record that passed the filter; `state` is the state after it
+ * or NULL to rebuild it when asked for. */
+static int emit(walk *w, const hsi_record *r, const void *state,
+		size_t state_len)
+{
+	named_record nr;
+	name_record(&nr, r);
+	if ((w->f->flags & HS_HISTORY_STATES) && state == NULL) {
+		const hsi_type *t;
+		int rc = find_type(w->rt, nr.type, &t);
+		hs_buf_reset(&w->state);
+		if (rc == 0)
+			rc = encode_at(w->rt, t, nr.id, r->id_len, r->seq,
+				       &w->state, NULL);
+		if (rc != 0)
+			return rc;
+		state = w->state.data;
+		state_len = w->state.len;
+	}
+	nr.pub.state = state;
+	nr.pub.state_len = state_len;
+	w->emitted++;
+	return w->fn(w->udata, &nr.pub);
+}
+
+static int on_event(void *p, uint64_t gseq, const void *data, size_t len)
+{
+	walk *w = p;
+	hsi_record r;
+	int rc = hsi_record_decode(data, len, &r);
+	if (rc == 0 && r.gseq != gseq)
+		rc = HS_ECORRUPT;
+	if (rc != 0) {
+		hsi_set_error(w->rt, "%s: events key %016llx: %s",
+			      hsi_log_path(w->rt->log),
+			      (unsigned long long)gseq,
+			      rc == HS_EVERSION ? "record of a newer format"
+						: "record does not decode");
+		return rc;
+	}
+	if (!passes(w->f, &r))
+		return 0;
+	rc = emit(w, &r, NULL, 0);
+	if (rc == 0 && w->f->limit != 0 && w->emitted == w->f->limit) {
+		w->limit_reached = true;
+		return 1; /* stops the scan */
+	}
+	return rc;
+}
+
+static int collect(void *p, uint64_t seq, uint64_t gseq, int64_t time_ns)
+{
+	walk *w = p;
+	const hs_filter *f = w->f;
+	/* With states in order, every record is needed to keep the state
+	 * current; otherwise filter on what the index knows. */
+	if (w->live == NULL &&
+	    (gseq < f->from_gseq || (f->to_gseq && gseq > f->to_gseq) ||
+	     (f->has_since && time_ns < f->since_ns) ||
+	     (f->has_until && time_ns > f->until_ns)))
+		return 0;
+	if (w->n == w->cap) {
+		size_t cap = w->cap ? 2 * w->cap : 256;
+		uint64_t *s = realloc(w->seqs, cap * sizeof(*s));
+		if (s == NULL)
+			return HS_ENOMEM;
+		w->seqs = s;
+		uint64_t *g = realloc(w->gseqs, cap * sizeof(*g));
+		if (g == NULL)
+			return HS_ENOMEM;
+		w->gseqs = g;
+		w->cap = cap;
+	}
+	w->seqs[w->n] = seq;
+	w->gseqs[w->n++] = gseq;
+	return 0;
+}
+
+static bool in_gseq_range(const hs_filter *f, uint64_t gseq)
+{
+	return gseq >= f->from_gseq && (f->to_gseq == 0 || gseq <= f->to_gseq);
+}
+
+/* One agent: its index gives exactly its records. */
+static int agent_history(walk *w, const hsi_type *t, const char *type,
+			 size_t id_len)
+{
+	hs_runtime *rt = w->rt;
+	const hs_filter *f = w->f;
+	uint64_t last, last_gseq;
+	int rc = hsi_log_agent_last(rt->log, type, strlen(type), f->id, id_len,
+				    &last, &last_gseq);
+	if (rc == HS_ENOTFOUND) {
+		hsi_set_error(rt, "%s: no record of agent %s/%s",
+			      hsi_log_path(rt->log), type, f->id);
+		return HS_ENOAGENT;
+	}
+	if (rc != 0) {
+		hsi_set_log_error(rt);
+		return rc;
+	}
+	bool in_order = (f->flags & HS_HISTORY_STATES) && !f->reverse;
+	if (in_order) {
+		w->t = t;
+		w->live = calloc(1, t->def.state_size);
+		if (w->live == NULL)
+			return HS_ENOMEM;
+		if (t->def.init != NULL) {
+			hs_addr self = {t->name, f->id};
+			rc = t->def.init(w->live, &self, t->def.udata);
+			if (rc != 0)
+				return rc < 0 ? rc : HS_EHANDLER;
+		}
+	}
+	rc = hsi_log_scan_agent(rt->log, type, strlen(type), f->id, id_len, 1,
+				last, collect, w);
+	if (rc != 0) {
+		if (rc != HS_ENOMEM)
+			hsi_set_log_error(rt);
+		return rc;
+	}
+	for (size_t k = 0; k < w->n; k++) {
+		size_t i = f->reverse ? w->n - 1 - k : k;
+		hsi_record r;
+		rc = hsi_read_record(rt, w->gseqs[i], NULL, NULL, 0, 0, &w->rec,
+				     &r);
+		if (rc != 0)
+			return rc;
+		if (r.seq != w->seqs[i] || r.id_len != id_len ||
+		    memcmp(r.id, f->id, id_len) != 0) {
+			hsi_set_error(rt, "%s: events key %016llx does not "
+					  "match its index entry %s/%s seq "
+					  "%llu",
+				      hsi_log_path(rt->log),
+				      (unsigned long long)w->gseqs[i], type,
+				      f->id, (unsigned long long)w->seqs[i]);
+			return HS_ECORRUPT;
+		}
+		const void *state = NULL;
+		size_t state_len = 0;
+		if (in_order) {
+			char msg[256];
+			rc = hsi_replay_apply(rt, t, f->id, id_len, w->live,
+					      &r, NULL, msg, sizeof(msg));
+			if (rc != HS_CHANGED) {
+				hsi_set_error(rt, "replaying %s/%s seq %llu: "
+						  "apply returns %d%s%s",
+					      type, f->id,
+					      (unsigned long long)r.seq, rc,
+					      msg[0] ? ": " : "", msg);
+				return rc < 0 ? rc : HS_EHANDLER;
+			}
+			hs_buf_reset(&w->state);
+			if (t->def.encode(w->live, &w->state, t->def.udata))
+				return HS_EHANDLER;
+			state = w->state.data;
+			state_len = w->state.len;
+		}
+		if (!in_gseq_range(f, r.gseq) || !passes(f, &r))
+			continue;
+		rc = emit(w, &r, state, state_len);
+		if (rc != 0)
+			return rc;
+		if (f->limit != 0 && w->emitted == f->limit)
+			return 0;
+	}
+	return 0;
+}
+
+int hs_history(hs_runtime *rt, const hs_filter *filter, hs_record_fn fn,
+	       void *udata)
+{
+	int rc = need_log(rt);
+	if (rc != 0)
+		return rc;
+	if (filter == NULL || fn == NULL ||
+	    (filter->id != NULL && filter->type == NULL) ||
+	    (filter->to_gseq != 0 && filter->to_gseq < filter->from_gseq))
+		return HS_EINVAL;
+	walk w = {.rt = rt, .f = filter, .fn = fn, .udata = udata};
+	const hsi_type *t = NULL;
+	if (filter->id != NULL) {
+		size_t id_len = strnlen(filter->id, HS_ID_MAX + 1);
+		if (id_len == 0 || id_len > HS_ID_MAX)
+			return id_len ? HS_ETOOLONG : HS_EINVAL;
+		if ((filter->flags & HS_HISTORY_STATES) &&
+		    (rc = find_type(rt, filter->type, &t)) != 0)
+			return rc;
+		rc = agent_history(&w, t, filter->type, id_len);
+	} else {
+		uint64_t to = filter->to_gseq ? filter->to_gseq : UINT64_MAX;
+		uint64_t from = filter->from_gseq ? filter->from_gseq : 1;
+		rc = hsi_log_scan_events(rt->log, from, to, filter->reverse,
+					 on_event, &w);
+		if (w.limit_reached)
+			rc = 0;
+	}
+	if (w.live != NULL) {
+		if (w.t->def.destroy != NULL)
+			w.t->def.destroy(w.live, w.t->def.udata);
+		free(w.live);
+	}
+	free(w.seqs);
+	free(w.gseqs);
+	hs_buf_free(&w.rec);
+	hs_buf_free(&w.state);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* The system at a point                                                */
+/* ------------------------------------------------------------------ */
+
+typedef struct cut {
+	hs_runtime *rt;
+	const char *type;
+	hs_point point;
+	hs_state_fn fn;
+	void *udata;
+	hs_buf state;
+} cut;
+
+static int on_agent(void *p, const char *type, size_t type_len,
+		    const char *id, size_t id_len, uint64_t last_seq)
+{
+	cut *c = p;
+	(void)last_seq;
+	if (c->type != NULL && (strlen(c->type) != type_len ||
+				memcmp(c->type, type, type_len) != 0))
+		return 0;
+	char tname[HS_NAME_MAX + 1], iname[HS_ID_MAX + 1];
+	copy_name(tname, sizeof(tname), type, type_len);
+	copy_name(iname, sizeof(iname), id, id_len);
+	const hsi_type *t;
+	int rc = find_type(c->rt, tname, &t);
+	if (rc != 0)
+		return rc;
+	uint64_t seq, gseq;
+	rc = seq_at(c->rt, t, iname, id_len, c->point, &seq);
+	if (rc == HS_ENOAGENT)
+		return 0; /* not yet born at that point */
+	if (rc != 0)
+		return rc;
+	hs_buf_reset(&c->state);
+	rc = encode_at(c->rt, t, iname, id_len, seq, &c->state, &gseq);
+	if (rc != 0)
+		return rc;
+	hs_addr addr = {tname, iname};
+	hs_receipt at = {seq, gseq};
+	return c->fn(c->udata, addr, c->state.data, c->state.len, at);
+}
+
+int hs_system_at(hs_runtime *rt, const char *type, hs_point point,
+		 hs_state_fn fn, void *udata)
+{
+	int rc = need_log(rt);
+	if (rc != 0)
+		return rc;
+	if (fn == NULL || point.kind == HS_POINT_SEQ ||
+	    (point.kind == HS_POINT_GSEQ && point.seq == 0))
+		return HS_EINVAL;
+	if (point.kind == HS_POINT_GSEQ &&
+	    point.seq > hsi_log_last_gseq(rt->log)) {
+		hsi_set_error(rt, "%s: gseq %llu is after the end of the log "
+				  "(%llu)",
+			      hsi_log_path(rt->log),
+			      (unsigned long long)point.seq,
+			      (unsigned long long)hsi_log_last_gseq(rt->log));
+		return HS_ERANGE;
+	}
+	if (point.kind == HS_POINT_TIME &&
+	    point.time_ns > rt->opts.clock(rt->opts.clock_udata)) {
+		hsi_set_error(rt, "time %lld ns is in the future",
+			      (long long)point.time_ns);
+		return HS_ERANGE;
+	}
+	cut c = {rt, type, point, fn, udata, HS_BUF_INIT};
+	rc = hsi_log_scan_agents(rt->log, on_agent, &c);
+	hs_buf_free(&c.state);
+	return rc;
+}
