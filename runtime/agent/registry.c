@@ -123,8 +123,9 @@ size_t hsi_registry_sweep(hsi_shard *s, bool (*fn)(hsi_agent *, void *),
 		hsi_agent **link = &s->slots[j];
 		while (*link != NULL && gone < max) {
 			hsi_agent *a = *link;
+			hsi_agent *next = a->hash_next;
 			if (fn(a, udata)) {
-				*link = a->hash_next;
+				*link = next; /* fn may have freed a */
 				s->count--;
 				gone++;
 			} else {
