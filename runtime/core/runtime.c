@@ -1,6 +1,7 @@
 #include "core/runtime.h"
 
 #include <errno.h>
+#include <stdalign.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,16 @@ static int64_t realtime_ns(void *udata)
 void hs_options_init(hs_options *opts)
 {
 	memset(opts, 0, sizeof(*opts));
+}
+
+/* calloc for types aligned past max_align_t (cache-line groups). */
+static void *zalloc_aligned(size_t align, size_t n)
+{
+	size_t size = (n + align - 1) / align * align;
+	void *p = aligned_alloc(align, size);
+	if (p != NULL)
+		memset(p, 0, size);
+	return p;
 }
 
 static unsigned cores(void)
@@ -84,7 +95,7 @@ int hs_open_err(hs_runtime **out, const hs_options *opts, char *errbuf,
 	    (opts != NULL && (opts->resident_limit != 0 || opts->read_only) &&
 	     opts->path == NULL))
 		return HS_EINVAL;
-	hs_runtime *rt = calloc(1, sizeof(*rt));
+	hs_runtime *rt = zalloc_aligned(alignof(hs_runtime), sizeof(*rt));
 	if (rt == NULL)
 		return HS_ENOMEM;
 	if (opts != NULL)
@@ -104,7 +115,8 @@ int hs_open_err(hs_runtime **out, const hs_options *opts, char *errbuf,
 	pthread_cond_init(&rt->idle_cv, NULL);
 	pthread_mutex_init(&rt->error_mu, NULL);
 
-	rt->workers = calloc(rt->opts.workers, sizeof(*rt->workers));
+	rt->workers = zalloc_aligned(alignof(hsi_worker),
+				     rt->opts.workers * sizeof(*rt->workers));
 	int rc = rt->workers == NULL ? HS_ENOMEM : open_log(rt, errbuf, errcap);
 	if (rc != 0) {
 		hsi_writer_stop(rt);
