@@ -12,7 +12,8 @@ CMAKE_FLAGS := -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
 ASAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
-TSAN_ENV := TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1"
+TSAN_ENV := TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 \
+	suppressions=$(CURDIR)/scripts/tsan.supp"
 # TSan wants a memory layout without full ASLR on some kernels.
 TSAN_RUN = $(shell setarch $$(uname -m) -R true 2>/dev/null && \
 	echo setarch $$(uname -m) -R)

@@ -271,13 +271,14 @@ HS_API int hs_open_err(hs_runtime **out, const hs_options *opts,
 HS_API void hs_last_error(hs_runtime *rt, char *buf, size_t cap);
 
 /*
- * Stops the runtime: from now on every send (from outside or from a
- * handler) fails with HS_ECLOSED; every message already queued at a
- * healthy agent is handled; messages held by failed agents are passed to
- * on_drop and discarded. Then joins the workers and frees everything,
- * including `rt`. Must not be called from a handler or watcher. Accepts NULL.
- * Returns 0, or HS_EFAILED when messages were discarded (the runtime is
- * freed all the same).
+ * Stops the runtime: from now on every send from outside fails with
+ * HS_ECLOSED, and messages sent from handlers are passed to on_drop
+ * instead of being delivered; every message already queued at a healthy
+ * agent is handled and its transition written; messages held by failed
+ * agents are passed to on_drop and discarded. Then joins the workers and
+ * frees everything, including `rt`. Must not be called from a handler or
+ * watcher. Accepts NULL. Returns 0, or HS_EFAILED when messages held by
+ * failed agents were discarded (the runtime is freed all the same).
  */
 HS_API int hs_close(hs_runtime *rt);
 
@@ -423,6 +424,9 @@ HS_API int hs_event_strcpy(const hs_event *ev, const char *path, char *dst,
 /* The agent being handled. */
 HS_API hs_addr hs_ctx_self(const hs_ctx *ctx);
 
+/* The udata of the agent's type (hs_type.udata). */
+HS_API void *hs_ctx_udata(const hs_ctx *ctx);
+
 /* The seq this transition gets if apply returns HS_CHANGED. */
 HS_API uint64_t hs_ctx_seq(const hs_ctx *ctx);
 
@@ -478,7 +482,8 @@ typedef void (*hs_watch_fn)(void *udata, const hs_transition *t);
  * worker that made it: each transition reaches each watcher exactly once,
  * in seq order per agent; transitions of different agents may be watched
  * concurrently. A watcher must not call hs_watch, hs_unwatch, hs_await or
- * hs_close. On success *id names the watcher for hs_unwatch.
+ * hs_close. On success *id (if id is not NULL) names the watcher for
+ * hs_unwatch.
  * Thread-safe. Returns 0, HS_EINVAL or HS_ENOMEM.
  */
 HS_API int hs_watch(hs_runtime *rt, hs_watch_fn fn, void *udata, int *id);

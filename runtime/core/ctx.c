@@ -62,6 +62,11 @@ hs_addr hs_ctx_self(const hs_ctx *ctx)
 	return a;
 }
 
+void *hs_ctx_udata(const hs_ctx *ctx)
+{
+	return ctx->type->def.udata;
+}
+
 uint64_t hs_ctx_seq(const hs_ctx *ctx)
 {
 	return ctx->seq;

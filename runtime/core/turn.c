@@ -158,12 +158,15 @@ static bool handle(hs_runtime *rt, hsi_worker *w, hsi_agent *a,
 
 	if (rc < 0) {
 		hsi_effects_free(ctx.effects);
+		bool skip = def->on_error == HS_ON_ERROR_SKIP;
+		if (!skip) {
+			/* Before the waiter wakes, so that it finds the agent
+			 * failed. */
+			atomic_fetch_add(&rt->nfailed, 1);
+			atomic_store(&a->failed, true);
+		}
 		hsi_waiter_done(m->waiter, rc, 0, 0);
-		if (def->on_error == HS_ON_ERROR_SKIP)
-			return true;
-		atomic_fetch_add(&rt->nfailed, 1);
-		atomic_store(&a->failed, true);
-		return false;
+		return skip;
 	}
 	if (rc == HS_UNCHANGED) {
 		/* Nothing was recorded, so the messages have no cause. */

@@ -1,0 +1,210 @@
+/*
+ * Helpers shared by the bench_*.c programs: the "ship" agent type of the
+ * workloads in BENCH.md, a monotonic clock, a seeded generator and
+ * temporary log directories. Header-only so that every benchmark stays one
+ * standalone program built from one .c file; uses only include/hindsight.h.
+ */
+#ifndef HS_BENCH_BENCH_UTIL_H
+#define HS_BENCH_BENCH_UTIL_H
+
+#include <hindsight.h>
+
+#include <errno.h>
+#include <ftw.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ------------------------------------------------------------------ */
+/* Clock, generator, exits                                              */
+/* ------------------------------------------------------------------ */
+
+static inline double bench_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* splitmix64: seeded, so that a run's queries can be repeated. */
+static inline uint64_t bench_rand(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+/* Uniform in [lo, hi]. */
+static inline uint64_t bench_uniform(uint64_t *s, uint64_t lo, uint64_t hi)
+{
+	return lo + bench_rand(s) % (hi - lo + 1);
+}
+
+#define BENCH_CHECK(call)                                                   \
+	do {                                                                \
+		int bench_rc_ = (call);                                     \
+		if (bench_rc_ != 0) {                                       \
+			fprintf(stderr, "%s:%d: %s: %s\n", __FILE__,        \
+				__LINE__, #call, hs_strerror(bench_rc_));  \
+			exit(1);                                            \
+		}                                                           \
+	} while (0)
+
+/* Parses a positive integer argument or exits with the usage. */
+static inline unsigned long bench_arg(const char *s, const char *usage)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v == 0) {
+		fprintf(stderr, "%s", usage);
+		exit(2);
+	}
+	return v;
+}
+
+/* ------------------------------------------------------------------ */
+/* Temporary log directories                                            */
+/* ------------------------------------------------------------------ */
+
+/* A fresh directory under $TMPDIR (or /tmp); exits on failure. */
+static inline void bench_mkdtemp(char *out, size_t cap, const char *what)
+{
+	const char *tmp = getenv("TMPDIR");
+	if (tmp == NULL || tmp[0] == '\0')
+		tmp = "/tmp";
+	snprintf(out, cap, "%s/hs-%s-XXXXXX", tmp, what);
+	if (mkdtemp(out) == NULL) {
+		fprintf(stderr, "mkdtemp %s: %s\n", out, strerror(errno));
+		exit(1);
+	}
+}
+
+static inline int bench_rm_one(const char *path, const struct stat *sb,
+			       int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static inline void bench_rmtree(const char *dir)
+{
+	nftw(dir, bench_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* ------------------------------------------------------------------ */
+/* The "ship" agent type                                                */
+/* ------------------------------------------------------------------ */
+
+/* State of a ship: where it is and the cargo it has carried. */
+typedef struct ship {
+	char port[24];
+	int64_t cargo;
+} ship;
+
+static const char *const bench_ports[] = {
+	"Malmo", "Gdansk", "Riga", "Tallinn", "Helsinki", "Kiel", "Aarhus",
+	"Visby",
+};
+#define BENCH_NPORTS (sizeof(bench_ports) / sizeof(bench_ports[0]))
+
+/* The transition of a ship on a depart/arrive event with body
+ * {"port": ..., "cargo": ...}: adds the cargo, sets the port. Shared by
+ * apply() and by the replay benchmark's own fold over hs_history, so that
+ * both do the same work per event. */
+static inline int ship_step(ship *s, const void *body, size_t len)
+{
+	int64_t cargo;
+	char port[sizeof(s->port)];
+	int rc = hs_get_i64(body, len, "cargo", &cargo);
+	if (rc == 0)
+		rc = hs_get_strcpy(body, len, "port", port, sizeof(port));
+	if (rc != 0)
+		return rc;
+	s->cargo += cargo;
+	memcpy(s->port, port, sizeof(port));
+	return HS_CHANGED;
+}
+
+static inline int ship_apply(hs_ctx *ctx, void *state, const hs_event *ev)
+{
+	size_t len;
+	const void *body = hs_event_body(ev, &len);
+	(void)ctx;
+	if (body == NULL)
+		return HS_UNCHANGED;
+	return ship_step(state, body, len);
+}
+
+static inline int ship_encode(const void *state, hs_buf *out, void *udata)
+{
+	const ship *s = state;
+	(void)udata;
+	return hs_packf(out, "port:s cargo:I", s->port, s->cargo);
+}
+
+static inline int ship_decode(void *state, const void *data, size_t len,
+			      void *udata)
+{
+	ship *s = state;
+	(void)udata;
+	int rc = hs_get_i64(data, len, "cargo", &s->cargo);
+	if (rc == 0)
+		rc = hs_get_strcpy(data, len, "port", s->port,
+				   sizeof(s->port));
+	return rc == 0 ? 0 : HS_EBADMSG;
+}
+
+static inline hs_type ship_type(unsigned snapshot_every)
+{
+	hs_type t = {
+		.name = "ship",
+		.state_size = sizeof(ship),
+		.apply = ship_apply,
+		.encode = ship_encode,
+		.decode = ship_decode,
+		.snapshot_every = snapshot_every,
+	};
+	return t;
+}
+
+/* Sends ship `id` its k-th event: depart and arrive by turns, a port from
+ * the list and a cargo of 1..100, as in the ships demo. */
+static inline int ship_send(hs_runtime *rt, const char *id, uint64_t k,
+			    uint64_t *rng)
+{
+	return hs_sendf(rt, "ship", id, (k & 1) ? "arrive" : "depart",
+			"port:s cargo:I",
+			bench_ports[bench_rand(rng) % BENCH_NPORTS],
+			(int64_t)bench_uniform(rng, 1, 100));
+}
+
+/* Opens a persisted runtime on dir with the ship type registered. */
+static inline hs_runtime *bench_open(const char *dir, bool read_only,
+				     unsigned snapshot_every)
+{
+	hs_options o;
+	hs_options_init(&o);
+	o.path = dir;
+	o.durability = HS_DURABILITY_NONE;
+	o.read_only = read_only;
+	hs_runtime *rt;
+	char err[512];
+	int rc = hs_open_err(&rt, &o, err, sizeof(err));
+	if (rc != 0) {
+		fprintf(stderr, "hs_open %s: %s: %s\n", dir, hs_strerror(rc),
+			err);
+		exit(1);
+	}
+	hs_type t = ship_type(snapshot_every);
+	BENCH_CHECK(hs_register(rt, &t));
+	return rt;
+}
+
+#endif /* HS_BENCH_BENCH_UTIL_H */
