@@ -64,8 +64,8 @@ static size_t unhex(const char *hex, uint8_t *out, size_t cap)
 			continue;
 		}
 		assert_true(n < cap);
-		out[n++] = (uint8_t)strtoul((char[]){h[0], h[1], '\0'}, NULL,
-					    16);
+		out[n++] =
+			(uint8_t)strtoul((char[]){h[0], h[1], '\0'}, NULL, 16);
 		h += 2;
 	}
 	return n;
@@ -87,8 +87,7 @@ static void buf_is(const hs_buf *b, size_t from, const char *want)
 }
 
 /* hs_json of [mp, mp+n) is `want`, also when appended to other text. */
-static void json_is(const void *mp, size_t n, unsigned flags,
-		    const char *want)
+static void json_is(const void *mp, size_t n, unsigned flags, const char *want)
 {
 	hs_buf b = HS_BUF_INIT;
 
@@ -519,13 +518,20 @@ static void jdiff_is(const char *old_json, const char *new_json,
 static void test_reader_itself(void **state)
 {
 	static const char *const good[] = {
-		"0", "-1", "1.5e3", "\"a\\u00e9\\ud83d\\ude00\"", "[]", "{}",
-		"[1,{\"a\":[true,false,null]}]", " { \"a\" : 1 , \"b\":[ ] } ",
+		"0",
+		"-1",
+		"1.5e3",
+		"\"a\\u00e9\\ud83d\\ude00\"",
+		"[]",
+		"{}",
+		"[1,{\"a\":[true,false,null]}]",
+		" { \"a\" : 1 , \"b\":[ ] } ",
 	};
 	static const char *const bad[] = {
-		"", "01", "-", "1.", "[1,]", "{\"a\"}", "{a:1}", "\"\x01\"",
-		"[1 2]", "tru", "\"\\x\"", "\"abc", "1 2", "{\"a\":1,}",
-		"\"\\udc00\"", "+1",
+		"",      "01",         "-",           "1.",
+		"[1,]",  "{\"a\"}",    "{a:1}",       "\"\x01\"",
+		"[1 2]", "tru",        "\"\\x\"",     "\"abc",
+		"1 2",   "{\"a\":1,}", "\"\\udc00\"", "+1",
 	};
 	mpb m;
 
@@ -564,8 +570,7 @@ static void test_json_scalars(void **state)
 	packf_json_is(0, "65536", "u", 65536u);
 	packf_json_is(0, "-9223372036854775808", "I", INT64_MIN);
 	packf_json_is(0, "9223372036854775807", "I", INT64_MAX);
-	packf_json_is(0, "9223372036854775808", "U",
-		      (uint64_t)INT64_MAX + 1);
+	packf_json_is(0, "9223372036854775808", "U", (uint64_t)INT64_MAX + 1);
 	packf_json_is(0, "18446744073709551615", "U", UINT64_MAX);
 	packf_json_is(0, "\"\"", "s", "");
 	packf_json_is(0, "\"hello\"", "s", "hello");
@@ -656,7 +661,8 @@ static void test_json_float32(void **state)
 		{3.14159274f, "3.1415927"},
 		{FLT_MAX, "3.4028235e+38"},
 		{FLT_MIN, "1.1754944e-38"},
-		{1e-45f, "1.4013e-45"}, /* smallest subnormal: 6 digits at least */
+		{1e-45f,
+		 "1.4013e-45"}, /* smallest subnormal: 6 digits at least */
 	};
 	mpb m;
 
@@ -708,7 +714,8 @@ static void test_json_escapes(void **state)
 	STR_JSON_IS("\"", "\"\\\"\"");
 	STR_JSON_IS("\\", "\"\\\\\"");
 	STR_JSON_IS("a\"b\\c", "\"a\\\"b\\\\c\"");
-	STR_JSON_IS("line\nnext\ttab\r", "\"line\\u000anext\\u0009tab\\u000d\"");
+	STR_JSON_IS("line\nnext\ttab\r",
+		    "\"line\\u000anext\\u0009tab\\u000d\"");
 }
 
 static void test_json_utf8(void **state)
@@ -745,10 +752,11 @@ static void test_json_invalid_utf8(void **state)
 	STR_JSON_IS("\xfe", "\"\\ufffd\"");
 	STR_JSON_IS("a\x80"
 		    "b",
-		    "\"a\\ufffdb\"");                           /* stray */
-	STR_JSON_IS("\xc0\x80", "\"\\ufffd\\ufffd\"");         /* overlong */
-	STR_JSON_IS("\xc1\xbf", "\"\\ufffd\\ufffd\"");         /* overlong */
-	STR_JSON_IS("\xe0\x9f\xbf", "\"\\ufffd\\ufffd\\ufffd\""); /* overlong */
+		    "\"a\\ufffdb\"");                  /* stray */
+	STR_JSON_IS("\xc0\x80", "\"\\ufffd\\ufffd\""); /* overlong */
+	STR_JSON_IS("\xc1\xbf", "\"\\ufffd\\ufffd\""); /* overlong */
+	STR_JSON_IS("\xe0\x9f\xbf",
+		    "\"\\ufffd\\ufffd\\ufffd\""); /* overlong */
 	STR_JSON_IS("\xf0\x8f\xbf\xbf",
 		    "\"\\ufffd\\ufffd\\ufffd\\ufffd\""); /* overlong */
 	STR_JSON_IS("\xed\xa0\x80",
@@ -757,8 +765,8 @@ static void test_json_invalid_utf8(void **state)
 		    "\"\\ufffd\\ufffd\\ufffd\\ufffd\""); /* > U+10FFFF */
 	STR_JSON_IS("\xf8\x88\x80\x80\x80",
 		    "\"\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\"");
-	STR_JSON_IS("\xc3", "\"\\ufffd\"");                  /* truncated */
-	STR_JSON_IS("\xe2\x82", "\"\\ufffd\\ufffd\"");       /* truncated */
+	STR_JSON_IS("\xc3", "\"\\ufffd\"");            /* truncated */
+	STR_JSON_IS("\xe2\x82", "\"\\ufffd\\ufffd\""); /* truncated */
 	STR_JSON_IS("\xe2\x82"
 		    "A",
 		    "\"\\ufffd\\ufffdA\"");
@@ -787,8 +795,8 @@ static void test_json_str_helper(void **state)
 static void test_json_base64(void **state)
 {
 	static const char *const want[] = {
-		"\"\"", "\"AA==\"", "\"AAE=\"", "\"AAEC\"", "\"AAECAw==\"",
-		"\"AAECAwQ=\"",
+		"\"\"",     "\"AA==\"",     "\"AAE=\"",
+		"\"AAEC\"", "\"AAECAw==\"", "\"AAECAwQ=\"",
 	};
 	static const uint8_t bytes[] = {0, 1, 2, 3, 4};
 	mpb m;
@@ -875,7 +883,8 @@ static void test_json_ext(void **state)
 
 static void test_json_nested(void **state)
 {
-	static const char fmt[] = "{a:i b:[i s {c:n}] d:{} e:[] f:{g:{h:[[]]}}}";
+	static const char fmt[] =
+		"{a:i b:[i s {c:n}] d:{} e:[] f:{g:{h:[[]]}}}";
 
 	(void)state;
 	packf_json_is(0, "{}", "{}");
@@ -907,8 +916,8 @@ static void test_json_nested(void **state)
 		      "  }\n"
 		      "}",
 		      fmt, 1, 2, "x");
-	packf_json_is(HS_JSON_PRETTY, "[\n  1,\n  true,\n  \"s\"\n]", "[i b s]",
-		      1, 1, "s");
+	packf_json_is(HS_JSON_PRETTY, "[\n  1,\n  true,\n  \"s\"\n]",
+		      "[i b s]", 1, 1, "s");
 	/* Keys are escaped like any string. */
 	packf_json_is(0, "{\"q\\\"\\u000a\":1}", "*:i", "q\"\n", 1);
 }
@@ -1024,19 +1033,19 @@ static void test_json_nonstring_keys(void **state)
 /* ------------------------------------------------------------------ */
 
 static const char *const malformed[] = {
-	"",                           /* nothing */
-	"c1",                         /* never used */
-	"92 01",                      /* truncated array */
-	"01 02",                      /* two values */
-	"a5 61 62",                   /* truncated str */
-	"81 a1 61",                   /* key without value */
-	"c4 05 00",                   /* truncated bin */
-	"d4 01",                      /* truncated fixext */
-	"cb 00 00",                   /* truncated double */
-	"dc ff ff",                   /* huge count */
-	"91 91 91 91 91 91 91 91 91 91 91 91 91 91 91 91"
-	" 91 91 91 91 91 91 91 91 91 91 91 91 91 91 91 91 90", /* 33 deep */
-	"82 a1 61 01 c1 02",          /* bad key */
+	"",         /* nothing */
+	"c1",       /* never used */
+	"92 01",    /* truncated array */
+	"01 02",    /* two values */
+	"a5 61 62", /* truncated str */
+	"81 a1 61", /* key without value */
+	"c4 05 00", /* truncated bin */
+	"d4 01",    /* truncated fixext */
+	"cb 00 00", /* truncated double */
+	"dc ff ff", /* huge count */
+	("91 91 91 91 91 91 91 91 91 91 91 91 91 91 91 91"
+	 " 91 91 91 91 91 91 91 91 91 91 91 91 91 91 91 91 90"), /* 33 deep */
+	"82 a1 61 01 c1 02",                                     /* bad key */
 };
 
 static void test_json_malformed(void **state)
@@ -1046,8 +1055,7 @@ static void test_json_malformed(void **state)
 
 	(void)state;
 	assert_hs(0, hsi_buf_append(&out, "keep", 4));
-	for (size_t i = 0; i < sizeof(malformed) / sizeof(malformed[0]);
-	     i++) {
+	for (size_t i = 0; i < sizeof(malformed) / sizeof(malformed[0]); i++) {
 		size_t n = unhex(malformed[i], b, sizeof(b));
 
 		assert_hs(HS_EBADMSG, hs_json(&out, b, n, 0));
@@ -1069,16 +1077,34 @@ static void test_json_malformed(void **state)
 static void gen_str(msgpack_packer *pk)
 {
 	static const char *const pieces[] = {
-		"a", "Z", "0", " ", "\"", "\\", "/", "\n", "\t", "\x01",
-		"\x1f", "\x7f", "\xc3\xa9", "\xe2\x82\xac",
-		"\xf0\x9f\x98\x80", "key", ".", "{", "]", ":", ",",
+		"a",
+		"Z",
+		"0",
+		" ",
+		"\"",
+		"\\",
+		"/",
+		"\n",
+		"\t",
+		"\x01",
+		"\x1f",
+		"\x7f",
+		"\xc3\xa9",
+		"\xe2\x82\xac",
+		"\xf0\x9f\x98\x80",
+		"key",
+		".",
+		"{",
+		"]",
+		":",
+		",",
 	};
 	char s[64];
 	size_t n = 0, k = rng() % 8;
 
 	for (size_t i = 0; i < k; i++) {
-		const char *p = pieces[rng() % (sizeof(pieces) /
-						sizeof(pieces[0]))];
+		const char *p =
+			pieces[rng() % (sizeof(pieces) / sizeof(pieces[0]))];
 		size_t l = strlen(p);
 
 		memcpy(s + n, p, l);
@@ -1251,8 +1277,7 @@ static void test_diff_top_level(void **state)
 	jdiff_is("1", "2", "[{'path':'','old':1,'new':2}]");
 	jdiff_is("[1,2]", "[1,3]", "[{'path':'','old':[1,2],'new':[1,3]}]");
 	jdiff_is("{'a':1}", "[1]", "[{'path':'','old':{'a':1},'new':[1]}]");
-	jdiff_is("null", "{'a':1}",
-		 "[{'path':'','old':null,'new':{'a':1}}]");
+	jdiff_is("null", "{'a':1}", "[{'path':'','old':null,'new':{'a':1}}]");
 	jdiff_is("{}", "{'a':1}", "[{'path':'a','new':1}]");
 }
 
@@ -1331,8 +1356,10 @@ static void test_diff_deep(void **state)
 	assert_hs(0, hsi_buf_append(&a, "\x01", 1));
 	assert_hs(0, hsi_buf_append(&b, "\x02", 1));
 	w += (size_t)snprintf(want + w, sizeof(want) - w, "[{\"path\":\"k");
-	for (int i = 1; i < 32; i++)
-		want[w++] = '.', want[w++] = 'k';
+	for (int i = 1; i < 32; i++) {
+		want[w++] = '.';
+		want[w++] = 'k';
+	}
 	snprintf(want + w, sizeof(want) - w, "\",\"old\":1,\"new\":2}]");
 	diff_is(a.data, a.len, b.data, b.len, want);
 	hs_buf_free(&a);
@@ -1347,8 +1374,7 @@ static void test_diff_malformed(void **state)
 	(void)state;
 	assert_hs(0, hs_packf(&good, "a:i", 1));
 	assert_hs(0, hsi_buf_append(&out, "keep", 4));
-	for (size_t i = 0; i < sizeof(malformed) / sizeof(malformed[0]);
-	     i++) {
+	for (size_t i = 0; i < sizeof(malformed) / sizeof(malformed[0]); i++) {
 		size_t n = unhex(malformed[i], b, sizeof(b));
 
 		assert_hs(HS_EBADMSG,
@@ -1360,8 +1386,8 @@ static void test_diff_malformed(void **state)
 	}
 	assert_hs(HS_EBADMSG,
 		  hs_json_diff(&out, NULL, 0, good.data, good.len));
-	assert_hs(HS_EINVAL, hs_json_diff(NULL, good.data, good.len,
-					  good.data, good.len));
+	assert_hs(HS_EINVAL, hs_json_diff(NULL, good.data, good.len, good.data,
+					  good.len));
 	buf_is(&out, 0, "keep");
 	hs_buf_free(&out);
 	hs_buf_free(&good);

@@ -581,6 +581,212 @@ static void index_log(hs_runtime *rt)
 	hlist_free(&all);
 }
 
+/* ------------------------------------------------------------------ */
+/* Queries while the workload runs                                      */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A thread that asks the writer about the past while the senders run: it
+ * takes the log's end L from hs_history, then every agent's state at gseq
+ * L and the system at gseq L. What it got is kept and compared with the
+ * ground truth once the run is over: at a gseq that was written, the
+ * answer may not depend on what is being written meanwhile.
+ */
+#define LIVE_ROUNDS_MAX 60
+
+typedef struct live_answer {
+	uint64_t at_gseq; /* the point asked */
+	int call;         /* hs_system_at call number, -1 for hs_state_at */
+	int ai;
+	bool present;     /* hs_state_at: 0; HS_ENOAGENT gives false */
+	hs_receipt at;
+	uint8_t *state;
+	size_t len;
+} live_answer;
+
+typedef struct querier {
+	hs_runtime *rt;
+	atomic_bool stop;
+	live_answer *v;
+	size_t n, cap;
+	int calls;      /* hs_system_at calls made */
+	int rounds;
+	int failures;   /* unexpected results */
+	char first[512];
+	uint64_t last_seen[LIVE_ROUNDS_MAX]; /* L of each round */
+	int last_ai[LIVE_ROUNDS_MAX];
+	uint64_t last_seq[LIVE_ROUNDS_MAX];
+	int cur_call;
+} querier;
+
+static void querier_fail(querier *q, const char *what, int rc)
+{
+	if (q->failures++ == 0) {
+		char err[256];
+		hs_last_error(q->rt, err, sizeof err);
+		snprintf(q->first, sizeof q->first, "%s: %d (%s): %s", what,
+			 rc, hs_strerror(rc), err);
+	}
+}
+
+static live_answer *querier_add(querier *q)
+{
+	if (q->n == q->cap) {
+		size_t cap = q->cap ? 2 * q->cap : 256;
+		live_answer *v = realloc(q->v, cap * sizeof *v);
+		if (v == NULL)
+			return NULL;
+		q->v = v;
+		q->cap = cap;
+	}
+	live_answer *a = &q->v[q->n++];
+	memset(a, 0, sizeof *a);
+	return a;
+}
+
+static int querier_sys(void *udata, hs_addr agent, const void *state,
+		       size_t len, hs_receipt at)
+{
+	querier *q = udata;
+	live_answer *a = querier_add(q);
+	if (a == NULL)
+		return HS_ENOMEM;
+	a->at_gseq = q->last_seen[q->rounds];
+	a->call = q->cur_call;
+	a->ai = agent_index(agent.type, agent.id);
+	a->present = true;
+	a->at = at;
+	a->state = dup_bytes(state, len);
+	a->len = len;
+	return 0;
+}
+
+static void *querier_main(void *p)
+{
+	querier *q = p;
+	while (!atomic_load(&q->stop) && q->rounds < LIVE_ROUNDS_MAX) {
+		hs_filter f;
+		memset(&f, 0, sizeof f);
+		f.reverse = true;
+		f.limit = 1;
+		hlist last = {0};
+		int rc = hs_history(q->rt, &f, collect_rec, &last);
+		if (rc != 0 || last.oom) {
+			querier_fail(q, "hs_history(last)", rc);
+			hlist_free(&last);
+			break;
+		}
+		if (last.n == 0) {
+			hlist_free(&last);
+			hsu_sleep_ms(1);
+			continue;
+		}
+		uint64_t L = last.v[0].gseq;
+		int r = q->rounds;
+		q->last_seen[r] = L;
+		q->last_ai[r] = agent_index(last.v[0].type, last.v[0].id);
+		q->last_seq[r] = last.v[0].seq;
+		hlist_free(&last);
+		for (int ai = 0; ai < NAG; ai++) {
+			hs_buf b = HS_BUF_INIT;
+			hs_receipt at = {0, 0};
+			rc = hs_state_at(q->rt, AG[ai].type, AG[ai].id,
+					 hs_at_gseq(L), &b, &at);
+			live_answer *a = querier_add(q);
+			if (a == NULL || (rc != 0 && rc != HS_ENOAGENT)) {
+				querier_fail(q, "hs_state_at(live)", rc);
+				hs_buf_free(&b);
+				continue;
+			}
+			a->at_gseq = L;
+			a->call = -1;
+			a->ai = ai;
+			a->present = rc == 0;
+			a->at = at;
+			a->state = dup_bytes(b.data, b.len);
+			a->len = b.len;
+			hs_buf_free(&b);
+		}
+		q->cur_call = q->calls++;
+		rc = hs_system_at(q->rt, NULL, hs_at_gseq(L), querier_sys, q);
+		if (rc != 0)
+			querier_fail(q, "hs_system_at(live)", rc);
+		q->rounds++;
+	}
+	return NULL;
+}
+
+/* Compares what the querier got with the ground truth. */
+static void querier_check(querier *q)
+{
+	if (q->failures != 0)
+		print_error("querier: %d failures; first: %s\n", q->failures,
+			    q->first);
+	assert_int_equal(q->failures, 0);
+	for (int r = 0; r < q->rounds; r++) {
+		assert_true(q->last_ai[r] >= 0);
+		assert_int_equal(gt_at(q->last_ai[r], q->last_seq[r])->gseq,
+				 q->last_seen[r]);
+	}
+	for (size_t k = 0; k < q->n; k++) {
+		const live_answer *a = &q->v[k];
+		assert_true(a->ai >= 0);
+		const gt_rec *g = gt_by_gseq(a->ai, a->at_gseq);
+		if (g == NULL) {
+			if (a->present)
+				print_error("live query at gseq %" PRIu64
+					    ": %s/%s present before its first "
+					    "record\n",
+					    a->at_gseq, AG[a->ai].type,
+					    AG[a->ai].id);
+			assert_false(a->present);
+			continue;
+		}
+		bool ok = a->present && a->at.seq == g->seq &&
+			  a->at.gseq == g->gseq &&
+			  bytes_eq(a->state, a->len, g->state, g->state_len);
+		if (!ok)
+			print_error("live %s at gseq %" PRIu64 ": %s/%s got "
+				    "%s seq %" PRIu64 " gseq %" PRIu64
+				    ", expected seq %" PRIu64 " gseq %" PRIu64
+				    "\n",
+				    a->call < 0 ? "hs_state_at" : "hs_system_at",
+				    a->at_gseq, AG[a->ai].type, AG[a->ai].id,
+				    a->present ? "state" : "nothing", a->at.seq,
+				    a->at.gseq, g->seq, g->gseq);
+		assert_true(ok);
+	}
+	/* Each hs_system_at call listed exactly the agents born by then,
+	 * in order. */
+	assert_int_equal(q->calls, q->rounds); /* one per round */
+	for (int c = 0; c < q->calls; c++) {
+		uint64_t L = q->last_seen[c];
+		int prev = -1, count = 0;
+		for (size_t k = 0; k < q->n; k++) {
+			const live_answer *a = &q->v[k];
+			if (a->call != c)
+				continue;
+			assert_int_equal(a->at_gseq, L);
+			assert_true(a->ai > prev);
+			prev = a->ai;
+			count++;
+		}
+		int born = 0;
+		for (int ai = 0; ai < NAG; ai++)
+			born += gt_by_gseq(ai, L) != NULL;
+		assert_int_equal(count, born);
+	}
+}
+
+static void querier_free(querier *q)
+{
+	for (size_t k = 0; k < q->n; k++)
+		free(q->v[k].state);
+	free(q->v);
+	q->v = NULL;
+	q->n = q->cap = 0;
+}
+
 static int group_setup(void **state)
 {
 	(void)state;
@@ -591,6 +797,12 @@ static int group_setup(void **state)
 	register_types(writer, NTYPES);
 	int wid;
 	assert_hs(0, hs_watch(writer, watcher, NULL, &wid));
+
+	static querier q;
+	memset(&q, 0, sizeof q);
+	q.rt = writer;
+	pthread_t qth;
+	assert_int_equal(pthread_create(&qth, NULL, querier_main, &q), 0);
 
 	pthread_t th[NSENDERS];
 	for (int s = 0; s < NSENDERS; s++) {
@@ -610,6 +822,8 @@ static int group_setup(void **state)
 				    hs_strerror(senders[s].first_rc));
 		assert_int_equal(senders[s].failures, 0);
 	}
+	atomic_store(&q.stop, true);
+	assert_int_equal(pthread_join(qth, NULL), 0);
 	assert_hs(0, hs_await(writer, HSU_AWAIT_MS));
 	hsu_assert_no_cb_failures();
 
@@ -630,6 +844,10 @@ static int group_setup(void **state)
 		assert_int_equal(rr->r.gseq, g->gseq);
 		assert_string_equal(g->event, "add");
 	}
+
+	querier_check(&q);
+	print_message("%d rounds of queries during the run\n", q.rounds);
+	querier_free(&q);
 	return 0;
 }
 

@@ -183,7 +183,7 @@ static int put_base64(hs_buf *b, const uint8_t *s, size_t n)
 {
 	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 				  "abcdefghijklmnopqrstuvwxyz0123456789+/";
-	uint8_t *o;
+	char *o;
 	size_t i;
 	uint32_t v;
 	int rc;
@@ -193,7 +193,7 @@ static int put_base64(hs_buf *b, const uint8_t *s, size_t n)
 	rc = hsi_buf_reserve(b, 2 + (n + 2) / 3 * 4);
 	if (rc != 0)
 		return rc;
-	o = b->data + b->len;
+	o = (char *)b->data + b->len;
 	*o++ = '"';
 	for (i = 0; n - i >= 3; i += 3) {
 		v = (uint32_t)s[i] << 16 | (uint32_t)s[i + 1] << 8 | s[i + 2];
@@ -212,7 +212,7 @@ static int put_base64(hs_buf *b, const uint8_t *s, size_t n)
 		*o++ = '=';
 	}
 	*o++ = '"';
-	b->len = (size_t)(o - b->data);
+	b->len = (size_t)(o - (char *)b->data);
 	return 0;
 }
 
@@ -359,8 +359,8 @@ static int put_ext(hs_buf *b, int type, const uint8_t *data, size_t n,
 	return rc;
 }
 
-static int put_array(hs_buf *b, const uint8_t *p, const uint8_t *end,
-		     size_t n, bool pretty, unsigned level)
+static int put_array(hs_buf *b, const uint8_t *p, const uint8_t *end, size_t n,
+		     bool pretty, unsigned level)
 {
 	int rc = put_c(b, '[');
 
@@ -374,8 +374,8 @@ static int put_array(hs_buf *b, const uint8_t *p, const uint8_t *end,
 	return rc;
 }
 
-static int put_map(hs_buf *b, const uint8_t *p, const uint8_t *end,
-		   size_t n, bool pretty, unsigned level)
+static int put_map(hs_buf *b, const uint8_t *p, const uint8_t *end, size_t n,
+		   bool pretty, unsigned level)
 {
 	int rc = put_c(b, '{');
 
@@ -536,8 +536,8 @@ static int push_key(struct diff *d, const uint8_t *key, const uint8_t *end)
 
 /* Whether two keys name the same field: strings by their text (whatever
  * their encoding), other keys by their bytes. */
-static bool same_key(const uint8_t *a, const uint8_t *a_end,
-		     const uint8_t *b, const uint8_t *b_end)
+static bool same_key(const uint8_t *a, const uint8_t *a_end, const uint8_t *b,
+		     const uint8_t *b_end)
 {
 	hs_value x, y;
 
@@ -547,13 +547,12 @@ static bool same_key(const uint8_t *a, const uint8_t *a_end,
 	if (x.kind == HS_STR && y.kind == HS_STR)
 		return x.len == y.len &&
 		       memcmp(x.as.str, y.as.str, x.len) == 0;
-	return x.raw_len == y.raw_len &&
-	       memcmp(x.raw, y.raw, x.raw_len) == 0;
+	return x.raw_len == y.raw_len && memcmp(x.raw, y.raw, x.raw_len) == 0;
 }
 
 /* The pair at p: the value starts at *val, the next pair at *next. */
-static int map_pair(const uint8_t *p, const uint8_t *end,
-		    const uint8_t **val, const uint8_t **next)
+static int map_pair(const uint8_t *p, const uint8_t *end, const uint8_t **val,
+		    const uint8_t **next)
 {
 	int rc = hsi_mp_skip(p, end, val);
 

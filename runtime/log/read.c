@@ -247,7 +247,7 @@ int hsi_log_scan_agent(hsi_log *log, const char *type, size_t type_len,
 		const char *kk = rocksdb_iter_key(it, &kn);
 		const char *v = rocksdb_iter_value(it, &vn);
 		uint64_t seq, gseq;
-		int64_t time_ns;
+		int64_t time_ns = 0;
 
 		if (kn != pn + HSI_KEY_SEQ || memcmp(kk, k, pn) != 0) {
 			char text[HSI_KEY_TEXT_MAX];
@@ -344,7 +344,7 @@ int hsi_log_scan_agents(hsi_log *log, hsi_agent_fn fn, void *udata)
 		const char *kk, *t, *i, *v;
 		size_t kn, tn, in, pn, vn;
 		uint64_t seq, gseq;
-		int64_t time_ns;
+		int64_t time_ns = 0;
 
 		kk = rocksdb_iter_key(it, &kn);
 		if (hsi_key_parse((const uint8_t *)kk, kn, &t, &tn, &i, &in,

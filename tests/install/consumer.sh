@@ -11,7 +11,8 @@ set -euo pipefail
 build=$1 src=$2 cmake=$3 cc=$4
 san_flags=""
 if [ -n "${HS_SANITIZE:-}" ]; then
-	san_flags="-fsanitize=$HS_SANITIZE -fno-sanitize-recover=all -fno-omit-frame-pointer"
+	san_flags="-fsanitize=$HS_SANITIZE -fno-sanitize-recover=all"
+	san_flags+=" -fno-omit-frame-pointer"
 fi
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/hs-install.XXXXXX")
