@@ -132,6 +132,12 @@ static int w_decode(void *state, const void *data, size_t len, void *udata)
 	return 0;
 }
 
+/* Set on the child's reader thread: its rebuilds of agents (hs_deref of
+ * an agent not in memory) are slow, a sleep per replayed event, which
+ * widens the window in which senders rebuild, change and passivate the
+ * same agent meanwhile. */
+static _Thread_local bool slow_replay;
+
 /*
  * hit {hops, v}: folds the event, draws r, and while hops > 0 forwards
  * hit {hops-1, v+1} to an agent chosen by another draw. peek: UNCHANGED.
@@ -139,6 +145,8 @@ static int w_decode(void *state, const void *data, size_t len, void *udata)
 static int w_apply(hs_ctx *ctx, void *state, const hs_event *ev)
 {
 	wstate *s = state;
+	if (slow_replay && hs_ctx_replaying(ctx))
+		nanosleep(&(struct timespec){0, 100000}, NULL);
 	if (hs_event_is(ev, "peek"))
 		return HS_UNCHANGED;
 	if (!hs_event_is(ev, "hit"))
@@ -280,6 +288,7 @@ static void *child_reader(void *p)
 {
 	child_ctx *c = p;
 	uint64_t rng = c->seed ^ 0x5555;
+	slow_replay = true;
 	hs_buf b = HS_BUF_INIT;
 	for (;;) {
 		int i = (int)(xorshift(&rng) % NAGENTS);

@@ -53,7 +53,29 @@ static int need_log(hs_runtime *rt)
 {
 	if (rt == NULL)
 		return HS_EINVAL;
-	return rt->log == NULL ? HS_ENOTSUP : 0;
+	if (rt->log != NULL)
+		return 0;
+	hsi_set_error(rt, "this runtime keeps no log (opened without a "
+			  "path): there is no past to query");
+	return HS_ENOTSUP;
+}
+
+/* Checks a type name and an id as the public API takes them. */
+static int check_names(hs_runtime *rt, const char *type, const char *id)
+{
+	size_t tn = strnlen(type, HS_NAME_MAX + 1);
+	size_t in = strnlen(id, HS_ID_MAX + 1);
+	if (tn == 0 || in == 0) {
+		hsi_set_error(rt, "empty agent type or id");
+		return HS_EINVAL;
+	}
+	if (tn > HS_NAME_MAX || in > HS_ID_MAX) {
+		hsi_set_error(rt, "agent %s longer than %d bytes",
+			      tn > HS_NAME_MAX ? "type" : "id",
+			      tn > HS_NAME_MAX ? HS_NAME_MAX : HS_ID_MAX);
+		return HS_ETOOLONG;
+	}
+	return 0;
 }
 
 /* The largest seq in [1, last] whose index entry satisfies
@@ -212,9 +234,9 @@ int hs_state_at(hs_runtime *rt, const char *type, const char *id,
 	if (type == NULL || id == NULL || out == NULL)
 		return HS_EINVAL;
 	const hsi_type *t;
-	size_t id_len = strnlen(id, HS_ID_MAX + 1);
-	if (id_len == 0 || id_len > HS_ID_MAX)
-		return id_len ? HS_ETOOLONG : HS_EINVAL;
+	if ((rc = check_names(rt, type, id)) != 0)
+		return rc;
+	size_t id_len = strlen(id);
 	if ((rc = find_type(rt, type, &t)) != 0)
 		return rc;
 	uint64_t seq, gseq;
@@ -452,9 +474,9 @@ int hs_history(hs_runtime *rt, const hs_filter *filter, hs_record_fn fn,
 	walk w = {.rt = rt, .f = filter, .fn = fn, .udata = udata};
 	const hsi_type *t = NULL;
 	if (filter->id != NULL) {
-		size_t id_len = strnlen(filter->id, HS_ID_MAX + 1);
-		if (id_len == 0 || id_len > HS_ID_MAX)
-			return id_len ? HS_ETOOLONG : HS_EINVAL;
+		if ((rc = check_names(rt, filter->type, filter->id)) != 0)
+			return rc;
+		size_t id_len = strlen(filter->id);
 		if ((filter->flags & HS_HISTORY_STATES) &&
 		    (rc = find_type(rt, filter->type, &t)) != 0)
 			return rc;
@@ -528,9 +550,14 @@ int hs_system_at(hs_runtime *rt, const char *type, hs_point point,
 	int rc = need_log(rt);
 	if (rc != 0)
 		return rc;
-	if (fn == NULL || point.kind == HS_POINT_SEQ ||
-	    (point.kind == HS_POINT_GSEQ && point.seq == 0))
+	if (fn == NULL)
 		return HS_EINVAL;
+	if ((point.kind != HS_POINT_GSEQ && point.kind != HS_POINT_TIME) ||
+	    (point.kind == HS_POINT_GSEQ && point.seq == 0)) {
+		hsi_set_error(rt, "the system is taken at a gseq (>= 1) or a "
+				  "time, not at a seq");
+		return HS_EINVAL;
+	}
 	if (point.kind == HS_POINT_GSEQ &&
 	    point.seq > hsi_log_last_gseq(rt->log)) {
 		hsi_set_error(rt, "%s: gseq %llu is after the end of the log "

@@ -114,16 +114,16 @@ static inline void hsi_encode_state(const hsi_type *t, const void *state,
 
 /* The registered type named by [name, name+len); on a miss, HS_ENOTYPE
  * with hs_last_error naming the type and `where` (may be ""). */
-static inline int hsi_replay_type(hs_runtime *rt, const char *name,
-				  size_t len, const char *where,
-				  const hsi_type **out)
+static inline int hsi_replay_type(hs_runtime *rt, const char *name, size_t len,
+				  const char *where, const hsi_type **out)
 {
 	char s[HS_NAME_MAX + 1];
 	hsi_copy_name(s, sizeof(s), name, len);
 	const hsi_type *t = len <= HS_NAME_MAX ? hsi_type_find(rt, s) : NULL;
 	if (t == NULL) {
-		hsi_set_error(rt, "agent type '%s'%s%s is not registered: "
-				  "replay needs its code",
+		hsi_set_error(rt,
+			      "agent type '%s'%s%s is not registered: "
+			      "replay needs its code",
 			      s, where[0] ? " " : "", where);
 		return HS_ENOTYPE;
 	}
@@ -133,8 +133,7 @@ static inline int hsi_replay_type(hs_runtime *rt, const char *name,
 
 /* A zeroed state of type t, set up by its init. Returns 0, HS_ENOMEM or
  * init's error (nothing allocated then). */
-static inline int hsi_state_new(const hsi_type *t, const char *id,
-				void **out)
+static inline int hsi_state_new(const hsi_type *t, const char *id, void **out)
 {
 	void *state = calloc(1, t->def.state_size);
 	if (state == NULL)

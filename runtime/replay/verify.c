@@ -85,8 +85,8 @@ static const char *agent_id(const verifier *v, const vagent *a)
 	return (const char *)v->names.data + a->off + a->type_len + 1;
 }
 
-static int on_agent(void *p, const char *type, size_t type_len,
-		    const char *id, size_t id_len, uint64_t last_seq)
+static int on_agent(void *p, const char *type, size_t type_len, const char *id,
+		    size_t id_len, uint64_t last_seq)
 {
 	verifier *v = p;
 	if (v->type != NULL && (strlen(v->type) != type_len ||
@@ -130,12 +130,13 @@ static int prepare(verifier *v)
 			return rc;
 		if (a->first_gseq > v->to || a->last_gseq < v->from)
 			continue;
-		rc = hsi_replay_type(v->rt, agent_type(v, a), a->type_len,
-				     "", &a->t);
+		rc = hsi_replay_type(v->rt, agent_type(v, a), a->type_len, "",
+				     &a->t);
 		if (rc != 0) {
-			hsi_set_error(v->rt, "agent type '%s' (of agent %s/%s) "
-					     "is not registered: replay needs "
-					     "its code",
+			hsi_set_error(v->rt,
+				      "agent type '%s' (of agent %s/%s) "
+				      "is not registered: replay needs "
+				      "its code",
 				      agent_type(v, a), agent_type(v, a),
 				      agent_id(v, a));
 			return rc;
@@ -190,8 +191,7 @@ static int next_chunk(verifier *v, const vagent *a)
 /* The state the agent starts from: its initial state, or, when the range
  * starts after its first record, its newest snapshot before the range.
  * *seq is the seq of that state (0 for the initial one). */
-static int start_state(verifier *v, const vagent *a, void **out,
-		       uint64_t *seq)
+static int start_state(verifier *v, const vagent *a, void **out, uint64_t *seq)
 {
 	hs_runtime *rt = v->rt;
 	const hsi_type *t = a->t;
@@ -227,8 +227,9 @@ static int start_state(verifier *v, const vagent *a, void **out,
 	rc = t->def.decode(state, v->recorded.data, v->recorded.len,
 			   t->def.udata);
 	if (rc != 0) {
-		hsi_set_error(rt, "%s: snapshot of %s/%s at seq %llu does not "
-				  "decode (%d)",
+		hsi_set_error(rt,
+			      "%s: snapshot of %s/%s at seq %llu does not "
+			      "decode (%d)",
 			      hsi_log_path(rt->log), t->name, id,
 			      (unsigned long long)snap, rc);
 		hsi_state_free(t, state);
@@ -315,13 +316,13 @@ static int verify_agent(verifier *v, const vagent *a)
 		bool done = false;
 		for (size_t i = 0; i < v->n && !done; i++) {
 			if (v->seqs[i] != v->next_seq) {
-				hsi_set_error(rt, "%s: index of %s/%s jumps "
-						  "from seq %llu to %llu",
-					      hsi_log_path(rt->log), t->name,
-					      id,
-					      (unsigned long long)v->next_seq -
-						      1,
-					      (unsigned long long)v->seqs[i]);
+				hsi_set_error(
+					rt,
+					"%s: index of %s/%s jumps "
+					"from seq %llu to %llu",
+					hsi_log_path(rt->log), t->name, id,
+					(unsigned long long)v->next_seq - 1,
+					(unsigned long long)v->seqs[i]);
 				rc = HS_ECORRUPT;
 				break;
 			}
@@ -344,8 +345,8 @@ static int verify_agent(verifier *v, const vagent *a)
 			int arc = hsi_replay_apply(rt, t, id, a->id_len, state,
 						   &r, NULL, msg, sizeof(msg));
 			hsi_encode_state(t, state, &v->after);
-			uint64_t h = hsi_state_hash(v->after.data,
-						    v->after.len);
+			uint64_t h =
+				hsi_state_hash(v->after.data, v->after.len);
 			int kind = -1;
 			if (arc == HS_UNCHANGED)
 				kind = HS_DIVERGE_UNCHANGED;
@@ -355,8 +356,9 @@ static int verify_agent(verifier *v, const vagent *a)
 				kind = HS_DIVERGE_STATE;
 			if (kind >= 0) {
 				counted = true; /* also before the range */
-				rc = diverge(v, a, &r, (hs_divergence_kind)kind,
-					     arc, msg, h);
+				rc = diverge(v, a, &r,
+					     (hs_divergence_kind)kind, arc,
+					     msg, h);
 				done = true;
 				break;
 			}
@@ -436,7 +438,8 @@ int hs_verify(hs_runtime *rt, const hs_filter *scope, hs_divergence_fn fn,
 	const hsi_type *t;
 	if (f->type != NULL && f->id == NULL)
 		rc = hsi_replay_type(rt, f->type,
-				     strnlen(f->type, HS_NAME_MAX + 1), "", &t);
+				     strnlen(f->type, HS_NAME_MAX + 1), "",
+				     &t);
 	if (rc == 0)
 		rc = collect_agents(v, f);
 	if (rc == 0)

@@ -35,12 +35,16 @@
 
 #define CHUNK_RECORDS 1024
 #define CHUNK_BYTES ((size_t)4 << 20)
-/* Transitions one delivered event may cause, transitively, before the
- * what-if gives up on a cascade that does not end. */
+/* Messages that one delivered event may lead to, transitively, before
+ * the what-if gives up on a cascade that does not end. */
 #define CASCADE_MAX 1000000
 
 /* How a what-if transition compares with history at its (agent, seq). */
-enum { CMP_SAME, CMP_DIFFERS, CMP_EXTRA };
+enum {
+	CMP_SAME,
+	CMP_DIFFERS,
+	CMP_EXTRA
+};
 
 typedef struct hist {
 	uint64_t gseq;
@@ -87,7 +91,7 @@ typedef struct wagent {
 /* An edit, checked and normalised. */
 typedef struct wedit {
 	const hs_edit *e;
-	size_t idx; /* its place in the caller's array */
+	size_t idx;             /* its place in the caller's array */
 	const hsi_type *t;      /* INSERT */
 	size_t id_len;          /* INSERT */
 	const char *event_type; /* NULL: REPLACE keeps the record's */
@@ -129,7 +133,6 @@ typedef struct whatif {
 	/* The what-if run. */
 	uint64_t wcount;
 	int64_t last_time; /* of the last history record */
-	size_t cascade;
 	hs_buf events;
 	hs_buf states;
 
@@ -141,12 +144,12 @@ typedef struct whatif {
 	uint64_t next;
 	int chunk_err;
 
-	hs_buf rec;   /* a history record, compared or reported */
-	hs_buf srec;  /* the source record of a what-if event */
-	hs_buf crec;  /* a record applied by the history cursor */
-	hs_buf enc;   /* an encoded state */
-	hs_buf hbuf;  /* a history state */
-	hs_buf wbuf;  /* a what-if state */
+	hs_buf rec;  /* a history record, compared or reported */
+	hs_buf srec; /* the source record of a what-if event */
+	hs_buf crec; /* a record applied by the history cursor */
+	hs_buf enc;  /* an encoded state */
+	hs_buf hbuf; /* a history state */
+	hs_buf wbuf; /* a what-if state */
 	hs_buf json[2];
 
 	change *changes;
@@ -169,7 +172,8 @@ static bool same_agent(const wagent *a, uint64_t h, const char *type,
 		       size_t type_len, const char *id, size_t id_len)
 {
 	return a->key_hash == h && a->t->name_len == type_len &&
-	       a->id_len == id_len && memcmp(a->t->name, type, type_len) == 0 &&
+	       a->id_len == id_len &&
+	       memcmp(a->t->name, type, type_len) == 0 &&
 	       memcmp(a->id, id, id_len) == 0;
 }
 
@@ -179,7 +183,8 @@ static wagent *find_agent(const whatif *w, const char *type, size_t type_len,
 	if (w->map_cap == 0)
 		return NULL;
 	uint64_t h = key_hash(type, type_len, id, id_len);
-	for (size_t i = h & (w->map_cap - 1);; i = (i + 1) & (w->map_cap - 1)) {
+	for (size_t i = h & (w->map_cap - 1);;
+	     i = (i + 1) & (w->map_cap - 1)) {
 		wagent *a = w->map[i];
 		if (a == NULL)
 			return NULL;
@@ -220,7 +225,8 @@ static int get_agent(whatif *w, const char *type, size_t type_len,
 	}
 	if (id_len == 0 || id_len > HS_ID_MAX)
 		return HS_ECORRUPT;
-	int rc = t != NULL ? 0 : hsi_replay_type(w->rt, type, type_len, where, &t);
+	int rc = t != NULL ? 0
+			   : hsi_replay_type(w->rt, type, type_len, where, &t);
 	if (rc != 0)
 		return rc;
 	if (2 * (w->nagents + 1) > w->map_cap && (rc = map_grow(w)) != 0)
@@ -295,14 +301,16 @@ static int for_each_record(whatif *w, record_fn fn)
 		w->nchunk = 0;
 		w->next = g;
 		w->chunk_err = 0;
-		int rc = hsi_log_scan_events(rt->log, g, w->to, false, chunk_add,
-					     w);
+		int rc = hsi_log_scan_events(rt->log, g, w->to, false,
+					     chunk_add, w);
 		if (rc < 0) {
 			if (w->chunk_err == HS_ECORRUPT)
-				hsi_set_error(rt, "%s: events key %016llx "
-						  "missing: gseq jumps to a "
-						  "later key",
-					      path, (unsigned long long)w->next);
+				hsi_set_error(rt,
+					      "%s: events key %016llx "
+					      "missing: gseq jumps to a "
+					      "later key",
+					      path,
+					      (unsigned long long)w->next);
 			else if (w->chunk_err == HS_ENOMEM)
 				hsi_set_error(rt, "what-if: out of memory");
 			else
@@ -310,8 +318,9 @@ static int for_each_record(whatif *w, record_fn fn)
 			return rc;
 		}
 		if (w->nchunk == 0) {
-			hsi_set_error(rt, "%s: events key %016llx missing: the "
-					  "log ends before gseq %llu",
+			hsi_set_error(rt,
+				      "%s: events key %016llx missing: the "
+				      "log ends before gseq %llu",
 				      path, (unsigned long long)g,
 				      (unsigned long long)w->to);
 			return HS_ECORRUPT;
@@ -358,8 +367,9 @@ static int index_record(whatif *w, const hsi_record *r)
 	if (rc != 0)
 		return rc;
 	if (r->seq != a->nh + 1) {
-		hsi_set_error(w->rt, "%s: events key %016llx: %s/%s seq %llu "
-				     "follows seq %llu",
+		hsi_set_error(w->rt,
+			      "%s: events key %016llx: %s/%s seq %llu "
+			      "follows seq %llu",
 			      hsi_log_path(w->rt->log),
 			      (unsigned long long)r->gseq, a->t->name, a->id,
 			      (unsigned long long)r->seq,
@@ -540,37 +550,40 @@ static int deliver(whatif *w, wagent *a, const char *ev, size_t ev_len,
 		   uint64_t src_gseq)
 {
 	queue q = {NULL, &q.head};
-	size_t made = 0;
+	size_t delivered = 0;
 	int rc = transit(w, a, ev, ev_len, body, body_len, time_ns, src_gseq,
 			 NULL, 0, 0, &q);
 	hsi_effect *e;
 	while (rc == 0 && (e = queue_pop(&q)) != NULL) {
 		hsi_msg *m = e->msg;
-		wagent *cause = find_agent(w, hsi_msg_cause_type(m),
-					   m->cause_type_len,
-					   hsi_msg_cause_id(m),
-					   m->cause_id_len);
+		/* The sender is the transition that transit() just recorded
+		 * and that set the message's cause. */
+		wagent *from =
+			find_agent(w, hsi_msg_cause_type(m), m->cause_type_len,
+				   hsi_msg_cause_id(m), m->cause_id_len);
 		wagent *to = NULL;
-		/* The sender's transition is in the run: it made m. */
-		rc = cause == NULL || m->cause_seq == 0 ||
-				     m->cause_seq > cause->nw
-			     ? HS_ECORRUPT
-			     : get_agent(w, e->type->name, e->type->name_len,
-					 e->id, e->id_len, e->type, "", &to);
-		if (rc == 0 && ++made > CASCADE_MAX) {
-			hsi_set_error(w->rt, "what-if: the messages that "
-					     "follow from one event made more "
-					     "than %d transitions; a cascade "
-					     "that does not end?",
+		if (from == NULL || m->cause_seq == 0 ||
+		    m->cause_seq > from->nw) {
+			hsi_set_error(w->rt, "what-if: a message lost its "
+					     "sender");
+			rc = HS_ECORRUPT;
+		} else if (++delivered > CASCADE_MAX) {
+			hsi_set_error(w->rt,
+				      "what-if: one event led to more than "
+				      "%d messages; a cascade that does not "
+				      "end?",
 				      CASCADE_MAX);
 			rc = HS_ERANGE;
+		} else {
+			rc = get_agent(w, e->type->name, e->type->name_len,
+				       e->id, e->id_len, e->type, "", &to);
 		}
 		if (rc == 0)
 			rc = transit(w, to, hsi_msg_event_type(m),
 				     m->event_type_len, hsi_msg_body(m),
 				     m->body_len,
-				     cause->w[m->cause_seq - 1].time_ns, 0,
-				     cause, m->cause_seq, m->cause_gseq, &q);
+				     from->w[m->cause_seq - 1].time_ns, 0,
+				     from, m->cause_seq, m->cause_gseq, &q);
 		hsi_effects_free(e);
 	}
 	hsi_effects_free(q.head);
@@ -602,8 +615,9 @@ static int run_record(whatif *w, const hsi_record *r)
 	wagent *a = find_agent(w, r->type, r->type_len, r->id, r->id_len);
 	if (a == NULL || r->seq == 0 || r->seq > a->nh ||
 	    a->h[r->seq - 1].gseq != r->gseq) {
-		hsi_set_error(w->rt, "%s: events key %016llx changed while "
-				     "the what-if read it",
+		hsi_set_error(w->rt,
+			      "%s: events key %016llx changed while "
+			      "the what-if read it",
 			      hsi_log_path(w->rt->log),
 			      (unsigned long long)r->gseq);
 		return HS_ECORRUPT;
@@ -620,8 +634,8 @@ static int run_record(whatif *w, const hsi_record *r)
 		return deliver(w, a, r->event_type, r->event_type_len, r->body,
 			       r->body_len, r->time_ns, r->gseq);
 	const char *ev = m->event_type != NULL ? m->event_type : r->event_type;
-	size_t ev_len = m->event_type != NULL ? m->event_type_len
-					      : r->event_type_len;
+	size_t ev_len =
+		m->event_type != NULL ? m->event_type_len : r->event_type_len;
 	return deliver(w, a, ev, ev_len, m->body, m->body_len, r->time_ns, 0);
 }
 
@@ -644,14 +658,14 @@ static int bad_edit(hs_runtime *rt, size_t i, const char *why)
 }
 
 /* Checks an event type and body of edit i into ed. */
-static int check_event(hs_runtime *rt, size_t i, const hs_edit *e,
-		       wedit *ed)
+static int check_event(hs_runtime *rt, size_t i, const hs_edit *e, wedit *ed)
 {
 	if (e->event_type != NULL) {
 		size_t n = strnlen(e->event_type, HS_NAME_MAX + 1);
 		if (n == 0 || n > HS_NAME_MAX)
-			return bad_edit(rt, i, "event type empty or longer "
-					       "than HS_NAME_MAX");
+			return bad_edit(rt, i,
+					"event type empty or longer "
+					"than HS_NAME_MAX");
 		ed->event_type = e->event_type;
 		ed->event_type_len = n;
 	}
@@ -683,37 +697,42 @@ static int check_edits(whatif *w, const hs_edit *edits, size_t nedits)
 		const hs_edit *e = &edits[i];
 		wedit ed = {.e = e, .idx = i};
 		if (e->gseq == 0)
-			return bad_edit(rt, i, "gseq 0 names no record; gseqs "
-					       "start at 1");
+			return bad_edit(rt, i,
+					"gseq 0 names no record; gseqs "
+					"start at 1");
 		int rc = check_event(rt, i, e, &ed);
 		if (rc != 0)
 			return rc;
 		if (e->kind == HS_EDIT_INSERT) {
 			if (e->event_type == NULL)
-				return bad_edit(rt, i, "insert without an "
-						       "event type");
+				return bad_edit(rt, i,
+						"insert without an "
+						"event type");
 			rc = hsi_check_addr(rt, e->type, e->id, &ed.t,
 					    &ed.id_len);
 			if (rc == HS_ENOTYPE) {
-				hsi_set_error(rt, "what-if edit %zu: agent "
-						  "type '%s' is not "
-						  "registered",
+				hsi_set_error(rt,
+					      "what-if edit %zu: agent "
+					      "type '%s' is not "
+					      "registered",
 					      i, e->type);
 				return rc;
 			}
 			if (rc != 0)
-				return bad_edit(rt, i, "insert needs an agent "
-						       "type and id (1..255 "
-						       "bytes)");
+				return bad_edit(rt, i,
+						"insert needs an agent "
+						"type and id (1..255 "
+						"bytes)");
 			w->ins[w->nins++] = ed;
 			continue;
 		}
 		if (e->kind != HS_EDIT_DROP && e->kind != HS_EDIT_REPLACE)
 			return bad_edit(rt, i, "unknown kind");
 		if (e->gseq > w->to) {
-			snprintf(why, sizeof(why), "gseq %llu names no record "
-						   "(the what-if covers "
-						   "1..%llu)",
+			snprintf(why, sizeof(why),
+				 "gseq %llu names no record "
+				 "(the what-if covers "
+				 "1..%llu)",
 				 (unsigned long long)e->gseq,
 				 (unsigned long long)w->to);
 			return bad_edit(rt, i, why);
@@ -724,12 +743,13 @@ static int check_edits(whatif *w, const hs_edit *edits, size_t nedits)
 		if (rc != 0)
 			return rc;
 		if (r.cause.seq != 0) {
-			snprintf(why, sizeof(why), "record gseq %llu (%.*s/%.*s "
-						   "seq %llu) was sent by "
-						   "%.*s/%.*s seq %llu; its "
-						   "event is re-derived from "
-						   "that cause: edit the "
-						   "cause instead",
+			snprintf(why, sizeof(why),
+				 "record gseq %llu (%.*s/%.*s "
+				 "seq %llu) was sent by "
+				 "%.*s/%.*s seq %llu; its "
+				 "event is re-derived from "
+				 "that cause: edit the "
+				 "cause instead",
 				 (unsigned long long)e->gseq, (int)r.type_len,
 				 r.type, (int)r.id_len, r.id,
 				 (unsigned long long)r.seq,
@@ -740,13 +760,16 @@ static int check_edits(whatif *w, const hs_edit *edits, size_t nedits)
 		}
 		w->mods[w->nmods++] = ed;
 	}
-	qsort(w->ins, w->nins, sizeof(*w->ins), cmp_edit);
-	qsort(w->mods, w->nmods, sizeof(*w->mods), cmp_edit);
+	if (w->nins > 1)
+		qsort(w->ins, w->nins, sizeof(*w->ins), cmp_edit);
+	if (w->nmods > 1)
+		qsort(w->mods, w->nmods, sizeof(*w->mods), cmp_edit);
 	for (size_t k = 1; k < w->nmods; k++) {
 		if (w->mods[k].e->gseq == w->mods[k - 1].e->gseq) {
-			snprintf(why, sizeof(why), "record gseq %llu is "
-						   "already dropped or "
-						   "replaced by edit %zu",
+			snprintf(why, sizeof(why),
+				 "record gseq %llu is "
+				 "already dropped or "
+				 "replaced by edit %zu",
 				 (unsigned long long)w->mods[k].e->gseq,
 				 w->mods[k - 1].idx);
 			return bad_edit(rt, w->mods[k].idx, why);
@@ -794,15 +817,16 @@ static int hist_state(whatif *w, wagent *a, uint64_t s, hs_buf *out)
 		rc = hsi_replay_apply(rt, t, a->id, a->id_len, a->hstate, &r,
 				      NULL, msg, sizeof(msg));
 		if (rc != HS_CHANGED) {
-			hsi_set_error(rt, "%s: rebuilding %s/%s: seq %llu "
-					  "(gseq %llu, '%.*s') was recorded as "
-					  "a change but apply now returns "
-					  "%d%s%s",
+			hsi_set_error(rt,
+				      "%s: rebuilding %s/%s: seq %llu "
+				      "(gseq %llu, '%.*s') was recorded as "
+				      "a change but apply now returns "
+				      "%d%s%s",
 				      hsi_log_path(rt->log), t->name, a->id,
 				      (unsigned long long)seq,
 				      (unsigned long long)r.gseq,
-				      (int)r.event_type_len, r.event_type,
-				      rc, msg[0] ? ": " : "", msg);
+				      (int)r.event_type_len, r.event_type, rc,
+				      msg[0] ? ": " : "", msg);
 			hsi_state_free(t, a->hstate);
 			a->hstate = NULL;
 			return rc < 0 ? rc : HS_EHANDLER;
@@ -911,9 +935,9 @@ static int report_change(whatif *w, const change *c)
 		hsi_record hr;
 		rc = hist_state(w, a, c->seq, &w->hbuf);
 		if (rc == 0)
-			rc = hsi_read_record(w->rt, a->h[c->seq - 1].gseq, a->t,
-					     a->id, a->id_len, c->seq, &w->rec,
-					     &hr);
+			rc = hsi_read_record(w->rt, a->h[c->seq - 1].gseq,
+					     a->t, a->id, a->id_len, c->seq,
+					     &w->rec, &hr);
 		if (rc != 0)
 			return rc;
 		hsi_name_record(&hn, &hr);
@@ -997,12 +1021,15 @@ static int report(whatif *w)
 	}
 	if (rc != 0)
 		return rc;
-	qsort(w->changes, w->nchanges, sizeof(*w->changes), cmp_change);
+	if (w->nchanges > 1)
+		qsort(w->changes, w->nchanges, sizeof(*w->changes),
+		      cmp_change);
 	for (size_t i = 0; rc == 0 && i < w->nchanges; i++)
 		rc = report_change(w, &w->changes[i]);
 	if (rc != 0)
 		return rc;
-	qsort(w->list, w->nagents, sizeof(*w->list), cmp_agent);
+	if (w->nagents > 1)
+		qsort(w->list, w->nagents, sizeof(*w->list), cmp_agent);
 	for (size_t i = 0; rc == 0 && i < w->nagents; i++)
 		rc = report_final(w, w->list[i]);
 	return rc;
@@ -1021,8 +1048,8 @@ static void whatif_free(whatif *w)
 	free(w->offs);
 	free(w->lens);
 	free(w->changes);
-	hs_buf *bufs[] = {&w->events, &w->states, &w->chunk, &w->rec,
-			  &w->srec,   &w->crec,   &w->enc,   &w->hbuf,
+	hs_buf *bufs[] = {&w->events, &w->states,  &w->chunk,  &w->rec,
+			  &w->srec,   &w->crec,    &w->enc,    &w->hbuf,
 			  &w->wbuf,   &w->json[0], &w->json[1]};
 	for (size_t i = 0; i < sizeof(bufs) / sizeof(bufs[0]); i++)
 		hs_buf_free(bufs[i]);
@@ -1039,8 +1066,9 @@ int hs_whatif(hs_runtime *rt, const hs_edit *edits, size_t nedits,
 	/* The log as far as it was written when the call began. */
 	uint64_t end = hsi_log_last_gseq(rt->log);
 	if (to_gseq > end) {
-		hsi_set_error(rt, "%s: gseq %llu is after the end of the log "
-				  "(%llu)",
+		hsi_set_error(rt,
+			      "%s: gseq %llu is after the end of the log "
+			      "(%llu)",
 			      hsi_log_path(rt->log),
 			      (unsigned long long)to_gseq,
 			      (unsigned long long)end);
