@@ -791,6 +791,29 @@ HS_API int hs_json(hs_buf *out, const void *mp, size_t len, unsigned flags);
 HS_API int hs_json_diff(hs_buf *out, const void *old_mp, size_t old_len,
 			const void *new_mp, size_t new_len);
 
+
+/* ------------------------------------------------------------------ */
+/* Types plugins                                                        */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A types plugin is a shared object that lets tools (the `hindsight`
+ * command's --types option) replay a program's agents. It exports one
+ * function with this name and type, which registers the program's agent
+ * types on the runtime it is given (with hs_register) and returns 0 or a
+ * negative HS_E... code:
+ *
+ *   HS_PLUGIN_EXPORT int hindsight_register_types(hs_runtime *rt);
+ */
+#define HS_PLUGIN_SYMBOL "hindsight_register_types"
+typedef int (*hs_plugin_fn)(hs_runtime *rt);
+
+#if defined(__GNUC__)
+#define HS_PLUGIN_EXPORT __attribute__((visibility("default")))
+#else
+#define HS_PLUGIN_EXPORT
+#endif
+
 #ifdef __cplusplus
 }
 #endif
