@@ -127,6 +127,7 @@ size_t hsi_registry_sweep(hsi_shard *s, bool (*fn)(hsi_agent *, void *),
 			if (fn(a, udata)) {
 				*link = next; /* fn may have freed a */
 				s->count--;
+				s->evictions++;
 				gone++;
 			} else {
 				link = &a->hash_next;

@@ -14,6 +14,10 @@ typedef struct hsi_shard {
 	hsi_agent **slots;
 	size_t nslots; /* a power of two */
 	size_t count;
+	/* Bumped whenever an agent leaves the shard, so that a thread that
+	 * rebuilt an agent without the lock can tell whether a newer copy
+	 * came and went meanwhile. */
+	uint64_t evictions;
 } hsi_shard;
 
 /* Maps (type, id) to agents. Agents live until hsi_registry_destroy. */

@@ -75,19 +75,29 @@ int hsi_agent_acquire(hs_runtime *rt, const hsi_type *type, const char *id,
 	hsi_shard *s = hsi_registry_shard(&rt->registry, hash);
 
 	pthread_mutex_lock(&s->mu);
-	hsi_agent *a = hsi_registry_find(s, type, id, id_len, hash);
+	hsi_agent *a;
+	hsi_agent *loaded;
+	int rc;
+retry:
+	a = hsi_registry_find(s, type, id, id_len, hash);
 	if (a != NULL)
 		goto found;
 	/* Rebuilding from the log reads storage and runs apply(): do it
-	 * without the shard lock. If another thread rebuilt the agent
-	 * meanwhile, ours is a spare and goes. */
+	 * without the shard lock. If another thread brought the agent in
+	 * meanwhile, ours is a spare and goes; if one brought it in, changed
+	 * it and let it go again, ours is stale and we start over. */
+	uint64_t evictions = s->evictions;
 	pthread_mutex_unlock(&s->mu);
-	hsi_agent *loaded = NULL;
-	int rc = hsi_agent_load(rt, type, id, id_len, hash, &loaded);
+	loaded = NULL;
+	rc = hsi_agent_load(rt, type, id, id_len, hash, &loaded);
 	if (rc != 0 && (rc != HS_ENOAGENT || mode != HSI_ACQUIRE_CREATE))
 		return rc;
 	pthread_mutex_lock(&s->mu);
 	a = hsi_registry_find(s, type, id, id_len, hash);
+	if (a == NULL && s->evictions != evictions) {
+		hsi_agent_free(loaded);
+		goto retry;
+	}
 	if (a != NULL) {
 		hsi_agent_free(loaded);
 	} else if (loaded != NULL) {

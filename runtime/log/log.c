@@ -218,6 +218,26 @@ static int create_log(hsi_log *log)
 	return rc;
 }
 
+/* True when every column family of the open database is empty. */
+static bool all_empty(hsi_log *log)
+{
+	bool empty = true;
+	for (int i = 0; i < HSI_CF_COUNT && empty; i++) {
+		rocksdb_iterator_t *it =
+			rocksdb_create_iterator_cf(log->db, log->ro, log->cf[i]);
+		char *err = NULL;
+		rocksdb_iter_seek_to_first(it);
+		empty = !rocksdb_iter_valid(it);
+		rocksdb_iter_get_error(it, &err);
+		if (err != NULL) {
+			rocksdb_free(err);
+			empty = false;
+		}
+		rocksdb_iter_destroy(it);
+	}
+	return empty;
+}
+
 /* Checks meta "format" of the open database. */
 static int check_format(hsi_log *log)
 {
@@ -359,7 +379,20 @@ static int open_existing(hsi_log *log)
 
 	/* Check the format through a read-only handle first: a log that is
 	 * newer or not ours is left exactly as it was. */
-	if ((rc = open_db(log, true)) != 0 || (rc = check_format(log)) != 0)
+	if ((rc = open_db(log, true)) != 0)
+		return rc;
+	rc = check_format(log);
+	if (rc == HS_ENOTLOG && extra[0] == '\0' &&
+	    (log->flags & HSI_LOG_CREATE) && all_empty(log)) {
+		/* Exactly our column families, all empty, and no format:
+		 * a creation that was cut off before its first write. */
+		close_db(log);
+		if ((rc = open_db(log, false)) != 0 ||
+		    (rc = write_initial_meta(log)) != 0)
+			return rc;
+		return check_format(log);
+	}
+	if (rc != 0)
 		return rc;
 	if (extra[0] != '\0')
 		return hsi_log_fail(log, HS_ENOTLOG,
