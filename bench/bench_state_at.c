@@ -49,13 +49,6 @@ static double cpu_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static void print_load(const char *when)
-{
-	double la[3];
-	if (getloadavg(la, 3) == 3)
-		printf("# load average %s: %.2f %.2f %.2f (%ld cores online)\n",
-		       when, la[0], la[1], la[2], sysconf(_SC_NPROCESSORS_ONLN));
-}
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -207,7 +200,7 @@ int main(int argc, char **argv)
 	       max_exp, snap,
 	       snap == 100 ? "this bench's default" : "set by argument",
 	       queries, seed);
-	print_load("at start");
+	bench_print_load("at start");
 	fflush(stdout);
 
 	length_result res[8];
@@ -239,7 +232,7 @@ int main(int argc, char **argv)
 		bench_rmtree(dir);
 	}
 
-	print_load("at end");
+	bench_print_load("at end");
 	printf("bench_state_at snapshot_every=%u p50_us=", snap);
 	for (unsigned i = 0; i < nres; i++)
 		printf("%s%.1f", i ? "/" : "", res[i].p50);

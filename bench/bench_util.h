@@ -44,6 +44,17 @@ static inline uint64_t bench_uniform(uint64_t *s, uint64_t lo, uint64_t hi)
 	return lo + bench_rand(s) % (hi - lo + 1);
 }
 
+/* A comment line with the load average: figures taken while other
+ * programs compete for the cores are not comparable. */
+static inline void bench_print_load(const char *when)
+{
+	double la[3];
+	if (getloadavg(la, 3) == 3)
+		printf("# load average %s: %.2f %.2f %.2f (%ld cores online)\n",
+		       when, la[0], la[1], la[2],
+		       sysconf(_SC_NPROCESSORS_ONLN));
+}
+
 #define BENCH_CHECK(call)                                                   \
 	do {                                                                \
 		int bench_rc_ = (call);                                     \

@@ -753,15 +753,34 @@ typedef struct hs_whatif_change {
 typedef int (*hs_whatif_fn)(void *udata, const hs_whatif_change *c);
 
 /*
- * Replays the whole log up to gseq `to_gseq` (0 = the end) with the edits
- * applied, into a scratch overlay: the log is never touched. Events that
- * handlers sent each other are re-derived: a record caused by another is
- * not taken from history but delivered again when (and if) the what-if
- * run of its cause sends it, right after that cause. Calls fn for every
- * record that differs and for every agent whose final state differs.
- * Returns 0, HS_EINVAL (an edit that names no record in range, or an
- * edit of a caused record, whose event is re-derived), fn's non-zero
- * result, or an error as hs_history.
+ * Replays the log up to gseq `to_gseq` (0 = the end) with the edits
+ * applied, into a scratch overlay: the log is never touched. The run
+ * walks history in gseq order:
+ *  - a record from outside (cause_seq 0) is applied at its place, unless
+ *    dropped or replaced;
+ *  - a record that a handler sent (cause_seq != 0) is taken from history
+ *    at its place when its cause ran in the what-if as in history (its
+ *    event applied unchanged as the same seq of its agent, giving the
+ *    same state) and sent it again: the cause's sends are paired with
+ *    the records that name it as cause, per target agent in send order,
+ *    by event type and body. Otherwise the record is skipped (MISSING,
+ *    unless the what-if derives an equal transition).
+ * Messages that a what-if transition sends and that are not so paired
+ * are delivered right after it, breadth-first in send order, each a
+ * transition caused by its sender's: those of inserted and replaced
+ * events, of transitions that differ from history, and all that follow
+ * from them. One exception: a transition that ran as in history from the
+ * same state as history's sent what history's sent, so a send of it with
+ * no record made no transition in history (or was on its way at
+ * to_gseq) and is not delivered. Without edits (and with handlers that
+ * replay the log exactly: see hs_verify) the what-if is history itself
+ * and nothing is reported; with edits, only what follows from them.
+ * Calls fn for every (agent, seq) whose transition differs (another
+ * event or state: CHANGED; only in history: MISSING; only in the
+ * what-if: EXTRA), in the order of the what-if run, then for every agent
+ * whose final state differs. Returns 0, HS_EINVAL (an edit that names no
+ * record in range, or an edit of a record that a handler sent: edit its
+ * cause instead), fn's non-zero result, or an error as hs_history.
  */
 HS_API int hs_whatif(hs_runtime *rt, const hs_edit *edits, size_t nedits,
 		     uint64_t to_gseq, hs_whatif_fn fn, void *udata);

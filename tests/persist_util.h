@@ -29,6 +29,11 @@
 /* Temporary directories                                                */
 /* ------------------------------------------------------------------ */
 
+/* Directories made by pu_mkdtemp, removed by pu_cleanup_dirs (a cmocka
+ * teardown) also when a failed assertion skipped the test's own cleanup. */
+#define PU_DIRS_MAX 16
+static char *pu_dirs[PU_DIRS_MAX];
+
 /* A fresh directory under $TMPDIR (or /tmp); free with pu_rmtree + free. */
 static HSU_UNUSED char *pu_mkdtemp(const char *what)
 {
@@ -42,6 +47,12 @@ static HSU_UNUSED char *pu_mkdtemp(const char *what)
 	if (mkdtemp(p) == NULL) {
 		print_error("mkdtemp(%s): %s\n", p, strerror(errno));
 		fail();
+	}
+	for (int i = 0; i < PU_DIRS_MAX; i++) {
+		if (pu_dirs[i] == NULL) {
+			pu_dirs[i] = strdup(p);
+			break;
+		}
 	}
 	return p;
 }
@@ -61,7 +72,8 @@ static HSU_UNUSED void pu_rmtree(const char *path)
 				if (strcmp(e->d_name, ".") == 0 ||
 				    strcmp(e->d_name, "..") == 0)
 					continue;
-				size_t n = strlen(path) + strlen(e->d_name) + 2;
+				size_t n =
+					strlen(path) + strlen(e->d_name) + 2;
 				char *sub = malloc(n);
 				if (sub == NULL)
 					break;
@@ -75,6 +87,19 @@ static HSU_UNUSED void pu_rmtree(const char *path)
 	} else {
 		unlink(path);
 	}
+}
+
+/* Removes every directory pu_mkdtemp made that is still there; usable
+ * as a cmocka setup or teardown. */
+static HSU_UNUSED int pu_cleanup_dirs(void **state)
+{
+	(void)state;
+	for (int i = 0; i < PU_DIRS_MAX; i++) {
+		pu_rmtree(pu_dirs[i]);
+		free(pu_dirs[i]);
+		pu_dirs[i] = NULL;
+	}
+	return 0;
 }
 
 /* path + "/" + name, malloc'd. */
@@ -125,14 +150,15 @@ static HSU_UNUSED const char *pu_open_fails(const char *path, int want)
 	hs_options_init(&o);
 	o.workers = 1;
 	o.path = path;
-	hs_runtime *rt = (hs_runtime *)(uintptr_t)0x1; /* must stay untouched */
+	hs_runtime *rt =
+		(hs_runtime *)(uintptr_t)0x1; /* must stay untouched */
 	err[0] = '\0';
 	int rc = hs_open_err(&rt, &o, err, sizeof err);
 	if (rc != want)
 		print_error("hs_open_err(%s): expected %d (%s), got %d (%s): "
 			    "%s\n",
-			    path, want, hs_strerror(want), rc,
-			    hs_strerror(rc), err);
+			    path, want, hs_strerror(want), rc, hs_strerror(rc),
+			    err);
 	if (rc == 0)
 		hs_close(rt);
 	assert_int_equal(rc, want);
@@ -251,8 +277,8 @@ static HSU_UNUSED int pu_rec_from(uint64_t key_gseq, const void *data,
 	return 0;
 }
 
-static HSU_UNUSED int pu_collect_fn(void *udata, uint64_t gseq, const void *rec,
-			 size_t len)
+static HSU_UNUSED int pu_collect_fn(void *udata, uint64_t gseq,
+				    const void *rec, size_t len)
 {
 	pu_recs *rs = udata;
 	if (gseq != rs->expect_gseq) {
@@ -446,7 +472,7 @@ static HSU_UNUSED void pu_db_close(pu_db *d)
 }
 
 static HSU_UNUSED rocksdb_column_family_handle_t *pu_db_cf(pu_db *d,
-							     const char *name)
+							   const char *name)
 {
 	for (size_t i = 0; i < d->ncf; i++)
 		if (strcmp(d->names[i], name) == 0)
@@ -462,8 +488,7 @@ static HSU_UNUSED void pu_db_put(pu_db *d, const char *cf, const void *key,
 	char *err = NULL;
 	rocksdb_writeoptions_t *wo = rocksdb_writeoptions_create();
 	rocksdb_writeoptions_set_sync(wo, 1);
-	rocksdb_put_cf(d->db, wo, pu_db_cf(d, cf), key, klen, val, vlen,
-		       &err);
+	rocksdb_put_cf(d->db, wo, pu_db_cf(d, cf), key, klen, val, vlen, &err);
 	rocksdb_writeoptions_destroy(wo);
 	if (err != NULL) {
 		print_error("put_cf(%s): %s\n", cf, err);

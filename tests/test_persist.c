@@ -353,8 +353,8 @@ static void test_records_match_transitions(void **state)
 	/* The directory is created when missing. */
 	char *path = pu_join(dir, "log");
 	step_clock clk = {1700000000000000000LL, 1000};
-	hs_runtime *rt = pu_open_rt(path, HS_DURABILITY_NONE, 2,
-				    step_clock_fn, &clk);
+	hs_runtime *rt =
+		pu_open_rt(path, HS_DURABILITY_NONE, 2, step_clock_fn, &clk);
 	reg(rt, "ctr", ctr_apply, 0);
 	reg(rt, "ctr2", ctr_apply, 0);
 	int wid;
@@ -536,27 +536,26 @@ static void test_snapshots_every_n(void **state)
 
 	hsi_log *log = NULL;
 	char err[512] = "";
-	assert_hs(0, hsi_log_open(dir, HSI_LOG_READONLY, &log, err,
-				  sizeof err));
+	assert_hs(0,
+		  hsi_log_open(dir, HSI_LOG_READONLY, &log, err, sizeof err));
 	hs_buf b = HS_BUF_INIT;
-	uint64_t maxes[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 1000,
-			    UINT64_MAX};
+	uint64_t maxes[] = {0, 1, 2,  3,  4,  5,    6,         7,
+			    8, 9, 10, 11, 12, 1000, UINT64_MAX};
 	for (size_t k = 0; k < sizeof maxes / sizeof maxes[0]; k++) {
 		uint64_t max = maxes[k], capped = max > 10 ? 10 : max;
 		struct {
 			const char *type;
 			uint64_t want;
-		} cases[] = {{"snap3", capped / 3 * 3}, {"snap1", capped},
+		} cases[] = {{"snap3", capped / 3 * 3},
+			     {"snap1", capped},
 			     {"ctr", 0}};
 		for (size_t c = 0; c < 3; c++) {
 			uint64_t seq = 12345;
 			hs_buf_reset(&b);
-			int rc = hsi_log_snapshot_at(log, cases[c].type,
-						     strlen(cases[c].type),
-						     cases[c].type[0] == 'c'
-							     ? "z"
-							     : "s",
-						     1, max, &seq, &b);
+			int rc = hsi_log_snapshot_at(
+				log, cases[c].type, strlen(cases[c].type),
+				cases[c].type[0] == 'c' ? "z" : "s", 1, max,
+				&seq, &b);
 			if (cases[c].want == 0) {
 				assert_hs(HS_ENOTFOUND, rc);
 				continue;
@@ -574,8 +573,8 @@ static void test_snapshots_every_n(void **state)
 	}
 	/* An agent without records has no snapshot either. */
 	assert_hs(HS_ENOTFOUND,
-		  hsi_log_snapshot_at(log, "snap1", 5, "nobody", 6,
-				      UINT64_MAX, &(uint64_t){0}, &b));
+		  hsi_log_snapshot_at(log, "snap1", 5, "nobody", 6, UINT64_MAX,
+				      &(uint64_t){0}, &b));
 	hs_buf_free(&b);
 	hsi_log_close(log);
 	pu_rmtree(dir);
@@ -618,10 +617,11 @@ static void test_send_wait_receipt(void **state)
 			assert_hs(0, orc);
 			assert_true(hsi_log_last_gseq(log) >= rc_[i].gseq);
 			hs_buf rec = HS_BUF_INIT;
-			assert_hs(0, hsi_log_get_event(log, rc_[i].gseq, &rec));
+			assert_hs(0,
+				  hsi_log_get_event(log, rc_[i].gseq, &rec));
 			pu_rec r;
-			assert_hs(0, pu_rec_from(rc_[i].gseq, rec.data, rec.len,
-						 &r));
+			assert_hs(0, pu_rec_from(rc_[i].gseq, rec.data,
+						 rec.len, &r));
 			assert_string_equal(r.type, "ctr");
 			assert_string_equal(r.id, ids[i % 2]);
 			assert_int_equal(r.seq, rc_[i].seq);
@@ -687,8 +687,8 @@ static void test_reopen(void **state)
 	char *dir = pu_mkdtemp("persist");
 	const int64_t t1 = 4000000000000000000LL;
 	step_clock clk = {t1, 1000};
-	hs_runtime *rt = pu_open_rt(dir, HS_DURABILITY_NONE, 2,
-				    step_clock_fn, &clk);
+	hs_runtime *rt =
+		pu_open_rt(dir, HS_DURABILITY_NONE, 2, step_clock_fn, &clk);
 	reg(rt, "ctr", ctr_apply, every);
 	uint64_t total = 0;
 	for (int k = 0; k < 10; k++)
@@ -731,8 +731,8 @@ static void test_reopen(void **state)
 		assert_int_equal(atomic_load(&replay_calls), replays);
 		assert_int_equal(atomic_load(&live_calls), 0);
 		hs_agent_status st;
-		assert_hs(0, hs_agent_status_get(rt, "ctr", reopen_ids[a],
-						 &st));
+		assert_hs(0,
+			  hs_agent_status_get(rt, "ctr", reopen_ids[a], &st));
 		assert_int_equal(st.seq, last);
 		assert_false(st.failed);
 	}
@@ -740,10 +740,10 @@ static void test_reopen(void **state)
 	/* New transitions continue seq (per agent) and gseq (global). */
 	for (int a = 0; a < REOPEN_AGENTS; a++) {
 		hs_receipt r;
-		assert_hs(0, hs_send_wait(rt, "ctr", reopen_ids[a], "add",
-					  (const uint8_t[]){0x81, 0xa1, 'n',
-							    0x07},
-					  4, &r));
+		assert_hs(0, hs_send_wait(
+				     rt, "ctr", reopen_ids[a], "add",
+				     (const uint8_t[]){0x81, 0xa1, 'n', 0x07},
+				     4, &r));
 		assert_int_equal(r.seq, (uint64_t)reopen_counts[a] + 1);
 		assert_int_equal(r.gseq, total + (uint64_t)a + 1);
 	}
@@ -848,8 +848,8 @@ static void test_ctx_now_random_replay(void **state)
 	for (int a = 0; a < 3; a++) {
 		live[a] = pu_deref(rt, "cr", ids[a]);
 		memset(&ls[a], 0, sizeof ls[a]);
-		assert_hs(0, cr_decode(&ls[a], live[a].data, live[a].len,
-				       NULL));
+		assert_hs(0,
+			  cr_decode(&ls[a], live[a].data, live[a].len, NULL));
 		assert_int_equal(ls[a].n, a * 2 + 1);
 		assert_true(ls[a].r1 != ls[a].r2);
 	}
@@ -860,7 +860,8 @@ static void test_ctx_now_random_replay(void **state)
 	pu_recs rs;
 	pu_read_log(dir, &rs);
 	for (int a = 0; a < 3; a++) {
-		const pu_rec *r = pu_find(&rs, "cr", ids[a], (uint64_t)ls[a].n);
+		const pu_rec *r =
+			pu_find(&rs, "cr", ids[a], (uint64_t)ls[a].n);
 		assert_non_null(r);
 		/* hs_ctx_now is the record's time. */
 		assert_int_equal(r->time_ns, ls[a].now);
@@ -915,7 +916,8 @@ static int dir_entries(const char *path)
 	assert_non_null(d);
 	struct dirent *e;
 	while ((e = readdir(d)) != NULL)
-		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+		if (strcmp(e->d_name, ".") != 0 &&
+		    strcmp(e->d_name, "..") != 0)
 			n++;
 	closedir(d);
 	return n;
@@ -1082,10 +1084,12 @@ static void test_corrupt_record(void **state)
 	for (int k = 1; k <= 6; k++) {
 		hs_receipt r;
 		assert_hs(0, hs_sendf(rt, "ctr", "a", "add", "n:i", k));
-		assert_hs(0, hs_send_wait(rt, "ctr", "b", "bare", NULL, 0, &r));
+		assert_hs(0,
+			  hs_send_wait(rt, "ctr", "b", "bare", NULL, 0, &r));
 		assert_hs(0, hs_sendf(rt, "snap", "c", "add", "n:i", k));
 		if (k <= 4)
-			assert_hs(0, hs_sendf(rt, "snap", "d", "add", "n:i", k));
+			assert_hs(0,
+				  hs_sendf(rt, "snap", "d", "add", "n:i", k));
 		if (k <= 3)
 			assert_hs(0, hs_send_wait(rt, "ctr", "v", "add",
 						  (const uint8_t[]){0x81, 0xa1,
@@ -1119,8 +1123,8 @@ static void test_corrupt_record(void **state)
 	pu_be64(key, bad_c);
 	pu_db_put(&d, "events", key, 8, garbage, sizeof garbage - 1);
 	/* And the newest snapshot of snap/d (seq 4). */
-	static const uint8_t snap_d_key[] = {'s', 'n', 'a', 'p', 0, 'd', 0,
-					     0,   0,   0,   0,   0, 0,   0, 4};
+	static const uint8_t snap_d_key[] = {'s', 'n', 'a', 'p', 0, 'd', 0, 0,
+					     0,   0,   0,   0,   0, 0,   4};
 	size_t vlen = 0;
 	char *v = pu_db_get(&d, "snapshots", snap_d_key, sizeof snap_d_key,
 			    &vlen);
@@ -1137,8 +1141,8 @@ static void test_corrupt_record(void **state)
 				  sizeof lerr));
 	assert_int_equal(hsi_log_last_gseq(log), last);
 	corrupt_scan cs = {.expect = 1};
-	assert_hs(0, hsi_log_scan_events(log, 1, last, false,
-					 corrupt_scan_fn, &cs));
+	assert_hs(0, hsi_log_scan_events(log, 1, last, false, corrupt_scan_fn,
+					 &cs));
 	hsi_log_close(log);
 	assert_false(cs.gap);
 	assert_int_equal(cs.nbad, 2);
@@ -1224,8 +1228,13 @@ static void test_corrupt_record(void **state)
 	free(dir);
 }
 
+/* A test with the common setup; its directories go also when it fails. */
+#define TEST(fn) cmocka_unit_test_setup_teardown(fn, setup, pu_cleanup_dirs)
 /* A parametrised test with its own name in the output. */
-#define NAMED(name, fn, arg) {name, fn, setup, NULL, (void *)(arg)}
+#define NAMED(name, fn, arg)                                                  \
+	{                                                                     \
+		name, fn, setup, pu_cleanup_dirs, (void *)(arg)               \
+	}
 
 int main(void)
 {
@@ -1233,24 +1242,24 @@ int main(void)
 	static const hs_durability sync_ = HS_DURABILITY_SYNC;
 	static const unsigned every0 = 0, every4 = 4;
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup(test_records_match_transitions, setup),
+		TEST(test_records_match_transitions),
 		NAMED("test_causes(NONE)", test_causes, &none),
 		NAMED("test_causes(SYNC)", test_causes, &sync_),
-		cmocka_unit_test_setup(test_snapshots_every_n, setup),
+		TEST(test_snapshots_every_n),
 		NAMED("test_send_wait_receipt(NONE)", test_send_wait_receipt,
 		      &none),
 		NAMED("test_send_wait_receipt(SYNC)", test_send_wait_receipt,
 		      &sync_),
-		cmocka_unit_test_setup(test_memory_runtime_has_no_gseq, setup),
+		TEST(test_memory_runtime_has_no_gseq),
 		NAMED("test_reopen(snapshot_every=0)", test_reopen, &every0),
 		NAMED("test_reopen(snapshot_every=4)", test_reopen, &every4),
-		cmocka_unit_test_setup(test_reopen_unknown_agent, setup),
-		cmocka_unit_test_setup(test_ctx_now_random_replay, setup),
-		cmocka_unit_test_setup(test_open_regular_file, setup),
-		cmocka_unit_test_setup(test_open_foreign_directory, setup),
-		cmocka_unit_test_setup(test_open_foreign_rocksdb, setup),
-		cmocka_unit_test_setup(test_open_newer_format, setup),
-		cmocka_unit_test_setup(test_corrupt_record, setup),
+		TEST(test_reopen_unknown_agent),
+		TEST(test_ctx_now_random_replay),
+		TEST(test_open_regular_file),
+		TEST(test_open_foreign_directory),
+		TEST(test_open_foreign_rocksdb),
+		TEST(test_open_newer_format),
+		TEST(test_corrupt_record),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

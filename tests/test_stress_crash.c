@@ -198,7 +198,10 @@ static void register_types(hs_runtime *rt, int *rc_out)
 
 /* What the child reports through the pipe; one write() each (atomic, as
  * it is smaller than PIPE_BUF). */
-enum { MSG_READY = 1, MSG_RECEIPT = 2 };
+enum {
+	MSG_READY = 1,
+	MSG_RECEIPT = 2
+};
 typedef struct crash_msg {
 	uint32_t kind;
 	uint32_t agent;
@@ -259,7 +262,8 @@ static void *child_sender(void *p)
 			continue;
 		}
 		hs_buf_reset(&body);
-		rc = hs_packf(&body, "hops:I v:I", (int64_t)(xorshift(&rng) % 4),
+		rc = hs_packf(&body, "hops:I v:I",
+			      (int64_t)(xorshift(&rng) % 4),
 			      (int64_t)(xorshift(&rng) % 1000));
 		if (rc != 0)
 			child_die("hs_packf", rc);
@@ -428,16 +432,23 @@ static void run_child(const char *dir, hs_durability d, uint64_t seed,
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		close(p[0]);
-		char *args[] = {"test_stress_crash", "--crash-child",
-				(char *)dir, mode, fd, sd, lim, NULL};
+		char *args[] = {"test_stress_crash",
+				"--crash-child",
+				(char *)dir,
+				mode,
+				fd,
+				sd,
+				lim,
+				NULL};
 		execv("/proc/self/exe", args);
 		_exit(127);
 	}
 	close(p[1]);
 	if (early_kill) {
 		/* Somewhere in exec, open, recovery or the first sends. */
-		drain(p[0], m, hsu_monotonic_ns() +
-				       (int64_t)rnd(r, 40) * 1000000, false);
+		drain(p[0], m,
+		      hsu_monotonic_ns() + (int64_t)rnd(r, 40) * 1000000,
+		      false);
 	} else {
 		drain(p[0], m, hsu_monotonic_ns() + 120 * 1000000000LL, true);
 		if (!m->ready) {
@@ -514,7 +525,7 @@ static int agent_index(const char *type, size_t tlen, const char *id,
 
 #define VFAIL(v, ...)                                                         \
 	do {                                                                  \
-		snprintf((v)->problem, sizeof (v)->problem, __VA_ARGS__);     \
+		snprintf((v)->problem, sizeof(v)->problem, __VA_ARGS__);      \
 		return 1;                                                     \
 	} while (0)
 
@@ -523,8 +534,9 @@ static int verify_event(void *udata, uint64_t gseq, const void *rec,
 {
 	verify *v = udata;
 	if (gseq != v->next_gseq)
-		VFAIL(v, "events key %" PRIu64 " where %" PRIu64
-			 " was expected (gap)",
+		VFAIL(v,
+		      "events key %" PRIu64 " where %" PRIu64
+		      " was expected (gap)",
 		      gseq, v->next_gseq);
 	v->next_gseq++;
 	v->running_hash = hsi_fnv1a(v->running_hash, rec, len);
@@ -545,8 +557,9 @@ static int verify_event(void *udata, uint64_t gseq, const void *rec,
 		      (int)r.type_len, r.type, (int)r.id_len, r.id);
 	agent_fold *a = &v->a[ai];
 	if (r.seq != a->st.c + 1)
-		VFAIL(v, "gseq %" PRIu64 ": agent %d seq %" PRIu64
-			 " after seq %" PRIu64,
+		VFAIL(v,
+		      "gseq %" PRIu64 ": agent %d seq %" PRIu64
+		      " after seq %" PRIu64,
 		      gseq, ai, r.seq, a->st.c);
 	if (r.event_type_len != 3 || memcmp(r.event_type, "hit", 3) != 0)
 		VFAIL(v, "gseq %" PRIu64 ": event %.*s recorded", gseq,
@@ -564,8 +577,9 @@ static int verify_event(void *udata, uint64_t gseq, const void *rec,
 				     r.cause.id, r.cause.id_len);
 		if (ci < 0 || v->g_agent[cg - 1] != ci ||
 		    v->g_seq[cg - 1] != r.cause.seq)
-			VFAIL(v, "gseq %" PRIu64 ": cause (%.*s/%.*s seq %" PRIu64
-				 ", gseq %" PRIu64 ") is not that record",
+			VFAIL(v,
+			      "gseq %" PRIu64 ": cause (%.*s/%.*s seq %" PRIu64
+			      ", gseq %" PRIu64 ") is not that record",
 			      gseq, (int)r.cause.type_len, r.cause.type,
 			      (int)r.cause.id_len, r.cause.id, r.cause.seq,
 			      cg);
@@ -746,9 +760,10 @@ static uint64_t verify_log(const char *dir, hs_durability d, chain *ch)
 		rc = hsi_log_scan_agent(log, type, strlen(type), id, 4, 1,
 					UINT64_MAX, check_index_entry, &ic);
 		if (ic.bad)
-			print_error("agents index of %s: entry for seq %" PRIu64
-				    " does not match the records\n",
-				    id, ic.next_seq);
+			print_error(
+				"agents index of %s: entry for seq %" PRIu64
+				" does not match the records\n",
+				id, ic.next_seq);
 		assert_false(ic.bad);
 		assert_hs(0, rc);
 		assert_int_equal(ic.next_seq, a->st.c + 1);
@@ -816,9 +831,10 @@ static uint64_t verify_log(const char *dir, hs_durability d, chain *ch)
 		memset(&got, 0, sizeof got);
 		assert_hs(0, w_decode(&got, b.data, b.len, NULL));
 		if (!same_folded(&got, &a->st))
-			print_error("agent %d: rebuilt c=%" PRIu64 " s=%" PRId64
-				    " t=%" PRId64 ", folded c=%" PRIu64
-				    " s=%" PRId64 " t=%" PRId64 "\n",
+			print_error("agent %d: rebuilt c=%" PRIu64
+				    " s=%" PRId64 " t=%" PRId64
+				    ", folded c=%" PRIu64 " s=%" PRId64
+				    " t=%" PRId64 "\n",
 				    i, got.c, got.s, got.t, a->st.c, a->st.s,
 				    a->st.t);
 		assert_true(same_folded(&got, &a->st));
@@ -856,26 +872,51 @@ static uint64_t base_seed(void)
 	return (uint64_t)hsu_realtime_ns();
 }
 
+/* What a round in progress owns, released by the teardown also when an
+ * assertion ends the test early. */
+static char *cur_dir;
+static chain cur_chain;
+
+static void release_round_state(void)
+{
+	free(cur_chain.r);
+	memset(&cur_chain, 0, sizeof cur_chain);
+	pu_rmtree(cur_dir);
+	free(cur_dir);
+	cur_dir = NULL;
+}
+
+static int teardown(void **state)
+{
+	if (cur_dir != NULL && getenv("HS_CRASH_KEEP") != NULL) {
+		printf("crash: log kept in %s\n", cur_dir);
+		free(cur_dir);
+		cur_dir = NULL;
+		for (int i = 0; i < PU_DIRS_MAX; i++) {
+			free(pu_dirs[i]);
+			pu_dirs[i] = NULL;
+		}
+	}
+	release_round_state();
+	return pu_cleanup_dirs(state);
+}
+
 static void crash_rounds(hs_durability d)
 {
 	int rounds = rounds_per_mode();
 	uint64_t seed = base_seed();
 	rng_t r = {seed * 0x9e3779b97f4a7c15ull | 1};
-	printf("crash %s: %d rounds, HS_CRASH_SEED=%" PRIu64 "\n",
+	printf("crash %s: %d rounds, HS_CRASH_SEED=%" PRIu64
+	       " (HS_CRASH_KEEP=1 keeps a failing log)\n",
 	       d == HS_DURABILITY_SYNC ? "SYNC" : "NONE", rounds, seed);
 	fflush(stdout);
-	char *dir = NULL;
-	chain ch;
-	memset(&ch, 0, sizeof ch);
+	chain *ch = &cur_chain;
 	uint64_t total = 0, receipts = 0;
 	for (int i = 0; i < rounds; i++) {
 		bool fresh = i % CHAIN == 0;
 		if (fresh) {
-			pu_rmtree(dir);
-			free(dir);
-			dir = pu_mkdtemp("crash");
-			free(ch.r);
-			memset(&ch, 0, sizeof ch);
+			release_round_state();
+			cur_dir = pu_mkdtemp("crash");
 		}
 		/* The first child of a log is killed only once it has
 		 * created the log: creation (RocksDB database, then its meta
@@ -885,27 +926,28 @@ static void crash_rounds(hs_durability d)
 		bool early = !fresh && i % CHAIN == 2 && rnd(&r, 2) == 0;
 		msgs m;
 		memset(&m, 0, sizeof m);
-		size_t before = ch.n;
+		size_t before = ch->n;
 		/* Every other round, most agents do not fit in memory and are
 		 * passivated and rebuilt while the workload runs. */
 		unsigned limit = i % 2 ? NAGENTS / 5 : 0;
-		run_child(dir, d, seed + (uint64_t)i, limit, early, &r, &m);
-		chain_add(&ch, &m);
+		run_child(cur_dir, d, seed + (uint64_t)i, limit, early, &r,
+			  &m);
+		chain_add(ch, &m);
 		free(m.buf);
-		uint64_t n = verify_log(dir, d, &ch);
-		receipts += ch.n - before;
+		printf("  round %d%s%s: ", i, early ? " (early kill)" : "",
+		       limit ? " (resident limit)" : "");
+		fflush(stdout);
+		uint64_t n = verify_log(cur_dir, d, ch);
+		receipts += ch->n - before;
 		total = n;
-		printf("  round %d%s%s: %" PRIu64 " records, %zu receipts\n",
-		       i, early ? " (early kill)" : "",
-		       limit ? " (resident limit)" : "", n, ch.n - before);
+		printf("%" PRIu64 " records, %zu receipts\n", n,
+		       ch->n - before);
 		fflush(stdout);
 	}
 	printf("crash %s: done, last log %" PRIu64 " records, %" PRIu64
 	       " receipts checked\n",
 	       d == HS_DURABILITY_SYNC ? "SYNC" : "NONE", total, receipts);
-	free(ch.r);
-	pu_rmtree(dir);
-	free(dir);
+	release_round_state();
 }
 
 static void test_crash_none(void **state)
@@ -927,8 +969,8 @@ int main(int argc, char **argv)
 	/* A child that dies must not kill the parent through the pipe. */
 	signal(SIGPIPE, SIG_IGN);
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_crash_none),
-		cmocka_unit_test(test_crash_sync),
+		cmocka_unit_test_teardown(test_crash_none, teardown),
+		cmocka_unit_test_teardown(test_crash_sync, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

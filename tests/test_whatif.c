@@ -6,6 +6,11 @@
  * transitions (and agents); to_gseq bounds the run; bad edits are
  * refused before anything runs. The log stays byte-for-byte the same and
  * the live agents are untouched.
+ *
+ * A second group runs on a log written by several threads at once, where
+ * history placed other events between a cause and the messages it sent:
+ * without edits the what-if must find no difference at all, and with one
+ * it must find exactly what follows from the edit.
  */
 #include "util.h"
 
@@ -20,6 +25,7 @@
  *   fwd {to, n}       sends cnt/<to> "add" {n}
  *   fan {x, r, y, n}  sends cnt/<x> "add" {n}, then relay/<r> "fwd"
  *                     {to: y, n}
+ *   fwdev {to, ev, n} sends cnt/<to> <ev> {n} ("noop" leaves no record)
  */
 typedef struct relay {
 	int64_t fwd;
@@ -55,6 +61,13 @@ static int relay_apply(hs_ctx *ctx, void *state, const hs_event *ev)
 		rc = hs_event_strcpy(ev, "to", to, sizeof to);
 		if (rc == 0)
 			rc = hs_ctx_sendf(ctx, "cnt", to, "add", "n:I", n);
+	} else if (hs_event_is(ev, "fwdev")) {
+		char what[HS_NAME_MAX + 1];
+		rc = hs_event_strcpy(ev, "to", to, sizeof to);
+		if (rc == 0)
+			rc = hs_event_strcpy(ev, "ev", what, sizeof what);
+		if (rc == 0)
+			rc = hs_ctx_sendf(ctx, "cnt", to, what, "n:I", n);
 	} else if (hs_event_is(ev, "fan")) {
 		rc = hs_event_strcpy(ev, "x", to, sizeof to);
 		if (rc == 0)
@@ -415,29 +428,55 @@ static void test_no_edits(void **state)
 		print_chgs(&cs);
 	assert_int_equal(cs.n, 0);
 	assert_hs(0, hs_whatif(f->rt, NULL, 0, 0, NULL, NULL));
+	/* Nor at any bound. Bounded right after a fwd (2 or 5), the add it
+	 * sent was still on its way in history; the what-if fwd runs as in
+	 * history from the same state, so it sent what history's did, and
+	 * a send that left no record by the bound is not delivered. */
 	for (uint64_t to = 1; to <= 7; to++) {
 		assert_hs(0, whatif(f->rt, NULL, 0, to, &cs));
-		/* Bounded right after a fwd, the run has the add it sends
-		 * (EXTRA) and so another final state. */
-		assert_int_equal(cs.n, to == 2 || to == 5 ? 2 : 0);
+		if (cs.n != 0)
+			print_chgs(&cs);
+		assert_int_equal(cs.n, 0);
 	}
 }
 
-/* A what-if bounded just after a fwd includes the add that the fwd sends
- * right after it, which history wrote after the bound. */
+/* A what-if bounded just after a replaced fwd includes the add that the
+ * what-if fwd sends right after it: that message is re-derived, not
+ * history's (which was written after the bound anyway). */
 static void test_cascade_past_bound(void **state)
 {
 	fixture *f = *state;
+	hs_buf b = fwd_body("a", 7);
+	hs_edit e = {.kind = HS_EDIT_REPLACE,
+		     .gseq = 2,
+		     .body = b.data,
+		     .body_len = b.len};
 	chgs cs;
-	assert_hs(0, whatif(f->rt, NULL, 0, 2, &cs));
-	assert_int_equal(cs.n, 2);
-	const chg *c = expect(&cs, 0, HS_WHATIF_EXTRA, "cnt", "a", 2);
+	assert_hs(0, whatif(f->rt, &e, 1, 2, &cs));
+	hs_buf_free(&b);
+	/* r seq 1 (g2) with n 7, then at what-if gseq 3 the add 7 it sends:
+	 * a seq 2, which history up to g2 does not have. */
+	if (cs.n != 4)
+		print_chgs(&cs);
+	assert_int_equal(cs.n, 4);
+	const chg *c = expect(&cs, 0, HS_WHATIF_CHANGED, "relay", "r", 1);
+	assert_int_equal(c->wif.gseq, 2);
+	assert_int_equal(c->wif.n, 7);
+	c = expect(&cs, 1, HS_WHATIF_EXTRA, "cnt", "a", 2);
 	assert_string_equal(c->wif.event, "add");
 	assert_int_equal(c->wif.gseq, 3);
-	expect_final(&cs, 1, "cnt", "a", "{\"n\":1}", "{\"n\":6}");
+	assert_int_equal(c->wif.n, 7);
+	assert_string_equal(c->wif.cause_id, "r");
+	assert_int_equal(c->wif.cause_seq, 1);
+	assert_int_equal(c->wif.cause_gseq, 2);
+	expect_final(&cs, 2, "cnt", "a", "{\"n\":1}", "{\"n\":8}");
+	expect_final(&cs, 3, "relay", "r", "{\"fwd\":1,\"sum\":5}",
+		     "{\"fwd\":1,\"sum\":7}");
 }
 
-/* Dropping the second fwd: the add it caused vanishes. */
+/* Dropping the second fwd: the add it caused vanishes. g3 is taken from
+ * history (its cause g2 ran as in history and sent it); g6 is skipped,
+ * its cause g5 not having run. */
 static void test_drop_cause(void **state)
 {
 	fixture *f = *state;
@@ -470,7 +509,10 @@ static void test_drop_cause(void **state)
 		     "{\"fwd\":1,\"sum\":5}");
 }
 
-/* Dropping the first fwd: a's later inc moves into its seq 2. */
+/* Dropping the first fwd: a's later inc moves into its seq 2. The fwd of
+ * g5 becomes r's seq 1, not as in history (seq 2): its add to b is
+ * delivered right after it (what-if gseq 4) and g6 is skipped; b's seq 2
+ * is the same event and state as history's, so b shows nothing. */
 static void test_drop_shifts(void **state)
 {
 	fixture *f = *state;
@@ -513,6 +555,10 @@ static void test_drop_shifts(void **state)
 		     "{\"fwd\":1,\"sum\":10}");
 }
 
+/* A replaced fwd: its add is re-derived right after it (g3 skipped).
+ * r's g5 then ends in another state ({2, 17}), so its add to b is also
+ * delivered right after it rather than taken at g6: the same event and
+ * state at b's seq 2 as history, no difference. */
 static void test_replace_body(void **state)
 {
 	fixture *f = *state;
@@ -660,8 +706,9 @@ static void test_insert_order(void **state)
 	c = expect(&cs, 1, HS_WHATIF_EXTRA, "cnt", "z", 2);
 	assert_string_equal(c->wif.event, "inc");
 	assert_int_equal(c->wif.gseq, 2);
-	/* a's seq 1 (inc, g1) was dropped: the add that r sends becomes
-	 * its seq 1 and its last inc seq 2. */
+	/* a's seq 1 (inc, g1) was dropped. r's fwd (g2) runs as in history,
+	 * so its add g3 is taken from history, at its place (what-if gseq
+	 * 4), as a's seq 1; a's last inc becomes its seq 2. */
 	c = expect(&cs, 2, HS_WHATIF_CHANGED, "cnt", "a", 1);
 	assert_string_equal(c->wif.event, "add");
 	assert_int_equal(c->wif.gseq, 4);
@@ -889,6 +936,491 @@ static void test_fn_stops(void **state)
 	assert_int_equal(n, 2);
 }
 
+/* ------------------------------------------------------------------ */
+/* A log written concurrently                                           */
+/* ------------------------------------------------------------------ */
+
+/*
+ * CC_THREADS threads send CC_OPS events each, all at once, to a runtime
+ * with 4 workers: counters c0..c7 get inc; relays r0..r3 get fwd (2
+ * records), fan (4 records) and fwdev noop (1 record: the noop changes
+ * nothing). About 2000 records, where the messages a handler sent are
+ * often written after other events. Halfway, thread 0 sends relay/solo
+ * a fan {x: c1, r: solo2, y: c2, n: SOLO_N}: the only event solo and
+ * solo2 ever get, with an amount no other event comes near.
+ */
+#define CC_THREADS 4
+#define CC_OPS 250
+#define CC_COUNTERS 8
+#define CC_RELAYS 4
+#define SOLO_N 1000003
+
+typedef struct cc_log {
+	char *path;
+	hs_runtime *rt;
+	hs_buf before;
+	pu_recs rs;
+	uint64_t solo; /* gseq of the fan to relay/solo */
+} cc_log;
+
+typedef struct cc_thread {
+	hs_runtime *rt;
+	int t;
+} cc_thread;
+
+static void *cc_send(void *p)
+{
+	const cc_thread *th = p;
+	hs_runtime *rt = th->rt;
+	char c1[16], c2[16], r1[16], r2[16];
+	for (int i = 0; i < CC_OPS; i++) {
+		int k = th->t * CC_OPS + i;
+		int64_t n = 1 + k % 89;
+		snprintf(c1, sizeof c1, "c%d", k % CC_COUNTERS);
+		snprintf(c2, sizeof c2, "c%d", (k / 3 + 1) % CC_COUNTERS);
+		snprintf(r1, sizeof r1, "r%d", k % CC_RELAYS);
+		snprintf(r2, sizeof r2, "r%d", (k + 1) % CC_RELAYS);
+		int rc;
+		if (th->t == 0 && i == CC_OPS / 2)
+			rc = hs_sendf(rt, "relay", "solo", "fan",
+				      "x:s r:s y:s n:I", "c1", "solo2", "c2",
+				      (int64_t)SOLO_N);
+		else if (i % 4 == 0)
+			rc = hs_send(rt, "cnt", c1, "inc", NULL, 0);
+		else if (i % 4 == 1)
+			rc = hs_sendf(rt, "relay", r1, "fwd", "to:s n:I", c1,
+				      n);
+		else if (i % 4 == 2)
+			rc = hs_sendf(rt, "relay", r1, "fan",
+				      "x:s r:s y:s n:I", c1, r2, c2, n);
+		else
+			rc = hs_sendf(rt, "relay", r1, "fwdev",
+				      "to:s ev:s n:I", c1, "noop", n);
+		CB_CHECK_EQ(rc, 0);
+	}
+	return NULL;
+}
+
+static int cc_setup(void **state)
+{
+	hsu_reset();
+	cc_log *l = calloc(1, sizeof *l);
+	assert_non_null(l);
+	l->path = pu_mkdtemp("whatif-cc");
+	l->rt = pu_open_rt(l->path, HS_DURABILITY_NONE, 4, NULL, NULL);
+	register_types(l->rt);
+	pthread_t th[CC_THREADS];
+	cc_thread arg[CC_THREADS];
+	for (int t = 0; t < CC_THREADS; t++) {
+		arg[t] = (cc_thread){l->rt, t};
+		assert_int_equal(
+			pthread_create(&th[t], NULL, cc_send, &arg[t]), 0);
+	}
+	for (int t = 0; t < CC_THREADS; t++)
+		assert_int_equal(pthread_join(th[t], NULL), 0);
+	assert_hs(0, hs_await(l->rt, HSU_AWAIT_MS));
+	hsu_assert_no_cb_failures();
+
+	pu_read_log(l->path, &l->rs);
+	size_t caused = pu_check_order_and_causes(&l->rs);
+	assert_int_equal(pu_count(&l->rs, "relay", "solo"), 1);
+	assert_int_equal(pu_count(&l->rs, "relay", "solo2"), 1);
+	l->solo = pu_find(&l->rs, "relay", "solo", 1)->gseq;
+	/* Caused records with something else between them and their cause
+	 * (not only siblings): a what-if that delivered each message right
+	 * after its cause would move them. */
+	size_t apart = 0;
+	for (size_t i = 0; i < l->rs.n; i++) {
+		const pu_rec *r = &l->rs.v[i];
+		if (!r->has_cause)
+			continue;
+		for (size_t j = r->cause_gseq; j < i; j++) {
+			const pu_rec *q = &l->rs.v[j];
+			if (!q->has_cause || q->cause_gseq != r->cause_gseq) {
+				apart++;
+				break;
+			}
+		}
+	}
+	print_message("concurrent log: %zu records, %zu caused, %zu apart "
+		      "from their cause, solo fan at gseq %" PRIu64 "\n",
+		      l->rs.n, caused, apart, l->solo);
+	assert_true(l->rs.n >= 1500);
+	assert_true(apart > 0);
+	dump_log(l->path, &l->before);
+	*state = l;
+	return 0;
+}
+
+static int cc_teardown(void **state)
+{
+	cc_log *l = *state;
+	hs_buf after = HS_BUF_INIT;
+	dump_log(l->path, &after);
+	assert_int_equal(after.len, l->before.len);
+	assert_memory_equal(after.data, l->before.data, after.len);
+	hs_buf_free(&after);
+	hsu_assert_no_cb_failures();
+	assert_hs(0, hs_close(l->rt));
+	pu_rmtree(l->path);
+	free(l->path);
+	hs_buf_free(&l->before);
+	pu_recs_free(&l->rs);
+	free(l);
+	return 0;
+}
+
+/* Every change fn saw. */
+typedef struct vchg {
+	hs_whatif_kind kind;
+	char type[HS_NAME_MAX + 1];
+	char id[HS_ID_MAX + 1];
+	uint64_t seq;
+	side hist, wif;
+	char wjson[128];
+} vchg;
+
+typedef struct vchgs {
+	vchg *v;
+	size_t n, cap;
+} vchgs;
+
+static int on_vchange(void *udata, const hs_whatif_change *c)
+{
+	vchgs *cs = udata;
+	if (cs->n == cs->cap) {
+		size_t cap = cs->cap ? 2 * cs->cap : 64;
+		vchg *v = realloc(cs->v, cap * sizeof *v);
+		CB_CHECK(v != NULL);
+		if (v == NULL)
+			return 1;
+		cs->v = v;
+		cs->cap = cap;
+	}
+	vchg *x = &cs->v[cs->n++];
+	memset(x, 0, sizeof *x);
+	x->kind = c->kind;
+	hsu_copy(x->type, sizeof x->type, c->agent.type);
+	hsu_copy(x->id, sizeof x->id, c->agent.id);
+	x->seq = c->seq;
+	copy_side(&x->hist, c->history);
+	copy_side(&x->wif, c->whatif);
+	hsu_copy(x->wjson, sizeof x->wjson, c->whatif_state_json);
+	return 0;
+}
+
+static void vchgs_print(const vchgs *cs, size_t max)
+{
+	static const char *kinds[] = {"CHANGED", "MISSING", "EXTRA", "FINAL"};
+	for (size_t i = 0; i < cs->n && i < max; i++) {
+		const vchg *c = &cs->v[i];
+		print_message("  %zu: %s %s/%s seq %" PRIu64 " hist g%" PRIu64
+			      " wif g%" PRIu64 "\n",
+			      i, kinds[c->kind], c->type, c->id, c->seq,
+			      c->hist.present ? c->hist.gseq : 0,
+			      c->wif.present ? c->wif.gseq : 0);
+	}
+}
+
+static void cc_whatif(const cc_log *l, const hs_edit *e, size_t n, uint64_t to,
+		      vchgs *cs)
+{
+	cs->n = 0;
+	int rc = hs_whatif(l->rt, e, n, to, on_vchange, cs);
+	if (rc != 0) {
+		char err[512];
+		hs_last_error(l->rt, err, sizeof err);
+		print_message("hs_whatif: %d (%s): %s\n", rc, hs_strerror(rc),
+			      err);
+	}
+	assert_hs(0, rc);
+	hsu_assert_no_cb_failures();
+}
+
+/* An agent with records in the causal chain of one record, and what the
+ * what-if reported of it. */
+typedef struct cc_agent {
+	const char *type, *id;
+	uint64_t k; /* seq of its first record in the chain */
+	uint64_t d; /* its records in the chain */
+	uint64_t n; /* its records */
+	uint64_t changed, missing, extra, final;
+} cc_agent;
+
+#define CC_AGENTS_MAX 16
+
+typedef struct cc_agents {
+	size_t n;
+	cc_agent v[CC_AGENTS_MAX];
+} cc_agents;
+
+static cc_agent *cc_agent_find(cc_agents *as, const char *type, const char *id)
+{
+	for (size_t i = 0; i < as->n; i++)
+		if (strcmp(as->v[i].type, type) == 0 &&
+		    strcmp(as->v[i].id, id) == 0)
+			return &as->v[i];
+	return NULL;
+}
+
+/*
+ * Walks the causal chain of record g: g and every record that it led to,
+ * directly or not (a cause comes before what it caused, so one pass
+ * does). Collects the agents with records in it into *as; returns the
+ * chain's length.
+ */
+static size_t cc_chain(const cc_log *l, uint64_t g, cc_agents *as)
+{
+	const pu_recs *rs = &l->rs;
+	bool *in = calloc(rs->n, sizeof *in);
+	assert_non_null(in);
+	memset(as, 0, sizeof *as);
+	size_t len = 0;
+	for (size_t i = g - 1; i < rs->n; i++) {
+		const pu_rec *r = &rs->v[i];
+		in[i] = i == g - 1 || (r->has_cause && r->cause_gseq >= g &&
+				       in[r->cause_gseq - 1]);
+		if (!in[i])
+			continue;
+		len++;
+		cc_agent *a = cc_agent_find(as, r->type, r->id);
+		if (a == NULL) {
+			assert_true(as->n < CC_AGENTS_MAX);
+			a = &as->v[as->n++];
+			a->type = r->type;
+			a->id = r->id;
+			a->k = r->seq;
+			a->n = pu_count(rs, r->type, r->id);
+		}
+		a->d++;
+	}
+	free(in);
+	return len;
+}
+
+/* Tallies the changes by agent; every one must be of an agent in *as. */
+static void cc_tally(const vchgs *cs, cc_agents *as)
+{
+	for (size_t i = 0; i < cs->n; i++) {
+		const vchg *c = &cs->v[i];
+		cc_agent *a = cc_agent_find(as, c->type, c->id);
+		if (a == NULL) {
+			print_message("change %zu is of an agent not expected "
+				      "to change:\n",
+				      i);
+			vchgs_print(cs, 40);
+		}
+		assert_non_null(a);
+		switch (c->kind) {
+		case HS_WHATIF_CHANGED:
+			a->changed++;
+			break;
+		case HS_WHATIF_MISSING:
+			a->missing++;
+			break;
+		case HS_WHATIF_EXTRA:
+			a->extra++;
+			break;
+		case HS_WHATIF_FINAL:
+			a->final++;
+			break;
+		}
+	}
+}
+
+/* No edits: nothing differs, whatever the bound. */
+static void test_cc_no_edits(void **state)
+{
+	const cc_log *l = *state;
+	vchgs cs = {0};
+	cc_whatif(l, NULL, 0, 0, &cs);
+	if (cs.n != 0)
+		vchgs_print(&cs, 20);
+	assert_int_equal(cs.n, 0);
+	/* Bounds fall between causes and what they sent; right after the
+	 * solo fan, all its messages were still on their way. */
+	for (uint64_t to = 1; to <= l->rs.n; to += 97) {
+		cc_whatif(l, NULL, 0, to, &cs);
+		if (cs.n != 0)
+			vchgs_print(&cs, 20);
+		assert_int_equal(cs.n, 0);
+	}
+	for (uint64_t to = l->solo; to <= l->solo + 3; to++) {
+		cc_whatif(l, NULL, 0, to, &cs);
+		assert_int_equal(cs.n, 0);
+	}
+	free(cs.v);
+}
+
+/*
+ * Dropping the solo fan. Its causal chain: the fan (solo seq 1), the add
+ * SOLO_N to c1, the fwd of solo2 (its seq 1) and the add SOLO_N to c2 it
+ * sends. Everything else runs as in history, so only these agents
+ * differ:
+ *  - solo and solo2: their only record is MISSING;
+ *  - c1 and c2: from the seq k of the add on, each later event moves one
+ *    seq down, with a state SOLO_N lower than history's at that seq
+ *    (every other amount is far smaller): n - k CHANGED, then seq n
+ *    MISSING;
+ *  - a FINAL for each of the four.
+ * That is, per agent, its records from its first one in the chain on,
+ * plus one.
+ */
+static void test_cc_drop(void **state)
+{
+	const cc_log *l = *state;
+	cc_agents as;
+	assert_int_equal(cc_chain(l, l->solo, &as), 4);
+	assert_int_equal(as.n, 4);
+	size_t expected = 0;
+	for (size_t i = 0; i < as.n; i++) {
+		const cc_agent *a = &as.v[i];
+		assert_int_equal(a->d, 1);
+		if (strcmp(a->type, "relay") == 0)
+			assert_int_equal(a->n, 1);
+		expected += a->n - a->k + 1 + 1;
+	}
+	assert_non_null(cc_agent_find(&as, "cnt", "c1"));
+	assert_non_null(cc_agent_find(&as, "cnt", "c2"));
+
+	hs_edit e = {.kind = HS_EDIT_DROP, .gseq = l->solo};
+	vchgs cs = {0};
+	cc_whatif(l, &e, 1, 0, &cs);
+	print_message("drop of gseq %" PRIu64 ": %zu changes (expected "
+		      "%zu)\n",
+		      l->solo, cs.n, expected);
+	cc_tally(&cs, &as);
+	for (size_t i = 0; i < as.n; i++) {
+		const cc_agent *a = &as.v[i];
+		assert_int_equal(a->changed, a->n - a->k);
+		assert_int_equal(a->missing, 1);
+		assert_int_equal(a->extra, 0);
+		assert_int_equal(a->final, 1);
+	}
+	assert_int_equal(cs.n, expected);
+	for (size_t i = 0; i < cs.n; i++) {
+		const vchg *c = &cs.v[i];
+		const cc_agent *a = cc_agent_find(&as, c->type, c->id);
+		if (c->kind == HS_WHATIF_CHANGED)
+			assert_true(c->seq >= a->k && c->seq < a->n);
+		if (c->kind == HS_WHATIF_MISSING)
+			assert_int_equal(c->seq, a->n);
+	}
+	/* The fan comes first: nothing before it changed. */
+	assert_int_equal(cs.v[0].kind, HS_WHATIF_MISSING);
+	assert_string_equal(cs.v[0].id, "solo");
+	assert_int_equal(cs.v[0].hist.gseq, l->solo);
+	free(cs.v);
+}
+
+/*
+ * Replacing the solo fan by fan {x: cz, r: solo2, y: cw, n: 7}: the
+ * what-if fan sends other messages than history's, which are re-derived
+ * and delivered right after it, breadth-first. The run matches history
+ * one to one before the fan, so the fan is at what-if gseq solo; then at
+ * solo + 1 the add 7 to cz (new: EXTRA), at solo + 2 solo2's fwd {to:
+ * cw, n: 7} (CHANGED: history's was {to: c2, n: SOLO_N}), at solo + 3
+ * the add 7 it sends to cw (EXTRA). History's adds to c1 and c2 are no
+ * longer sent: c1 and c2 differ from the seq of that add on as in
+ * test_cc_drop. A FINAL for solo, solo2, c1, c2, cz and cw.
+ */
+static void test_cc_replace(void **state)
+{
+	const cc_log *l = *state;
+	cc_agents as;
+	assert_int_equal(cc_chain(l, l->solo, &as), 4);
+	size_t expected = 4 + 6;
+	for (size_t i = 0; i < as.n; i++)
+		if (strcmp(as.v[i].type, "cnt") == 0)
+			expected += as.v[i].n - as.v[i].k + 1;
+	assert_true(as.n + 2 <= CC_AGENTS_MAX);
+	as.v[as.n++] = (cc_agent){.type = "cnt", .id = "cz"};
+	as.v[as.n++] = (cc_agent){.type = "cnt", .id = "cw"};
+
+	hs_buf b = HS_BUF_INIT;
+	assert_hs(0, hs_packf(&b, "x:s r:s y:s n:I", "cz", "solo2", "cw",
+			      (int64_t)7));
+	hs_edit e = {.kind = HS_EDIT_REPLACE,
+		     .gseq = l->solo,
+		     .body = b.data,
+		     .body_len = b.len};
+	vchgs cs = {0};
+	cc_whatif(l, &e, 1, 0, &cs);
+	hs_buf_free(&b);
+	print_message("replace of gseq %" PRIu64 ": %zu changes (expected "
+		      "%zu)\n",
+		      l->solo, cs.n, expected);
+	if (cs.n != expected)
+		vchgs_print(&cs, 40);
+	assert_int_equal(cs.n, expected);
+
+	const vchg *c = &cs.v[0];
+	assert_int_equal(c->kind, HS_WHATIF_CHANGED);
+	assert_string_equal(c->id, "solo");
+	assert_int_equal(c->wif.gseq, l->solo);
+	assert_int_equal(c->wif.n, 7);
+	assert_int_equal(c->hist.n, SOLO_N);
+	c = &cs.v[1];
+	assert_int_equal(c->kind, HS_WHATIF_EXTRA);
+	assert_string_equal(c->type, "cnt");
+	assert_string_equal(c->id, "cz");
+	assert_int_equal(c->seq, 1);
+	assert_int_equal(c->wif.gseq, l->solo + 1);
+	assert_string_equal(c->wif.event, "add");
+	assert_int_equal(c->wif.n, 7);
+	assert_string_equal(c->wif.cause_id, "solo");
+	assert_int_equal(c->wif.cause_seq, 1);
+	assert_int_equal(c->wif.cause_gseq, l->solo);
+	c = &cs.v[2];
+	assert_int_equal(c->kind, HS_WHATIF_CHANGED);
+	assert_string_equal(c->id, "solo2");
+	assert_int_equal(c->seq, 1);
+	assert_int_equal(c->wif.gseq, l->solo + 2);
+	assert_string_equal(c->wif.to, "cw");
+	assert_int_equal(c->wif.n, 7);
+	assert_string_equal(c->wif.cause_id, "solo");
+	assert_int_equal(c->wif.cause_gseq, l->solo);
+	assert_string_equal(c->hist.to, "c2");
+	assert_int_equal(c->hist.n, SOLO_N);
+	assert_int_equal(c->hist.cause_gseq, l->solo);
+	assert_true(c->hist.gseq > l->solo);
+	c = &cs.v[3];
+	assert_int_equal(c->kind, HS_WHATIF_EXTRA);
+	assert_string_equal(c->id, "cw");
+	assert_int_equal(c->seq, 1);
+	assert_int_equal(c->wif.gseq, l->solo + 3);
+	assert_int_equal(c->wif.n, 7);
+	assert_string_equal(c->wif.cause_type, "relay");
+	assert_string_equal(c->wif.cause_id, "solo2");
+	assert_int_equal(c->wif.cause_seq, 1);
+	assert_int_equal(c->wif.cause_gseq, l->solo + 2);
+
+	cc_tally(&cs, &as);
+	for (size_t i = 0; i < as.n; i++) {
+		const cc_agent *a = &as.v[i];
+		assert_int_equal(a->final, 1);
+		if (strcmp(a->id, "cz") == 0 || strcmp(a->id, "cw") == 0) {
+			assert_int_equal(a->extra, 1);
+			assert_int_equal(a->changed + a->missing, 0);
+		} else if (strcmp(a->type, "relay") == 0) {
+			assert_int_equal(a->changed, 1);
+			assert_int_equal(a->missing + a->extra, 0);
+		} else {
+			assert_int_equal(a->changed, a->n - a->k);
+			assert_int_equal(a->missing, 1);
+			assert_int_equal(a->extra, 0);
+		}
+	}
+	/* The new counters end at 7. */
+	for (size_t i = 0; i < cs.n; i++) {
+		c = &cs.v[i];
+		if (c->kind == HS_WHATIF_FINAL &&
+		    (strcmp(c->id, "cz") == 0 || strcmp(c->id, "cw") == 0))
+			assert_string_equal(c->wjson, "{\"n\":7}");
+	}
+	free(cs.v);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -902,5 +1434,12 @@ int main(void)
 		T(test_bad_edits),     T(test_read_only_runtime),
 		T(test_fn_stops),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	const struct CMUnitTest cc_tests[] = {
+		cmocka_unit_test(test_cc_no_edits),
+		cmocka_unit_test(test_cc_drop),
+		cmocka_unit_test(test_cc_replace),
+	};
+	int failed = cmocka_run_group_tests(tests, NULL, NULL);
+	return failed + cmocka_run_group_tests_name("concurrent log", cc_tests,
+						    cc_setup, cc_teardown);
 }

@@ -6,21 +6,33 @@
  *
  * Three steps:
  *  1. index: one scan of the records up to `to` notes, per agent, each
- *     transition's gseq and state hash (24 bytes a record), and finds
- *     every agent type the replay needs.
- *  2. run: a second scan applies, in gseq order, the inserts due before
- *     each record, then the record itself unless it is dropped or caused
- *     (a caused record's event is re-derived: the messages that the
- *     what-if run of an applied event sends are delivered right after it,
- *     breadth-first in send order, each becoming a what-if transition
- *     caused by its sender's). Each what-if transition is compared with
- *     the history transition of the same agent and seq as soon as it is
- *     made; only those that differ keep their state, for the report.
+ *     transition's gseq and state hash (32 bytes a record); each caused
+ *     record under the gseq of its cause, with a hash of its event type
+ *     and body (40 bytes); and finds every agent type the replay needs.
+ *  2. run: a second scan walks history in gseq order: the inserts due
+ *     before each record, then the record itself, unless it is dropped.
+ *     A caused record is taken from history, at its place, only when the
+ *     what-if transition of its cause ran as in history (the same seq of
+ *     its agent, the same state after it) and sent it too: that
+ *     transition's sends were paired with the records naming its history
+ *     record as cause (per target agent in send order, by event type and
+ *     body). Otherwise it is skipped. Sends left unpaired are delivered
+ *     right after their transition, breadth-first in send order, each
+ *     becoming a what-if transition caused by its sender's; except that a
+ *     transition that ran as in history from the state history's started
+ *     from sent what history's did, so its unpaired sends left no record
+ *     in history and are dropped. Each what-if transition is compared
+ *     with the history transition of the same agent and seq as soon as it
+ *     is made; only those that differ keep their state, for the report.
  *  3. report: the differences sorted by their place in the what-if run
  *     (a missing record goes where its gseq was reached), then each agent
  *     whose final state differs, by (type, id). History states come from
  *     a per-agent replay cursor, so reporting a long run of differences
  *     costs one pass over the agent's history.
+ *
+ * Without edits every record runs as in history, so the run is history
+ * itself and nothing is reported, however the log interleaved causes and
+ * what they sent.
  *
  * Records are read in chunks and processed outside the RocksDB iterator,
  * so apply() and fn never run under RocksDB's frames.
@@ -50,6 +62,10 @@ typedef struct hist {
 	uint64_t gseq;
 	uint64_t hash;
 	uint64_t wpos; /* what-if transitions made before its gseq's step */
+	/* The what-if seq of the transition that applied this record's
+	 * event unchanged, or 0 when none did (dropped, replaced, skipped,
+	 * or apply made no change). */
+	uint64_t wseq;
 } hist;
 
 struct wagent;
@@ -84,6 +100,11 @@ typedef struct wagent {
 	size_t nw, capw;
 	void *hstate; /* history replay cursor for the report */
 	uint64_t hseq;
+	/* While one transition's sends are paired with history: its sends
+	 * to this agent are pair[pair_next, pair_end) when pair_epoch is
+	 * the current epoch. */
+	uint64_t pair_epoch;
+	size_t pair_next, pair_end;
 	uint8_t id_len;
 	char id[]; /* NUL-terminated */
 } wagent;
@@ -99,6 +120,24 @@ typedef struct wedit {
 	const void *body;
 	size_t body_len;
 } wedit;
+
+/* A record that a handler sent, under the gseq of its cause. */
+typedef struct kid {
+	uint64_t cause_gseq;
+	uint64_t gseq;
+	uint64_t mhash; /* of its event type and body */
+	wagent *to;     /* its agent */
+	/* Paired with a send of the what-if transition of its cause, which
+	 * ran as in history: taken from history at its place. */
+	bool take;
+} kid;
+
+/* A send being paired. */
+typedef struct psend {
+	wagent *to; /* NULL: an agent without history */
+	uint64_t mhash;
+	size_t idx; /* its place among the transition's sends */
+} psend;
 
 /* The queue of messages sent in the what-if run, not yet delivered. */
 typedef struct queue {
@@ -129,6 +168,17 @@ typedef struct whatif {
 
 	wedit *ins, *mods;
 	size_t nins, nmods, ins_i, mods_i;
+
+	/* Every caused record up to `to`, by (cause_gseq, gseq). */
+	kid *kids;
+	size_t nkids, kids_cap;
+
+	/* Scratch for pairing one transition's sends. */
+	psend *ps;
+	hsi_effect **sends;
+	bool *paired;
+	size_t ps_cap;
+	uint64_t epoch;
 
 	/* The what-if run. */
 	uint64_t wcount;
@@ -351,7 +401,81 @@ static int for_each_record(whatif *w, record_fn fn)
 	return 0;
 }
 
-/* Step 1: each record's gseq and hash, under its agent. */
+/* The hash that pairs a send with a record: event type and body (the
+ * target agent is compared apart). A nil body is no body, as stored. */
+static uint64_t msg_hash(const char *ev, size_t ev_len, const void *body,
+			 size_t body_len)
+{
+	if (body_len == 1 && *(const uint8_t *)body == 0xc0)
+		body_len = 0;
+	uint64_t h = hsi_fnv1a(HSI_FNV_SEED, ev, ev_len);
+	h = hsi_fnv1a(h, "", 1);
+	return hsi_mix64(hsi_fnv1a(h, body, body_len));
+}
+
+/* Notes caused record r of agent a under its cause, which must be an
+ * earlier record of the log. */
+static int add_kid(whatif *w, wagent *a, const hsi_record *r)
+{
+	const hsi_cause *c = &r->cause;
+	wagent *ca = find_agent(w, c->type, c->type_len, c->id, c->id_len);
+	if (ca == NULL || c->gseq >= r->gseq || c->seq > ca->nh ||
+	    ca->h[c->seq - 1].gseq != c->gseq) {
+		hsi_set_error(w->rt,
+			      "%s: events key %016llx: its cause %.*s/%.*s "
+			      "seq %llu gseq %llu is not an earlier record "
+			      "of the log",
+			      hsi_log_path(w->rt->log),
+			      (unsigned long long)r->gseq, (int)c->type_len,
+			      c->type, (int)c->id_len, c->id,
+			      (unsigned long long)c->seq,
+			      (unsigned long long)c->gseq);
+		return HS_ECORRUPT;
+	}
+	if (w->nkids == w->kids_cap) {
+		size_t cap = w->kids_cap ? 2 * w->kids_cap : 256;
+		kid *k = realloc(w->kids, cap * sizeof(*k));
+		if (k == NULL)
+			return HS_ENOMEM;
+		w->kids = k;
+		w->kids_cap = cap;
+	}
+	w->kids[w->nkids++] = (kid){
+		.cause_gseq = c->gseq,
+		.gseq = r->gseq,
+		.mhash = msg_hash(r->event_type, r->event_type_len, r->body,
+				  r->body_len),
+		.to = a,
+	};
+	return 0;
+}
+
+static int cmp_kid(const void *pa, const void *pb)
+{
+	const kid *a = pa, *b = pb;
+	if (a->cause_gseq != b->cause_gseq)
+		return a->cause_gseq < b->cause_gseq ? -1 : 1;
+	return a->gseq < b->gseq ? -1 : a->gseq > b->gseq;
+}
+
+/* The index of the first kid at or after (cause_gseq, gseq). */
+static size_t kid_lower(const whatif *w, uint64_t cause_gseq, uint64_t gseq)
+{
+	size_t lo = 0, hi = w->nkids;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const kid *k = &w->kids[mid];
+		if (k->cause_gseq < cause_gseq ||
+		    (k->cause_gseq == cause_gseq && k->gseq < gseq))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Step 1: each record's gseq and hash, under its agent; each caused
+ * record under its cause. */
 static int index_record(whatif *w, const hsi_record *r)
 {
 	char where[64];
@@ -376,6 +500,8 @@ static int index_record(whatif *w, const hsi_record *r)
 			      (unsigned long long)a->nh);
 		return HS_ECORRUPT;
 	}
+	if (r->cause.seq != 0 && (rc = add_kid(w, a, r)) != 0)
+		return rc;
 	if (a->nh == a->caph) {
 		size_t cap = a->caph ? 2 * a->caph : 8;
 		hist *h = realloc(a->h, cap * sizeof(*h));
@@ -384,7 +510,7 @@ static int index_record(whatif *w, const hsi_record *r)
 		a->h = h;
 		a->caph = cap;
 	}
-	a->h[a->nh++] = (hist){r->gseq, r->state_hash, 0};
+	a->h[a->nh++] = (hist){r->gseq, r->state_hash, 0, 0};
 	w->last_time = r->time_ns;
 	return 0;
 }
@@ -446,20 +572,24 @@ static int compare(whatif *w, wagent *a, const wtrans *x, uint64_t s,
 /*
  * Delivers one event to agent a in the what-if run. If apply changes the
  * state, the transition is recorded (what-if seq and gseq, hash, how it
- * compares with history) and the messages its handler sent join the
- * queue. An event that apply rejects or that changes nothing leaves no
- * transition, and its sends are discarded: the live runtime would record
- * no transition either (sends from an unchanged transition reach history
- * as records from outside, which the run takes from history).
+ * compares with history), *made is set and *sent receives the messages
+ * its handler sent, in send order. An event that apply rejects or that
+ * changes nothing leaves no transition, and its sends are discarded: the
+ * live runtime would record no transition either (sends from an
+ * unchanged transition reach history as records from outside, which the
+ * run takes from history).
  */
 static int transit(whatif *w, wagent *a, const char *ev, size_t ev_len,
 		   const void *body, size_t body_len, int64_t time_ns,
 		   uint64_t src_gseq, wagent *cause, uint64_t cause_seq,
-		   uint64_t cause_gseq, queue *q)
+		   uint64_t cause_gseq, bool *made, hsi_effect **out)
 {
 	hs_runtime *rt = w->rt;
 	const hsi_type *t = a->t;
 	int rc;
+
+	*made = false;
+	*out = NULL;
 
 	if (a->state == NULL && (rc = hsi_state_new(t, a->id, &a->state))) {
 		hsi_set_error(rt, "what-if: init() of %s/%s failed (%d)",
@@ -539,20 +669,151 @@ static int transit(whatif *w, wagent *a, const char *ev, size_t ev_len,
 	w->wcount++;
 	for (hsi_effect *e = sent; e != NULL; e = e->next)
 		e->msg->cause_gseq = x.gseq;
-	queue_push(q, sent);
+	*made = true;
+	*out = sent;
 	return 0;
 }
 
-/* Delivers an event from outside (a history record or an insert) and
- * then, breadth-first, every message that follows from it. */
+static int cmp_psend(const void *pa, const void *pb)
+{
+	const psend *a = pa, *b = pb;
+	uintptr_t x = (uintptr_t)a->to, y = (uintptr_t)b->to;
+	if (x != y)
+		return x < y ? -1 : 1;
+	return a->idx < b->idx ? -1 : a->idx > b->idx;
+}
+
+/*
+ * Pairs *sent, the sends of a what-if transition that ran as the history
+ * record at cause_gseq did, with the records that name that record as
+ * cause: per target agent, in order, each record takes the first send
+ * after the previous pair with the same event type and body. A paired
+ * record is taken from history at its place (kid.take), so its send is
+ * dropped from *sent. With drop_rest, the unpaired sends go too.
+ */
+static int pair_sends(whatif *w, uint64_t cause_gseq, bool drop_rest,
+		      hsi_effect **sent)
+{
+	size_t lo = kid_lower(w, cause_gseq, 0);
+	size_t hi = kid_lower(w, cause_gseq + 1, 0);
+	size_t n = 0;
+	for (hsi_effect *e = *sent; e != NULL; e = e->next)
+		n++;
+	if (n == 0 || (lo == hi && !drop_rest))
+		return 0;
+	if (n > w->ps_cap) {
+		size_t cap = w->ps_cap ? w->ps_cap : 16;
+		while (cap < n)
+			cap *= 2;
+		psend *ps = realloc(w->ps, cap * sizeof(*ps));
+		if (ps != NULL)
+			w->ps = ps;
+		hsi_effect **sends = realloc(w->sends, cap * sizeof(*sends));
+		if (sends != NULL)
+			w->sends = sends;
+		bool *paired = realloc(w->paired, cap * sizeof(*paired));
+		if (paired != NULL)
+			w->paired = paired;
+		if (ps == NULL || sends == NULL || paired == NULL)
+			return HS_ENOMEM;
+		w->ps_cap = cap;
+	}
+	size_t i = 0;
+	for (hsi_effect *e = *sent; e != NULL; e = e->next, i++) {
+		const hsi_msg *m = e->msg;
+		w->sends[i] = e;
+		w->paired[i] = false;
+		w->ps[i] = (psend){
+			.to = find_agent(w, e->type->name, e->type->name_len,
+					 e->id, e->id_len),
+			.mhash = msg_hash(hsi_msg_event_type(m),
+					  m->event_type_len, hsi_msg_body(m),
+					  m->body_len),
+			.idx = i,
+		};
+	}
+	if (lo < hi) {
+		qsort(w->ps, n, sizeof(*w->ps), cmp_psend);
+		uint64_t epoch = ++w->epoch;
+		for (i = 0; i < n;) {
+			size_t j = i + 1;
+			while (j < n && w->ps[j].to == w->ps[i].to)
+				j++;
+			wagent *to = w->ps[i].to;
+			if (to != NULL) {
+				to->pair_epoch = epoch;
+				to->pair_next = i;
+				to->pair_end = j;
+			}
+			i = j;
+		}
+		for (size_t k = lo; k < hi; k++) {
+			kid *c = &w->kids[k];
+			wagent *to = c->to;
+			if (to->pair_epoch != epoch)
+				continue;
+			for (size_t q = to->pair_next; q < to->pair_end; q++) {
+				if (w->ps[q].mhash == c->mhash) {
+					c->take = true;
+					w->paired[w->ps[q].idx] = true;
+					to->pair_next = q + 1;
+					break;
+				}
+			}
+		}
+	}
+	hsi_effect **tail = sent;
+	*sent = NULL;
+	for (i = 0; i < n; i++) {
+		hsi_effect *e = w->sends[i];
+		e->next = NULL;
+		if (w->paired[i] || drop_rest) {
+			hsi_effects_free(e);
+		} else {
+			*tail = e;
+			tail = &e->next;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Delivers one event to agent a and then, breadth-first in send order,
+ * every message that follows from it. `he` is the history record whose
+ * event it is, applied unchanged (NULL for an insert or a replacement);
+ * `cause` is the what-if transition that sent it, if any.
+ *
+ * When the event of `he` makes a transition that runs as in history (the
+ * same seq of its agent, the same resulting state), its sends are paired
+ * with the records that name `he` as cause: those records are taken from
+ * history at their places instead. A send left unpaired is delivered
+ * here, unless the transition also started from the state that history's
+ * did: then it sent what history's sent, and a send that left no record
+ * left none in history either (its target did not change, or it was on
+ * its way at `to`).
+ */
 static int deliver(whatif *w, wagent *a, const char *ev, size_t ev_len,
 		   const void *body, size_t body_len, int64_t time_ns,
-		   uint64_t src_gseq)
+		   hist *he, wagent *cause, uint64_t cause_seq,
+		   uint64_t cause_gseq)
 {
 	queue q = {NULL, &q.head};
 	size_t delivered = 0;
-	int rc = transit(w, a, ev, ev_len, body, body_len, time_ns, src_gseq,
-			 NULL, 0, 0, &q);
+	bool made;
+	hsi_effect *sent;
+	int rc = transit(w, a, ev, ev_len, body, body_len, time_ns,
+			 he != NULL ? he->gseq : 0, cause, cause_seq,
+			 cause_gseq, &made, &sent);
+	if (rc == 0 && made && he != NULL) {
+		uint64_t s = a->nw, hs = (uint64_t)(he - a->h) + 1;
+		he->wseq = s;
+		if (s == hs && a->w[s - 1].cmp == CMP_SAME) {
+			bool before_same =
+				s == 1 || a->w[s - 2].hash == a->h[s - 2].hash;
+			rc = pair_sends(w, he->gseq, before_same, &sent);
+		}
+	}
+	queue_push(&q, sent);
 	hsi_effect *e;
 	while (rc == 0 && (e = queue_pop(&q)) != NULL) {
 		hsi_msg *m = e->msg;
@@ -583,7 +844,10 @@ static int deliver(whatif *w, wagent *a, const char *ev, size_t ev_len,
 				     m->event_type_len, hsi_msg_body(m),
 				     m->body_len,
 				     from->w[m->cause_seq - 1].time_ns, 0,
-				     from, m->cause_seq, m->cause_gseq, &q);
+				     from, m->cause_seq, m->cause_gseq, &made,
+				     &sent);
+		if (rc == 0)
+			queue_push(&q, sent);
 		hsi_effects_free(e);
 	}
 	hsi_effects_free(q.head);
@@ -598,11 +862,42 @@ static int run_insert(whatif *w, const wedit *ed, int64_t time_ns)
 	if (rc != 0)
 		return rc;
 	return deliver(w, a, ed->event_type, ed->event_type_len, ed->body,
-		       ed->body_len, time_ns, 0);
+		       ed->body_len, time_ns, NULL, NULL, 0, 0);
+}
+
+/* A caused record r of agent a, taken from history when the what-if
+ * transition of its cause paired a send with it; else skipped. */
+static int run_caused(whatif *w, wagent *a, hist *he, const hsi_record *r)
+{
+	const hsi_cause *c = &r->cause;
+	size_t k = kid_lower(w, c->gseq, r->gseq);
+	wagent *ca = find_agent(w, c->type, c->type_len, c->id, c->id_len);
+	if (k == w->nkids || w->kids[k].gseq != r->gseq ||
+	    w->kids[k].cause_gseq != c->gseq || ca == NULL ||
+	    c->seq > ca->nh || ca->h[c->seq - 1].gseq != c->gseq) {
+		hsi_set_error(w->rt,
+			      "%s: events key %016llx changed while "
+			      "the what-if read it",
+			      hsi_log_path(w->rt->log),
+			      (unsigned long long)r->gseq);
+		return HS_ECORRUPT;
+	}
+	if (!w->kids[k].take)
+		return 0;
+	/* Paired by that cause's transition, which recorded its seq. */
+	uint64_t ws = ca->h[c->seq - 1].wseq;
+	if (ws == 0 || ws > ca->nw) {
+		hsi_set_error(w->rt, "what-if: a record lost its cause");
+		return HS_ECORRUPT;
+	}
+	return deliver(w, a, r->event_type, r->event_type_len, r->body,
+		       r->body_len, r->time_ns, he, ca, ws,
+		       ca->w[ws - 1].gseq);
 }
 
 /* Step 2, at each record: the inserts due before it, then the record
- * unless it is dropped or caused. */
+ * unless it is dropped, or caused by a transition that did not run (or
+ * send it) as in history. */
 static int run_record(whatif *w, const hsi_record *r)
 {
 	uint64_t step = w->wcount;
@@ -622,21 +917,23 @@ static int run_record(whatif *w, const hsi_record *r)
 			      (unsigned long long)r->gseq);
 		return HS_ECORRUPT;
 	}
-	a->h[r->seq - 1].wpos = step;
+	hist *he = &a->h[r->seq - 1];
+	he->wpos = step;
 	const wedit *m = NULL;
 	if (w->mods_i < w->nmods && w->mods[w->mods_i].e->gseq == r->gseq)
 		m = &w->mods[w->mods_i++];
 	if (m != NULL && m->e->kind == HS_EDIT_DROP)
 		return 0;
 	if (r->cause.seq != 0)
-		return 0; /* re-derived from its cause */
+		return run_caused(w, a, he, r); /* never edited */
 	if (m == NULL)
 		return deliver(w, a, r->event_type, r->event_type_len, r->body,
-			       r->body_len, r->time_ns, r->gseq);
+			       r->body_len, r->time_ns, he, NULL, 0, 0);
 	const char *ev = m->event_type != NULL ? m->event_type : r->event_type;
 	size_t ev_len =
 		m->event_type != NULL ? m->event_type_len : r->event_type_len;
-	return deliver(w, a, ev, ev_len, m->body, m->body_len, r->time_ns, 0);
+	return deliver(w, a, ev, ev_len, m->body, m->body_len, r->time_ns,
+		       NULL, NULL, 0, 0);
 }
 
 /* ------------------------------------------------------------------ */
@@ -747,9 +1044,9 @@ static int check_edits(whatif *w, const hs_edit *edits, size_t nedits)
 				 "record gseq %llu (%.*s/%.*s "
 				 "seq %llu) was sent by "
 				 "%.*s/%.*s seq %llu; its "
-				 "event is re-derived from "
-				 "that cause: edit the "
-				 "cause instead",
+				 "event follows from that "
+				 "cause: edit the cause "
+				 "instead",
 				 (unsigned long long)e->gseq, (int)r.type_len,
 				 r.type, (int)r.id_len, r.id,
 				 (unsigned long long)r.seq,
@@ -1045,6 +1342,10 @@ static void whatif_free(whatif *w)
 	free(w->map);
 	free(w->ins);
 	free(w->mods);
+	free(w->kids);
+	free(w->ps);
+	free(w->sends);
+	free(w->paired);
 	free(w->offs);
 	free(w->lens);
 	free(w->changes);
@@ -1088,6 +1389,8 @@ int hs_whatif(hs_runtime *rt, const hs_edit *edits, size_t nedits,
 		rc = check_edits(w, edits, nedits);
 	if (rc == 0)
 		rc = for_each_record(w, index_record);
+	if (rc == 0 && w->nkids > 1)
+		qsort(w->kids, w->nkids, sizeof(*w->kids), cmp_kid);
 	if (rc == 0)
 		rc = for_each_record(w, run_record);
 	/* Inserts after the last record. */

@@ -56,9 +56,10 @@ libdir=$(cd "$(pkg-config --variable=libdir hindsight)" && pwd -P)
 "$cc" -std=c11 $san_flags "$src/main.c" -o "$tmp/consumer_pc" \
 	$(pkg-config --cflags --libs hindsight)
 export LD_LIBRARY_PATH=$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
-if ! ldd "$tmp/consumer_pc" | grep -q "libhindsight.so.0 => $libdir/"; then
+deps=$(ldd "$tmp/consumer_pc")
+if ! grep -qF "libhindsight.so.0 => $libdir/" <<<"$deps"; then
 	echo "FAIL: consumer_pc does not load $libdir/libhindsight.so.0" >&2
-	ldd "$tmp/consumer_pc" >&2
+	printf '%s\n' "$deps" >&2
 	exit 1
 fi
 expect "pkg-config shared" "$tmp/consumer_pc"

@@ -1,0 +1,300 @@
+/*
+ * Makes the logs the CLI tests run `hindsight` against.
+ *
+ *   make_log create DB            the standard log (below)
+ *   make_log append DB N MS       opens DB for writing, prints "ready",
+ *                                 then adds N transitions of counter/tail,
+ *                                 one every MS ms, printing "done" at the
+ *                                 end (for tail -f and reading a log that
+ *                                 a program holds)
+ *   make_log many DB N            N transitions over 50 counters
+ *   make_log future DB            the standard log, then meta format 2
+ *   make_log corrupt DB WHAT      breaks a standard log: WHAT is record,
+ *                                 gap, index, cause, snapshot, seq
+ *
+ * The standard log is deterministic: one worker, every send waited for,
+ * and a clock that starts at 2026-11-22T10:00:00Z and advances one second
+ * per handled message. Its records (gseq: agent #seq event):
+ *
+ *    1 counter/a #1 add {by:1}             10 ship/Gloria #3 depart Oslo
+ *    2 counter/a #2 add {by:2,notify:log}  11 counter/b #2 reset
+ *    3 audit/log #1 saw (caused by 2)      12 counter/a #5 add {by:3}
+ *    4 counter/b #1 add {by:5}             13 counter/a #6 add {by:10}
+ *    5 ship/Gloria #1 depart Malmo         14 ship/Gloria #4 move
+ *    6 ship/Gloria #2 move                 15 counter/c #1 add {by:1}
+ *    7 counter/a #3 label {label:first}
+ *    8 counter/a #4 add {by:7,notify:log}
+ *    9 audit/log #2 saw (caused by 8)
+ *
+ * (counter/a noop after gseq 7 changes nothing, but takes a clock tick.)
+ * Snapshots: counter/a at 3 and 6, ship/Gloria at 2 and 4.
+ */
+#include <hindsight.h>
+
+#include <inttypes.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "codec/record.h"
+#include "log/log.h"
+#include "types.h"
+
+#define BASE_NS INT64_C(1795341600000000000) /* 2026-11-22T10:00:00Z */
+
+static atomic_llong ticks;
+
+static int64_t test_clock(void *udata)
+{
+	(void)udata;
+	return BASE_NS + (int64_t)atomic_fetch_add(&ticks, 1) * 1000000000;
+}
+
+static void die(const char *what, int rc)
+{
+	fprintf(stderr, "make_log: %s: %s\n", what, hs_strerror(rc));
+	exit(1);
+}
+
+static hs_runtime *open_rt(const char *path, bool fixed_clock)
+{
+	hs_options o;
+	hs_runtime *rt;
+	char err[512];
+	int rc;
+
+	hs_options_init(&o);
+	o.path = path;
+	o.workers = 1;
+	if (fixed_clock)
+		o.clock = test_clock;
+	if ((rc = hs_open_err(&rt, &o, err, sizeof(err))) != 0) {
+		fprintf(stderr, "make_log: %s\n", err);
+		exit(1);
+	}
+	if ((rc = cli_test_register(rt)) != 0)
+		die("register", rc);
+	return rt;
+}
+
+/* Sends one event built by hs_packf and waits until it and whatever it
+ * caused are in the log. */
+static void send(hs_runtime *rt, const char *type, const char *id,
+		 const char *event, const char *fmt, ...)
+{
+	hs_buf body = HS_BUF_INIT;
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = hs_vpackf(&body, fmt, ap);
+	va_end(ap);
+	if (rc != 0)
+		die("pack", rc);
+	rc = hs_send_wait(rt, type, id, event, body.data, body.len, NULL);
+	if (rc != 0)
+		die(event, rc);
+	if ((rc = hs_await(rt, 10000)) != 0)
+		die("await", rc);
+	hs_buf_free(&body);
+}
+
+static void standard(const char *path)
+{
+	hs_runtime *rt = open_rt(path, true);
+
+	send(rt, "counter", "a", "add", "by:i", 1);
+	send(rt, "counter", "a", "add", "by:i notify:s", 2, "log");
+	send(rt, "counter", "b", "add", "by:i", 5);
+	send(rt, "ship", "Gloria", "depart", "port:s", "Malmo");
+	send(rt, "ship", "Gloria", "move", "lat:d lon:d", 55.6, 13.0);
+	send(rt, "counter", "a", "label", "label:s", "first");
+	send(rt, "counter", "a", "noop", "");
+	send(rt, "counter", "a", "add", "by:i notify:s", 7, "log");
+	send(rt, "ship", "Gloria", "depart", "port:s", "Oslo");
+	send(rt, "counter", "b", "reset", "");
+	send(rt, "counter", "a", "add", "by:i", 3);
+	send(rt, "counter", "a", "add", "by:i", 10);
+	send(rt, "ship", "Gloria", "move", "lat:d lon:d", 59.9, 10.75);
+	send(rt, "counter", "c", "add", "by:i", 1);
+	int rc = hs_close(rt);
+	if (rc != 0)
+		die("close", rc);
+}
+
+static void append(const char *path, long n, long ms)
+{
+	hs_runtime *rt = open_rt(path, false);
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+
+	printf("ready\n");
+	fflush(stdout);
+	for (long i = 0; i < n; i++) {
+		send(rt, "counter", "tail", "add", "by:i", 1);
+		nanosleep(&ts, NULL);
+	}
+	int rc = hs_close(rt);
+	if (rc != 0)
+		die("close", rc);
+	printf("done\n");
+	fflush(stdout);
+}
+
+static void many(const char *path, long n)
+{
+	hs_runtime *rt = open_rt(path, true);
+	char id[16];
+	int rc;
+
+	for (long i = 0; i < n; i++) {
+		snprintf(id, sizeof(id), "m%ld", i % 50);
+		if ((rc = hs_sendf(rt, "counter", id, "add", "by:i", 1)) != 0)
+			die("send", rc);
+	}
+	if ((rc = hs_await(rt, 600000)) != 0)
+		die("await", rc);
+	if ((rc = hs_close(rt)) != 0)
+		die("close", rc);
+}
+
+/* ------------------------------------------------------------------ */
+/* Raw changes through the log's internals                              */
+/* ------------------------------------------------------------------ */
+
+static hsi_log *open_raw(const char *path)
+{
+	hsi_log *log;
+	char err[512];
+	int rc = hsi_log_open(path, 0, &log, err, sizeof(err));
+
+	if (rc != 0) {
+		fprintf(stderr, "make_log: %s\n", err);
+		exit(1);
+	}
+	return log;
+}
+
+static void write_batch(hsi_log *log, hsi_log_batch *b)
+{
+	int rc = hsi_log_write(log, b, true);
+
+	if (rc != 0)
+		die("write", rc);
+}
+
+/* Record gseq, decoded into *r (pointing into buf). */
+static void get_record(hsi_log *log, uint64_t gseq, hs_buf *buf,
+		       hsi_record *r)
+{
+	int rc = hsi_log_get_event(log, gseq, buf);
+
+	if (rc == 0)
+		rc = hsi_record_decode(buf->data, buf->len, r);
+	if (rc != 0)
+		die("get record", rc);
+}
+
+static void put_record(hsi_log *log, hsi_log_batch *b, const hsi_record *r)
+{
+	hs_buf out = HS_BUF_INIT;
+	int rc = hsi_record_encode(r, &out, NULL);
+
+	if (rc != 0)
+		die("encode", rc);
+	hsi_log_batch_put_event(log, b, r->gseq, out.data, out.len);
+	hs_buf_free(&out);
+}
+
+static void future(const char *path)
+{
+	standard(path);
+	hsi_log *log = open_raw(path);
+	hsi_log_batch *b = hsi_log_batch_new();
+
+	hsi_log_batch_put_meta(log, b, "format", "2", 1);
+	write_batch(log, b);
+	hsi_log_batch_free(b);
+	hsi_log_close(log);
+}
+
+static void corrupt(const char *path, const char *what)
+{
+	standard(path);
+	hsi_log *log = open_raw(path);
+	hsi_log_batch *b = hsi_log_batch_new();
+	hs_buf buf = HS_BUF_INIT;
+	hsi_record r;
+
+	if (strcmp(what, "record") == 0) {
+		/* gseq 5 holds bytes that are no record */
+		hsi_log_batch_put_event(log, b, 5, "\x93\x01\x02\x03", 4);
+	} else if (strcmp(what, "gap") == 0) {
+		/* a record at 17: gseq 16 is missing */
+		get_record(log, 15, &buf, &r);
+		r.gseq = 17;
+		r.seq = 2;
+		r.time_ns += 2000000000;
+		put_record(log, b, &r);
+		hsi_log_batch_put_index(log, b, r.type, r.type_len, r.id,
+					r.id_len, r.seq, r.gseq, r.time_ns);
+	} else if (strcmp(what, "index") == 0) {
+		/* counter/c seq 2 points to a record that does not exist,
+		 * and the index of ship/Gloria #2 has the wrong gseq */
+		hsi_log_batch_put_index(log, b, "counter", 7, "c", 1, 2, 99,
+					BASE_NS);
+		hsi_log_batch_put_index(log, b, "ship", 4, "Gloria", 6, 2, 7,
+					BASE_NS + INT64_C(5000000000));
+	} else if (strcmp(what, "cause") == 0) {
+		/* record 9 (audit/log #2) names a cause that is not what is
+		 * at its gseq, record 3 a cause after itself */
+		get_record(log, 9, &buf, &r);
+		r.cause.seq = 3; /* counter/a #3 is at gseq 7, not 8 */
+		put_record(log, b, &r);
+		get_record(log, 3, &buf, &r);
+		r.cause.gseq = 4;
+		put_record(log, b, &r);
+	} else if (strcmp(what, "snapshot") == 0) {
+		/* counter/a's snapshot at seq 3 is not the state after #3 */
+		hs_buf st = HS_BUF_INIT;
+
+		hs_packf(&st, "n:I adds:I label:s", (int64_t)99, (int64_t)2,
+			 "first");
+		hsi_log_batch_put_snapshot(log, b, "counter", 7, "a", 1, 3,
+					   st.data, st.len);
+		hs_buf_free(&st);
+	} else if (strcmp(what, "seq") == 0) {
+		/* counter/b's second record says seq 3 (its index says 2) */
+		get_record(log, 11, &buf, &r);
+		r.seq = 3;
+		put_record(log, b, &r);
+	} else {
+		fprintf(stderr, "make_log: corrupt what? (%s)\n", what);
+		exit(2);
+	}
+	write_batch(log, b);
+	hs_buf_free(&buf);
+	hsi_log_batch_free(b);
+	hsi_log_close(log);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc >= 3 && strcmp(argv[1], "create") == 0)
+		standard(argv[2]);
+	else if (argc >= 5 && strcmp(argv[1], "append") == 0)
+		append(argv[2], atol(argv[3]), atol(argv[4]));
+	else if (argc >= 4 && strcmp(argv[1], "many") == 0)
+		many(argv[2], atol(argv[3]));
+	else if (argc >= 3 && strcmp(argv[1], "future") == 0)
+		future(argv[2]);
+	else if (argc >= 4 && strcmp(argv[1], "corrupt") == 0)
+		corrupt(argv[2], argv[3]);
+	else {
+		fprintf(stderr, "usage: make_log create|append|many|future|"
+				"corrupt DB [ARGS]\n");
+		return 2;
+	}
+	return 0;
+}

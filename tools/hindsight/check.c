@@ -1,0 +1,420 @@
+/*
+ * hindsight check: the guarantees of docs/FORMAT.md ("Guarantees of a
+ * version-1 log"), checked without user code.
+ *
+ * 1. events, in gseq order: every record decodes and names its own gseq;
+ *    the gseqs are 1..G without a gap; each agent's seqs go up by one
+ *    from 1 and its times never go back; each record has its index entry
+ *    with the same gseq and time; each cause names an existing record
+ *    (same agent and seq at that gseq) with a smaller gseq.
+ * 2. agents (the index), per agent: no entry beyond the agent's records
+ *    (with 1., index and events agree both ways); each snapshot belongs to
+ *    a transition and its FNV-1a 64 is that record's state hash.
+ * 3. meta: a type/<name> key for every agent type.
+ */
+#include "cli.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/buf.h"
+#include "log/keys.h"
+
+static int run(int argc, char **argv);
+
+const cli_cmd cli_cmd_check = {
+	.name = "check",
+	.synopsis = "DB",
+	.summary = "Integrity without user code: records, gseq and seq "
+		   "order, index, causes, snapshots.",
+	.help = "Checks that every record decodes, gseqs run 1..N without a "
+		"gap, each agent's\nseqs run 1..S, the index and the events "
+		"agree both ways, every cause exists\nand precedes its "
+		"effect, and every snapshot's hash is its record's state "
+		"hash.\n\nPrints each problem found (the key, what is wrong) "
+		"and exits 1, or prints a\nsummary and exits 0 when all "
+		"holds. Exit 2: the log cannot be opened.\n",
+	.run = run,
+};
+
+typedef struct checker {
+	cli_db *db;
+	cli_agent_map agents;
+	uint64_t expect; /* next gseq */
+	uint64_t records, snapshots, problems;
+	hs_buf cause;     /* a cause's record */
+	hs_buf snap;      /* a snapshot */
+	hs_buf line;
+	cli_progress progress;
+	bool oom;
+	char type[HS_NAME_MAX + 1]; /* the agent type being scanned */
+	size_t type_len;
+} checker;
+
+static void problem(checker *c, const char *fmt, ...) HS_PRINTF(2, 3);
+
+static void problem(checker *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	cli_progress_end(&c->progress);
+	printf("problem: %s: ", c->db->path);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	c->problems++;
+}
+
+/* type/id for messages, with unprintable bytes escaped. */
+static const char *agent_text(const char *t, size_t tn, const char *i,
+			      size_t in, char *out, size_t cap)
+{
+	hs_buf b = HS_BUF_INIT;
+
+	cli_put_name(&b, t, tn);
+	cli_put(&b, "/");
+	cli_put_name(&b, i, in);
+	snprintf(out, cap, "%.*s", (int)b.len, b.data ? (char *)b.data : "");
+	hs_buf_free(&b);
+	return out;
+}
+
+static void check_cause(checker *c, const hsi_record *r)
+{
+	char who[400], at[400];
+	hsi_record cr;
+	const hsi_cause *k = &r->cause;
+
+	agent_text(k->type, k->type_len, k->id, k->id_len, who, sizeof(who));
+	if (k->gseq >= r->gseq) {
+		problem(c,
+			"events key %016" PRIx64 ": its cause %s #%" PRIu64
+			" at gseq %" PRIu64 " does not precede it",
+			r->gseq, who, k->seq, k->gseq);
+		return;
+	}
+	hs_buf_reset(&c->cause);
+	int rc = hsi_log_get_event(c->db->log, k->gseq, &c->cause);
+	if (rc == HS_ENOTFOUND) {
+		problem(c,
+			"events key %016" PRIx64 ": its cause %s #%" PRIu64
+			" at gseq %" PRIu64 " does not exist",
+			r->gseq, who, k->seq, k->gseq);
+		return;
+	}
+	if (rc != 0 || hsi_record_decode(c->cause.data, c->cause.len, &cr))
+		return; /* reported where the scan meets it */
+	if (cr.type_len != k->type_len || cr.id_len != k->id_len ||
+	    memcmp(cr.type, k->type, k->type_len) != 0 ||
+	    memcmp(cr.id, k->id, k->id_len) != 0 || cr.seq != k->seq)
+		problem(c,
+			"events key %016" PRIx64 ": its cause is %s #%" PRIu64
+			" at gseq %" PRIu64 ", but gseq %" PRIu64
+			" holds %s #%" PRIu64,
+			r->gseq, who, k->seq, k->gseq, k->gseq,
+			agent_text(cr.type, cr.type_len, cr.id, cr.id_len, at,
+				   sizeof(at)),
+			cr.seq);
+}
+
+static void check_index(checker *c, const hsi_record *r, const char *who)
+{
+	uint64_t g;
+	int64_t t;
+	char key[HSI_KEY_TEXT_MAX], err[700];
+	int rc = hsi_log_index_get(c->db->log, r->type, r->type_len, r->id,
+				   r->id_len, r->seq, &g, &t);
+
+	hsi_key_text(r->type, r->type_len, r->id, r->id_len, r->seq, key,
+		     sizeof(key));
+	if (rc == HS_ENOTFOUND) {
+		problem(c,
+			"events key %016" PRIx64 " (%s #%" PRIu64
+			"): no index entry (agents key %s is missing)",
+			r->gseq, who, r->seq, key);
+	} else if (rc != 0) {
+		hsi_log_error(c->db->log, err, sizeof(err));
+		problem(c, "agents key %s: %s", key, err);
+	} else if (g != r->gseq) {
+		problem(c,
+			"agents key %s points to gseq %" PRIu64
+			", but the record of %s #%" PRIu64
+			" is at gseq %" PRIu64,
+			key, g, who, r->seq, r->gseq);
+	} else if (t != r->time_ns) {
+		problem(c,
+			"agents key %s has time %" PRId64
+			" ns, but its record (gseq %" PRIu64 ") has %" PRId64
+			" ns",
+			key, t, r->gseq, r->time_ns);
+	}
+}
+
+static int on_event(void *udata, uint64_t gseq, const void *data, size_t len)
+{
+	checker *c = udata;
+	hsi_record r;
+	char who[400];
+
+	c->records++;
+	cli_progress_tick(&c->progress, c->records);
+	if (gseq != c->expect) {
+		if (gseq == c->expect + 1)
+			problem(c, "events: gseq %" PRIu64 " is missing",
+				c->expect);
+		else
+			problem(c,
+				"events: gseqs %" PRIu64 " to %" PRIu64
+				" are missing",
+				c->expect, gseq - 1);
+	}
+	c->expect = gseq + 1;
+	int rc = hsi_record_decode(data, len, &r);
+	if (rc != 0) {
+		problem(c, "events key %016" PRIx64 ": %s", gseq,
+			rc == HS_EVERSION ? "record of a newer format than "
+					    "this hindsight"
+					  : "record does not decode");
+		return 0;
+	}
+	if (r.gseq != gseq)
+		problem(c, "events key %016" PRIx64 ": the record says gseq %"
+			   PRIu64, gseq, r.gseq);
+	agent_text(r.type, r.type_len, r.id, r.id_len, who, sizeof(who));
+
+	cli_agent *a = cli_agent_get(&c->agents, r.type, r.type_len, r.id,
+				     r.id_len, true, &c->oom);
+	if (a == NULL)
+		return HS_ENOMEM;
+	if (r.seq != a->last_seq + 1) {
+		if (a->last_seq == 0)
+			problem(c,
+				"events key %016" PRIx64 ": the first record "
+				"of %s has seq %" PRIu64 ", not 1",
+				gseq, who, r.seq);
+		else
+			problem(c,
+				"events key %016" PRIx64 ": %s #%" PRIu64
+				" follows #%" PRIu64 " (at gseq %" PRIu64
+				"); seqs must go up by one",
+				gseq, who, r.seq, a->last_seq, a->last_gseq);
+	}
+	if (a->records != 0 && r.time_ns < a->last_time)
+		problem(c,
+			"events key %016" PRIx64 ": %s #%" PRIu64
+			" has time %" PRId64 " ns, before its previous "
+			"transition's %" PRId64 " ns",
+			gseq, who, r.seq, r.time_ns, a->last_time);
+	a->records++;
+	if (r.seq > a->last_seq)
+		a->last_seq = r.seq;
+	a->last_gseq = gseq;
+	a->last_time = r.time_ns;
+
+	check_index(c, &r, who);
+	if (r.cause.seq != 0)
+		check_cause(c, &r);
+	return 0;
+}
+
+static int dangling(void *udata, uint64_t seq, uint64_t gseq, int64_t time_ns)
+{
+	checker *c = udata;
+	const char *t = (const char *)c->line.data;
+	size_t tn = strlen(t);
+	const char *i = t + tn + 1;
+	char key[HSI_KEY_TEXT_MAX];
+
+	(void)time_ns;
+	hsi_key_text(t, tn, i, strlen(i), seq, key, sizeof(key));
+	problem(c,
+		"agents key %s points to gseq %" PRIu64
+		", but there is no record of that transition",
+		key, gseq);
+	return 0;
+}
+
+/* The agent's snapshots, newest first: each must be the state after a
+ * transition the agent has, with that record's hash. */
+static int check_snapshots(checker *c, const char *t, size_t tn,
+			   const char *i, size_t in, uint64_t last_seq)
+{
+	uint64_t max = UINT64_MAX, seq, g;
+	char key[HSI_KEY_TEXT_MAX], err[700];
+	int64_t time_ns;
+	hsi_record r;
+
+	for (;;) {
+		hs_buf_reset(&c->snap);
+		int rc = hsi_log_snapshot_at(c->db->log, t, tn, i, in, max,
+					     &seq, &c->snap);
+		if (rc == HS_ENOTFOUND)
+			return 0;
+		if (rc != 0) {
+			hsi_log_error(c->db->log, err, sizeof(err));
+			problem(c, "snapshots: %s", err);
+			return 0;
+		}
+		c->snapshots++;
+		hsi_key_text(t, tn, i, in, seq, key, sizeof(key));
+		if (seq == 0 || seq > last_seq) {
+			problem(c,
+				"snapshots key %s: the agent has no "
+				"transition %" PRIu64,
+				key, seq);
+		} else if (hsi_log_index_get(c->db->log, t, tn, i, in, seq, &g,
+					     &time_ns) == 0) {
+			hs_buf_reset(&c->cause);
+			if (hsi_log_get_event(c->db->log, g, &c->cause) == 0 &&
+			    hsi_record_decode(c->cause.data, c->cause.len,
+					      &r) == 0 &&
+			    r.seq == seq) {
+				uint64_t h =
+					hsi_state_hash(c->snap.data, c->snap.len);
+
+				if (h != r.state_hash)
+					problem(c,
+						"snapshots key %s: its hash "
+						"%016" PRIx64 " is not the "
+						"state hash %016" PRIx64
+						" of its record (gseq %" PRIu64
+						")",
+						key, h, r.state_hash, g);
+			}
+		}
+		if (seq <= 1)
+			return 0;
+		max = seq - 1;
+	}
+}
+
+static void check_type(checker *c, const char *t, size_t tn);
+
+static int on_agent(void *udata, const char *t, size_t tn, const char *i,
+		    size_t in, uint64_t last_seq)
+{
+	checker *c = udata;
+	cli_agent *a = cli_agent_get(&c->agents, t, tn, i, in, false, NULL);
+	uint64_t have = a != NULL ? a->last_seq : 0;
+
+	if (a != NULL)
+		a->visited = true;
+	check_type(c, t, tn);
+	if (last_seq > have) {
+		/* The names for the callback: type \0 id \0. */
+		hs_buf_reset(&c->line);
+		if (hsi_buf_append(&c->line, t, tn) != 0 ||
+		    hsi_buf_append(&c->line, "", 1) != 0 ||
+		    hsi_buf_append(&c->line, i, in) != 0 ||
+		    hsi_buf_append(&c->line, "", 1) != 0)
+			return HS_ENOMEM;
+		int rc = hsi_log_scan_agent(c->db->log, t, tn, i, in, have + 1,
+					    last_seq, dangling, c);
+		if (rc != 0 && rc != HS_ENOMEM) {
+			char err[700];
+
+			hsi_log_error(c->db->log, err, sizeof(err));
+			problem(c, "%s", err);
+		}
+	}
+	return check_snapshots(c, t, tn, i, in, last_seq);
+}
+
+/* Agent types come together in the index (keys start with the type):
+ * each new one must have its meta key. */
+static void check_type(checker *c, const char *t, size_t tn)
+{
+	char key[HS_NAME_MAX + 8], name[4 * HS_NAME_MAX + 8];
+	hs_buf val = HS_BUF_INIT, b = HS_BUF_INIT;
+
+	if (c->type_len == tn && memcmp(c->type, t, tn) == 0)
+		return;
+	memcpy(c->type, t, tn);
+	c->type_len = tn;
+	snprintf(key, sizeof(key), "type/%.*s", (int)tn, t);
+	if (hsi_log_get_meta(c->db->log, key, &val) == HS_ENOTFOUND) {
+		cli_put_name(&b, t, tn);
+		snprintf(name, sizeof(name), "%.*s", (int)b.len,
+			 (const char *)b.data);
+		problem(c,
+			"meta key \"type/%s\" is missing (agent type %s has "
+			"index entries)",
+			name, name);
+	}
+	hs_buf_free(&val);
+	hs_buf_free(&b);
+}
+
+static int run(int argc, char **argv)
+{
+	const cli_cmd *cmd = &cli_cmd_check;
+	const char *path = NULL, *val;
+	cli_args a;
+	int id, rc;
+
+	cli_args_init(&a, cmd, NULL, argc, argv);
+	while ((id = cli_args_next(&a, &val)) != CLI_ARG_END) {
+		if (id == CLI_ARG_ERR)
+			return CLI_EXIT_USAGE;
+		if (id == CLI_ARG_HELP)
+			return cli_help(cmd);
+		if (path != NULL)
+			return cli_usage(cmd, "unexpected argument '%s'", val);
+		path = val;
+	}
+	if (path == NULL)
+		return cli_usage(cmd, "missing DB (the log's directory)");
+
+	cli_db db;
+	if ((rc = cli_db_open(&db, cmd, path)) != 0)
+		return rc;
+	checker c = {.db = &db, .expect = 1};
+	char err[700];
+
+	cli_progress_start(&c.progress, "events", hsi_log_last_gseq(db.log));
+	rc = hsi_log_scan_events(db.log, 1, UINT64_MAX, false, on_event, &c);
+	cli_progress_end(&c.progress);
+	if (rc == HS_ENOMEM)
+		goto oom;
+	if (rc != 0) {
+		hsi_log_error(db.log, err, sizeof(err));
+		problem(&c, "events: the scan stopped: %s", err);
+	}
+	rc = hsi_log_scan_agents(db.log, on_agent, &c);
+	if (rc == HS_ENOMEM)
+		goto oom;
+	if (rc != 0) {
+		hsi_log_error(db.log, err, sizeof(err));
+		problem(&c, "agents: the scan stopped: %s", err);
+	}
+
+	if (c.problems == 0) {
+		printf("ok: %s: %" PRIu64 " records of %zu agents, %" PRIu64
+		       " snapshots: gseqs and seqs contiguous, index and "
+		       "events agree, causes precede effects, snapshots "
+		       "match\n",
+		       path, c.records, c.agents.count, c.snapshots);
+		rc = CLI_EXIT_OK;
+	} else {
+		printf("%" PRIu64 " problem%s in %s (%" PRIu64
+		       " records of %zu agents, %" PRIu64 " snapshots)\n",
+		       c.problems, c.problems == 1 ? "" : "s", path, c.records,
+		       c.agents.count, c.snapshots);
+		rc = CLI_EXIT_FINDING;
+	}
+	goto out;
+oom:
+	cli_error(cmd, "out of memory");
+	rc = CLI_EXIT_USAGE;
+out:
+	cli_agent_map_free(&c.agents);
+	hs_buf_free(&c.cause);
+	hs_buf_free(&c.snap);
+	hs_buf_free(&c.line);
+	cli_db_close(&db);
+	return rc;
+}

@@ -1,0 +1,211 @@
+/* hindsight history: every transition of one agent, with what changed. */
+#include "cli.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+#include "common/buf.h"
+
+static int run(int argc, char **argv);
+
+const cli_cmd cli_cmd_history = {
+	.name = "history",
+	.synopsis = "DB TYPE/ID [--types LIB.so] [--json]",
+	.summary = "Every transition of an agent: time, event, and what "
+		   "changed in its state.",
+	.help = "options:\n"
+		"      --types LIB.so  a types plugin with the agent type's "
+		"code: replays the\n"
+		"                      agent and shows the field-level change "
+		"of each transition\n"
+		"      --json          JSON Lines: each record (as `hindsight "
+		"export`) with \"state\"\n"
+		"                      (after it) and \"diff\" (a list of "
+		"{path, old, new})\n\n"
+		"Without --types only the events are shown: what changed "
+		"needs the agent type's\ncode (a types plugin; see "
+		"docs/CLI.md). The first transition's change is\nshown "
+		"against an empty state.\n",
+	.run = run,
+};
+
+enum { OPT_TYPES = 1, OPT_JSON };
+
+typedef struct walker {
+	bool json;
+	bool states;
+	hs_buf prev;
+	hs_buf diff;
+	hs_buf out;
+	cli_progress progress;
+	uint64_t n;
+	int werr;
+} walker;
+
+static int on_record(void *udata, const hs_record *r)
+{
+	walker *w = udata;
+	int rc = 0;
+
+	if (w->states) {
+		/* Before the first transition: nothing, shown as an empty
+		 * map (or nil for a state that is not a map). */
+		if (w->prev.len == 0) {
+			const uint8_t *s = r->state;
+			uint8_t none = r->state_len != 0 &&
+						       ((s[0] & 0xf0) == 0x80 ||
+							s[0] == 0xde ||
+							s[0] == 0xdf)
+					       ? 0x80
+					       : 0xc0;
+			cli_putf(&w->prev, "%c", none);
+		}
+		hs_buf_reset(&w->diff);
+		rc = hs_json_diff(&w->diff, w->prev.data, w->prev.len,
+				  r->state, r->state_len);
+		if (rc != 0)
+			return rc;
+	}
+	if (w->json) {
+		rc = cli_put_record_json(&w->out, r, w->states);
+		if (rc == 0 && w->states) {
+			rc = cli_put(&w->out, ",\"state\":");
+			if (rc == 0)
+				rc = hs_json(&w->out, r->state, r->state_len,
+					     0);
+			if (rc == 0)
+				rc = cli_put(&w->out, ",\"diff\":");
+			if (rc == 0)
+				rc = hsi_buf_append(&w->out, w->diff.data,
+						    w->diff.len);
+			if (rc == 0)
+				rc = cli_put(&w->out, "}");
+		}
+		if (rc == 0)
+			rc = cli_put(&w->out, "\n");
+	} else {
+		char t[CLI_TIME_MAX];
+
+		cli_format_time(r->time_ns, t, sizeof(t));
+		rc = cli_putf(&w->out, "#%" PRIu64 "  gseq %" PRIu64 "  %s  ",
+			      r->seq, r->gseq, t);
+		if (rc == 0)
+			rc = cli_put_name(&w->out, r->event_type,
+					  strlen(r->event_type));
+		if (rc == 0 && r->body_len != 0) {
+			rc = cli_put(&w->out, " ");
+			if (rc == 0)
+				rc = hs_json(&w->out, r->body, r->body_len, 0);
+		}
+		if (rc == 0 && r->cause_seq != 0) {
+			rc = cli_put(&w->out, "  caused by ");
+			if (rc == 0)
+				rc = cli_put_addr(&w->out, r->cause.type,
+						  r->cause.id);
+			if (rc == 0)
+				rc = cli_putf(&w->out,
+					      " #%" PRIu64 " (gseq %" PRIu64
+					      ")",
+					      r->cause_seq, r->cause_gseq);
+		}
+		if (rc == 0)
+			rc = cli_put(&w->out, "\n");
+		if (rc == 0 && w->states)
+			rc = cli_put_diff_lines(&w->out, &w->diff, "    ");
+	}
+	if (rc != 0)
+		return rc;
+	if (w->states) {
+		hs_buf_reset(&w->prev);
+		if (hsi_buf_append(&w->prev, r->state, r->state_len) != 0)
+			return HS_ENOMEM;
+	}
+	w->n++;
+	cli_progress_tick(&w->progress, w->n);
+	if (w->out.len >= 1 << 16 && cli_flush(&w->out) != 0) {
+		w->werr = 1;
+		return 1;
+	}
+	return 0;
+}
+
+static int run(int argc, char **argv)
+{
+	static const cli_opt opts[] = {
+		{"types", 't', true, OPT_TYPES},
+		{"json", 0, false, OPT_JSON},
+		{NULL, 0, 0, 0},
+	};
+	const cli_cmd *cmd = &cli_cmd_history;
+	const char *path = NULL, *agent = NULL, *types = NULL, *val, *why;
+	walker w = {0};
+	cli_addr ag;
+	cli_args a;
+	uint64_t last;
+	int id, rc;
+
+	cli_args_init(&a, cmd, opts, argc, argv);
+	while ((id = cli_args_next(&a, &val)) != CLI_ARG_END) {
+		if (id == CLI_ARG_ERR)
+			return CLI_EXIT_USAGE;
+		if (id == CLI_ARG_HELP)
+			return cli_help(cmd);
+		if (id == OPT_TYPES)
+			types = val;
+		else if (id == OPT_JSON)
+			w.json = true;
+		else if (path == NULL)
+			path = val;
+		else if (agent == NULL)
+			agent = val;
+		else
+			return cli_usage(cmd, "unexpected argument '%s'", val);
+	}
+	if (path == NULL)
+		return cli_usage(cmd, "missing DB (the log's directory)");
+	if (agent == NULL)
+		return cli_usage(cmd, "missing TYPE/ID (the agent, e.g. "
+				      "ship/Gloria)");
+	if (cli_parse_addr(agent, &ag, &why) != 0)
+		return cli_usage(cmd, "'%s': %s", agent, why);
+
+	cli_db db;
+	if ((rc = cli_db_open(&db, cmd, path)) != 0)
+		return rc;
+	if ((rc = cli_db_agent(&db, &ag, &last, NULL)) != 0 ||
+	    (rc = cli_db_runtime(&db, types)) != 0) {
+		cli_db_close(&db);
+		return rc;
+	}
+	hs_filter f = {.type = ag.type, .id = ag.id};
+	w.states = types != NULL;
+	if (w.states)
+		f.flags = HS_HISTORY_STATES;
+	else
+		cli_error(cmd,
+			  "showing the events only: what changed needs the "
+			  "code of agent type '%s': pass --types LIB.so (a "
+			  "types plugin; see docs/CLI.md)",
+			  ag.type);
+	cli_progress_start(&w.progress, "transitions", last);
+	rc = hs_history(db.rt, &f, on_record, &w);
+	cli_progress_end(&w.progress);
+	if (rc == 0 && cli_flush(&w.out) != 0)
+		w.werr = 1;
+	if (w.werr) {
+		cli_error(cmd, "cannot write the output");
+		rc = CLI_EXIT_USAGE;
+	} else if (rc != 0) {
+		char what[400];
+
+		cli_flush(&w.out);
+		snprintf(what, sizeof(what), "history of %s/%s", ag.type,
+			 ag.id);
+		rc = cli_db_fail(&db, rc, what);
+	}
+	hs_buf_free(&w.prev);
+	hs_buf_free(&w.diff);
+	hs_buf_free(&w.out);
+	cli_db_close(&db);
+	return rc;
+}

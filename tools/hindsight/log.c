@@ -1,0 +1,118 @@
+/* hindsight log: the records that pass the filters, one a line. */
+#include "cli.h"
+
+#include <string.h>
+
+static int run(int argc, char **argv)
+{
+	return cli_log_records(&cli_cmd_log, argc, argv, false);
+}
+
+const cli_cmd cli_cmd_log = {
+	.name = "log",
+	.synopsis = "DB [--agent TYPE/ID] [--type T] [--event E] [--since "
+		    "TIME] [--until TIME]\n"
+		    "                     [--from GSEQ] [--to GSEQ] "
+		    "[--reverse] [--limit N] [--json]",
+	.summary = "Records, human-readable or as JSON Lines.",
+	.help = "options:\n" CLI_FILTER_HELP
+		"      --json            JSON Lines: one object a record, the "
+		"event body as JSON\n"
+		"                        (the keys: see `hindsight export "
+		"--help`)\n\n"
+		"A line: gseq 12  2026-11-22T10:00:00.000000000Z  "
+		"ship/Gloria #3  depart\n"
+		"{\"port\":\"Malmo\"}  caused by ship/x #2 (gseq 11)\n",
+	.run = run,
+};
+
+typedef struct printer {
+	bool json;
+	hs_buf out;
+	uint64_t n;
+	cli_progress progress;
+	int werr;
+} printer;
+
+static int on_record(void *udata, const hs_record *r)
+{
+	printer *p = udata;
+	int rc = p->json ? cli_put_record_json(&p->out, r, false)
+			 : cli_put_record_line(&p->out, r);
+
+	if (rc == 0)
+		rc = cli_put(&p->out, "\n");
+	if (rc != 0)
+		return rc;
+	p->n++;
+	cli_progress_tick(&p->progress, p->n);
+	if (p->out.len >= 1 << 16 && cli_flush(&p->out) != 0) {
+		p->werr = 1;
+		return 1;
+	}
+	return 0;
+}
+
+int cli_log_records(const cli_cmd *cmd, int argc, char **argv, bool export)
+{
+	static const cli_opt opts[] = {
+		CLI_FILTER_OPTS,
+		{"json", 0, false, 1},
+		{NULL, 0, 0, 0},
+	};
+	const char *path = NULL, *val;
+	cli_filter cf;
+	printer p = {.json = export};
+	cli_args a;
+	int id, rc;
+
+	memset(&cf, 0, sizeof(cf));
+	cli_args_init(&a, cmd, opts, argc, argv);
+	while ((id = cli_args_next(&a, &val)) != CLI_ARG_END) {
+		if (id == CLI_ARG_ERR)
+			return CLI_EXIT_USAGE;
+		if (id == CLI_ARG_HELP)
+			return cli_help(cmd);
+		if (id == 1) {
+			p.json = true;
+		} else if (id == CLI_ARG_POS) {
+			if (path != NULL)
+				return cli_usage(cmd,
+						 "unexpected argument '%s'",
+						 val);
+			path = val;
+		} else if ((rc = cli_filter_opt(&cf, cmd, id, val)) != 0) {
+			return rc;
+		}
+	}
+	if (path == NULL)
+		return cli_usage(cmd, "missing DB (the log's directory)");
+	if ((rc = cli_filter_done(&cf, cmd)) != 0)
+		return rc;
+
+	cli_db db;
+	if ((rc = cli_db_open(&db, cmd, path)) != 0)
+		return rc;
+	if ((rc = cli_db_runtime(&db, NULL)) != 0) {
+		cli_db_close(&db);
+		return rc;
+	}
+	cli_progress_start(&p.progress, "records",
+			   cf.f.id == NULL ? hsi_log_last_gseq(db.log) : 0);
+	rc = hs_history(db.rt, &cf.f, on_record, &p);
+	cli_progress_end(&p.progress);
+	if (rc == 0 && cli_flush(&p.out) != 0)
+		p.werr = 1;
+	if (p.werr) {
+		cli_error(cmd, "cannot write the output");
+		rc = CLI_EXIT_USAGE;
+	} else if (rc == HS_ENOMEM) {
+		cli_error(cmd, "out of memory");
+		rc = CLI_EXIT_USAGE;
+	} else if (rc != 0) {
+		rc = cli_db_fail(&db, rc, "reading the records");
+	}
+	hs_buf_free(&p.out);
+	cli_db_close(&db);
+	return rc;
+}
