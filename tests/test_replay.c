@@ -1851,6 +1851,56 @@ static void test_in_memory_not_supported(void **state)
 	assert_int_equal(silent, 0);
 }
 
+static int first_time(void *udata, const hs_record *rec)
+{
+	*(int64_t *)udata = rec->time_ns;
+	return 0;
+}
+
+/* A log written with a clock a year ahead, read with the wall clock:
+ * times up to its newest record are the past, later ones the future. */
+static int64_t year_ahead(void *udata)
+{
+	return hsu_realtime_ns() + *(const int64_t *)udata;
+}
+
+static void test_time_of_a_clock_ahead(void **state)
+{
+	(void)state;
+	hsu_reset();
+	char *dir = pu_mkdtemp("replay-ahead");
+	int64_t ahead = 365LL * 24 * 3600 * 1000000000;
+	hs_runtime *rt = pu_open_rt(dir, HS_DURABILITY_NONE, 1, year_ahead,
+				    &ahead);
+	hsu_register_counter(rt, "c", HS_ON_ERROR_FAIL);
+	hs_receipt rc1;
+	assert_hs(0, hs_send_wait(rt, "c", "x", "inc", NULL, 0, &rc1));
+	assert_hs(0, hs_close(rt));
+
+	hs_options o;
+	hs_options_init(&o);
+	o.path = dir;
+	o.read_only = true;
+	assert_hs(0, hs_open(&rt, &o));
+	hsu_register_counter(rt, "c", HS_ON_ERROR_FAIL);
+	hs_buf b = HS_BUF_INIT;
+	hs_filter f = {.type = "c", .id = "x"};
+	int64_t t = 0;
+	assert_hs(0, hs_history(rt, &f, first_time, &t));
+	assert_true(t > hsu_realtime_ns());
+	assert_hs(0, hs_state_at(rt, "c", "x", hs_at_time(t), &b, NULL));
+	hs_buf_reset(&b);
+	assert_hs(HS_ERANGE,
+		  hs_state_at(rt, "c", "x", hs_at_time(t + 1), &b, NULL));
+	char err[512];
+	hs_last_error(rt, err, sizeof err);
+	assert_non_null(strstr(err, "future"));
+	hs_buf_free(&b);
+	assert_hs(0, hs_close(rt));
+	pu_rmtree(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1860,6 +1910,7 @@ int main(void)
 		cmocka_unit_test(test_read_only_beside_writer),
 		cmocka_unit_test(test_read_only_after_close),
 		cmocka_unit_test(test_in_memory_not_supported),
+		cmocka_unit_test(test_time_of_a_clock_ahead),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -78,6 +78,33 @@ static int check_names(hs_runtime *rt, const char *type, const char *id)
 	return 0;
 }
 
+/*
+ * HS_ERANGE when time t is in the future: after both the runtime's clock
+ * and the newest record (a log written with a simulated clock may run
+ * ahead of the clock of whoever reads it).
+ */
+static int check_not_future(hs_runtime *rt, int64_t t)
+{
+	int64_t now = rt->opts.clock(rt->opts.clock_udata);
+	if (t <= now)
+		return 0;
+	uint64_t last = hsi_log_last_gseq(rt->log);
+	hs_buf rec = HS_BUF_INIT;
+	hsi_record r;
+	int64_t newest = INT64_MIN;
+	if (last != 0 && hsi_log_get_event(rt->log, last, &rec) == 0 &&
+	    hsi_record_decode(rec.data, rec.len, &r) == 0)
+		newest = r.time_ns;
+	hs_buf_free(&rec);
+	if (t <= newest)
+		return 0;
+	hsi_set_error(rt, "time %lld ns is in the future (now is %lld, the "
+			  "newest record is at %lld)",
+		      (long long)t, (long long)now,
+		      (long long)(newest == INT64_MIN ? 0 : newest));
+	return HS_ERANGE;
+}
+
 /* The largest seq in [1, last] whose index entry satisfies
  * entry <= bound (gseq or time, both non-decreasing in seq); 0 if none. */
 static int search_seq(hs_runtime *rt, const hsi_type *t, const char *id,
@@ -166,13 +193,8 @@ static int seq_at(hs_runtime *rt, const hsi_type *t, const char *id,
 		break;
 	}
 	case HS_POINT_TIME: {
-		int64_t now = rt->opts.clock(rt->opts.clock_udata);
-		if (p.time_ns > now) {
-			hsi_set_error(rt, "time %lld ns is in the future (now "
-					  "is %lld)",
-				      (long long)p.time_ns, (long long)now);
-			return HS_ERANGE;
-		}
+		if ((rc = check_not_future(rt, p.time_ns)) != 0)
+			return rc;
 		rc = search_seq(rt, t, id, id_len, last, true, p.time_ns,
 				&seq);
 		break;
@@ -568,11 +590,8 @@ int hs_system_at(hs_runtime *rt, const char *type, hs_point point,
 		return HS_ERANGE;
 	}
 	if (point.kind == HS_POINT_TIME &&
-	    point.time_ns > rt->opts.clock(rt->opts.clock_udata)) {
-		hsi_set_error(rt, "time %lld ns is in the future",
-			      (long long)point.time_ns);
-		return HS_ERANGE;
-	}
+	    (rc = check_not_future(rt, point.time_ns)) != 0)
+		return rc;
 	cut c = {rt, type, point, fn, udata, HS_BUF_INIT};
 	rc = hsi_log_scan_agents(rt->log, on_agent, &c);
 	hs_buf_free(&c.state);
