@@ -53,10 +53,10 @@
 #define MAX_THREADS 64
 #define NQUERY_SHIPS 3
 #define NQUERY_TIMES 3
-#define VISIT_MILESTONE 8    /* "arrives in X for the 8th time" */
-#define VOYAGE_MILESTONE 30  /* "sets out on its 30th voyage" */
-#define NOTABLE_LINES 12     /* notable moments printed at most */
-#define ROUTE_FACTOR 1.25    /* sea route / great-circle distance */
+#define VISIT_MILESTONE 8   /* "arrives in X for the 8th time" */
+#define VOYAGE_MILESTONE 30 /* "sets out on its 30th voyage" */
+#define NOTABLE_LINES 12    /* notable moments printed at most */
+#define ROUTE_FACTOR 1.25   /* sea route / great-circle distance */
 
 /* ------------------------------------------------------------------ */
 /* Ports                                                                */
@@ -105,7 +105,8 @@ static void ports_init(void)
 		uint64_t sum = 0;
 
 		for (int j = 0; j < NPORTS; j++) {
-			double la1 = ports[i].lat * rad, la2 = ports[j].lat * rad;
+			double la1 = ports[i].lat * rad,
+			       la2 = ports[j].lat * rad;
 			double dla = la2 - la1;
 			double dlo = (ports[j].lon - ports[i].lon) * rad;
 			double a = sin(dla / 2) * sin(dla / 2) +
@@ -115,7 +116,8 @@ static void ports_init(void)
 			dist_km[i][j] = 2 * earth * asin(sqrt(a));
 			if (i != j)
 				sum += (uint64_t)(1e9 /
-						  pow(dist_km[i][j] + 250, 1.5));
+						  pow(dist_km[i][j] + 250,
+						      1.5));
 			dest_cum[i][j] = sum;
 		}
 	}
@@ -232,7 +234,7 @@ typedef struct watch {
 	seen *ships;
 	int nships;
 	atomic_llong transitions;
-	atomic_int bad;         /* transitions it could not read */
+	atomic_int bad;           /* transitions it could not read */
 	pthread_mutex_t print_mu; /* notable lines and their count */
 	int notable;
 } watch;
@@ -253,10 +255,14 @@ static const char *ordinal(int64_t n)
 	if (n % 100 >= 11 && n % 100 <= 13)
 		return "th";
 	switch (n % 10) {
-	case 1: return "st";
-	case 2: return "nd";
-	case 3: return "rd";
-	default: return "th";
+	case 1:
+		return "st";
+	case 2:
+		return "nd";
+	case 3:
+		return "rd";
+	default:
+		return "th";
 	}
 }
 
@@ -278,8 +284,8 @@ static void watcher(void *udata, const hs_transition *t)
 
 	atomic_fetch_add_explicit(&w->transitions, 1, memory_order_relaxed);
 	n = ship_number(t->agent.id);
-	if (strcmp(t->agent.type, SHIP_TYPE) != 0 || n < 0 ||
-	    n >= w->nships || ship_decode(&s, t->new_state, t->new_len) != 0) {
+	if (strcmp(t->agent.type, SHIP_TYPE) != 0 || n < 0 || n >= w->nships ||
+	    ship_decode(&s, t->new_state, t->new_len) != 0) {
 		atomic_fetch_add_explicit(&w->bad, 1, memory_order_relaxed);
 		return;
 	}
@@ -289,9 +295,8 @@ static void watcher(void *udata, const hs_transition *t)
 
 	if (s.status == SHIP_IN_PORT &&
 	    ship_visits_to(&s, s.port) == VISIT_MILESTONE) {
-		snprintf(what, sizeof(what),
-			 "arrives in %s for the %d%s time", s.port,
-			 VISIT_MILESTONE, ordinal(VISIT_MILESTONE));
+		snprintf(what, sizeof(what), "arrives in %s for the %d%s time",
+			 s.port, VISIT_MILESTONE, ordinal(VISIT_MILESTONE));
 		notable(w, t, what);
 	} else if (s.status == SHIP_AT_SEA && s.voyages == VOYAGE_MILESTONE) {
 		snprintf(what, sizeof(what),
@@ -349,12 +354,17 @@ typedef struct sim {
 	atomic_int error;
 	atomic_llong departs, arrives;
 	pthread_barrier_t sent, stepped;
-	bool stop;                  /* written by the stepping thread only,
-				     * between the two barriers */
+	/* The senders start together once all of them exist: the barriers
+	 * count on every one. gate: 0 wait, 1 go, -1 give up. */
+	pthread_mutex_t gate_mu;
+	pthread_cond_t gate_cv;
+	int gate;
+	/* Written by the stepping thread only, between the two barriers. */
+	bool stop;
 	query queries[NQUERY_SHIPS * NQUERY_TIMES];
 	int nqueries;
 	int64_t census_ns;
-	census census_seen;         /* the watcher's tally then */
+	census census_seen; /* the watcher's tally then */
 } sim;
 
 static int64_t sim_clock(void *udata)
@@ -447,12 +457,13 @@ static void step_done(sim *s, int h)
 
 		take_census(s, &c);
 		printf("day %3d (%s): %lld departures, %lld arrivals so "
-		       "far; %" PRId64 " ships at sea, %" PRId64
-		       " in port\n",
+		       "far; %" PRId64 " ships at sea, %" PRId64 " in port\n",
 		       (h + 1) / 24, rfc3339(end_ns).s,
-		       (long long)atomic_load_explicit(&s->departs, memory_order_relaxed),
-		       (long long)atomic_load_explicit(&s->arrives, memory_order_relaxed), c.at_sea,
-		       c.total_in_port);
+		       (long long)atomic_load_explicit(&s->departs,
+						       memory_order_relaxed),
+		       (long long)atomic_load_explicit(&s->arrives,
+						       memory_order_relaxed),
+		       c.at_sea, c.total_in_port);
 		fflush(stdout);
 	}
 	atomic_store_explicit(&s->clock_ns, end_ns, memory_order_relaxed);
@@ -468,15 +479,22 @@ static void *sender_main(void *arg)
 {
 	sender *t = arg;
 	sim *s = t->s;
+	int gate;
 
+	pthread_mutex_lock(&s->gate_mu);
+	while ((gate = s->gate) == 0)
+		pthread_cond_wait(&s->gate_cv, &s->gate_mu);
+	pthread_mutex_unlock(&s->gate_mu);
+	if (gate < 0)
+		return NULL;
 	for (int h = 0; h < s->hours; h++) {
 		for (int i = t->first; i < t->last; i++) {
 			plan *p = &s->plans[i];
 			int rc;
 
-			if (p->next_h != h || atomic_load_explicit(
-						      &s->error,
-						      memory_order_relaxed))
+			if (p->next_h != h ||
+			    atomic_load_explicit(&s->error,
+						 memory_order_relaxed))
 				continue;
 			if ((rc = send_event(s, i, p, h)) != 0) {
 				int zero = 0;
@@ -503,9 +521,15 @@ static int simulate(sim *s)
 	sender threads[MAX_THREADS];
 	int started = 0, rc = 0;
 
-	if (pthread_barrier_init(&s->sent, NULL, (unsigned)s->nthreads) ||
-	    pthread_barrier_init(&s->stepped, NULL, (unsigned)s->nthreads))
+	if (pthread_barrier_init(&s->sent, NULL, (unsigned)s->nthreads))
 		return HS_ETHREAD;
+	if (pthread_barrier_init(&s->stepped, NULL, (unsigned)s->nthreads)) {
+		pthread_barrier_destroy(&s->sent);
+		return HS_ETHREAD;
+	}
+	pthread_mutex_init(&s->gate_mu, NULL);
+	pthread_cond_init(&s->gate_cv, NULL);
+	s->gate = 0;
 	for (int t = 0; t < s->nthreads; t++) {
 		threads[t].s = s;
 		threads[t].first = (int)((int64_t)s->nships * t / s->nthreads);
@@ -518,17 +542,21 @@ static int simulate(sim *s)
 		}
 		started++;
 	}
-	if (rc != 0) {
-		/* The barriers need every thread: without them the started
-		 * ones would wait forever. Fail before any of this runs. */
-		fprintf(stderr, "hs-ships: cannot start sender threads\n");
-		exit(1);
-	}
+	if (rc != 0)
+		fprintf(stderr, "hs-ships: cannot start %d sender threads\n",
+			s->nthreads);
+	pthread_mutex_lock(&s->gate_mu);
+	s->gate = rc != 0 ? -1 : 1;
+	pthread_cond_broadcast(&s->gate_cv);
+	pthread_mutex_unlock(&s->gate_mu);
 	for (int t = 0; t < started; t++)
 		pthread_join(threads[t].thread, NULL);
+	pthread_cond_destroy(&s->gate_cv);
+	pthread_mutex_destroy(&s->gate_mu);
 	pthread_barrier_destroy(&s->sent);
 	pthread_barrier_destroy(&s->stepped);
-	return atomic_load_explicit(&s->error, memory_order_relaxed);
+	return rc != 0 ? rc
+		       : atomic_load_explicit(&s->error, memory_order_relaxed);
 }
 
 /* ------------------------------------------------------------------ */
@@ -590,8 +618,9 @@ static int ask_locations(hs_runtime *rt, const sim *s)
 			log_error(rt, "hs_state_at", rc);
 			break;
 		} else if ((rc = ship_decode(&sh, buf.data, buf.len)) != 0) {
-			fprintf(stderr, "hs-ships: %s: undecodable state: %s\n",
-				id, hs_strerror(rc));
+			fprintf(stderr,
+				"hs-ships: %s: undecodable state: %s\n", id,
+				hs_strerror(rc));
 			break;
 		} else {
 			ship_location(&sh, loc, sizeof(loc));
@@ -663,15 +692,17 @@ static int ask_history(hs_runtime *rt, int ship_no)
 	printf("  %" PRId64 " events. Its state after the last one:\n",
 	       hc.records);
 	if (hc.records > 0) {
-		rc = hs_state_at(rt, SHIP_TYPE, id, hs_at_seq((uint64_t)hc.records),
-				 &state, NULL);
+		rc = hs_state_at(rt, SHIP_TYPE, id,
+				 hs_at_seq((uint64_t)hc.records), &state,
+				 NULL);
 		if (rc == 0)
 			rc = hs_json(&json, state.data, state.len,
 				     HS_JSON_PRETTY);
 		if (rc != 0)
 			log_error(rt, "hs_state_at", rc);
 		else
-			printf("%.*s\n", (int)json.len, (const char *)json.data);
+			printf("%.*s\n", (int)json.len,
+			       (const char *)json.data);
 	}
 	hs_buf_free(&state);
 	hs_buf_free(&json);
@@ -727,8 +758,8 @@ static int ask_census(hs_runtime *rt, const sim *s)
 	for (int i = 0; i < NPORTS; i++)
 		order[i] = i;
 	for (int i = 1; i < NPORTS; i++) /* by count, then table order */
-		for (int j = i; j > 0 && c.in_port[order[j]] >
-						 c.in_port[order[j - 1]];
+		for (int j = i;
+		     j > 0 && c.in_port[order[j]] > c.in_port[order[j - 1]];
 		     j--) {
 			int t = order[j];
 
@@ -745,8 +776,8 @@ static int ask_census(hs_runtime *rt, const sim *s)
 	}
 	printf("  %-35s %5" PRId64 "\n", "at sea:", c.at_sea);
 	if (c.not_in_service > 0)
-		printf("  %-35s %5" PRId64 "\n", "not in service yet:",
-		       c.not_in_service);
+		printf("  %-35s %5" PRId64 "\n",
+		       "not in service yet:", c.not_in_service);
 	for (int i = 0; i < NPORTS; i++)
 		same = same && c.in_port[i] == s->census_seen.in_port[i];
 	check(same && c.total_in_port == s->census_seen.total_in_port &&
@@ -768,8 +799,8 @@ static int print_divergence(void *udata, const hs_divergence *d)
 
 	if (++*shown <= 5)
 		printf("  divergence: %s/%s seq %" PRIu64 " (%s): %s\n",
-		       d->record.agent.type, d->record.agent.id,
-		       d->record.seq, d->record.event_type,
+		       d->record.agent.type, d->record.agent.id, d->record.seq,
+		       d->record.event_type,
 		       d->diff_json != NULL ? d->diff_json : "");
 	return 0;
 }
@@ -792,8 +823,8 @@ static int ask_verify(hs_runtime *rt, int64_t want_records, int nships)
 	       rep.records, rep.agents, rep.divergences);
 	check(rep.divergences == 0 && (int64_t)rep.records == want_records &&
 		      rep.agents <= (uint64_t)nships,
-	      "replay = %" PRIu64 " records of %" PRIu64
-	      " ships, %" PRIu64 " divergences (events sent: %" PRId64 ")",
+	      "replay = %" PRIu64 " records of %" PRIu64 " ships, %" PRIu64
+	      " divergences (events sent: %" PRId64 ")",
 	      rep.records, rep.agents, rep.divergences, want_records);
 	return 0;
 }
@@ -1072,8 +1103,9 @@ static void choose_queries(sim *s, uint64_t seed)
 			query *q = &s->queries[s->nqueries++];
 
 			q->ship = chosen[k];
-			q->time_ns = hour_ns(s->hours * t / (NQUERY_TIMES + 1)) +
-				     30 * 60 * NS_PER_S;
+			q->time_ns =
+				hour_ns(s->hours * t / (NQUERY_TIMES + 1)) +
+				30 * 60 * NS_PER_S;
 			snprintf(q->watcher_loc, sizeof(q->watcher_loc),
 				 "(not seen)");
 		}
@@ -1105,8 +1137,7 @@ int main(int argc, char **argv)
 	hs_runtime *rt = NULL;
 	char err[512] = "";
 	int wid = -1, status = 1, rc;
-	int64_t sent;
-	long long watched;
+	int64_t sent, departs, arrives, watched, unread;
 	double t0;
 
 	if (parse_args(argc, argv, &a) != 0)
@@ -1156,12 +1187,17 @@ int main(int argc, char **argv)
 	if (simulate(s) != 0)
 		goto out;
 	TRY("hs_unwatch", hs_unwatch(rt, wid));
-	sent = atomic_load_explicit(&s->departs, memory_order_relaxed) + atomic_load_explicit(&s->arrives, memory_order_relaxed);
-	watched = atomic_load_explicit(&s->w.transitions, memory_order_relaxed);
-	printf("sailed: %lld departures and %lld arrivals in %d simulated "
-	       "days, %.1f s of wall time\n",
-	       (long long)atomic_load_explicit(&s->departs, memory_order_relaxed),
-	       (long long)atomic_load_explicit(&s->arrives, memory_order_relaxed), s->days, wall_s() - t0);
+	/* The senders are joined and the watcher removed: relaxed loads
+	 * see their final counts. */
+	departs = atomic_load_explicit(&s->departs, memory_order_relaxed);
+	arrives = atomic_load_explicit(&s->arrives, memory_order_relaxed);
+	watched =
+		atomic_load_explicit(&s->w.transitions, memory_order_relaxed);
+	unread = atomic_load_explicit(&s->w.bad, memory_order_relaxed);
+	sent = departs + arrives;
+	printf("sailed: %" PRId64 " departures and %" PRId64 " arrivals in %d "
+	       "simulated days, %.1f s of wall time\n",
+	       departs, arrives, s->days, wall_s() - t0);
 	printf("notable moments: %d (%d shown)\n", s->w.notable,
 	       s->w.notable < NOTABLE_LINES ? s->w.notable : NOTABLE_LINES);
 	rc = hs_close(rt);
@@ -1170,8 +1206,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "hs-ships: hs_close: %s\n", hs_strerror(rc));
 		goto out;
 	}
-	check(watched == sent && atomic_load_explicit(&s->w.bad, memory_order_relaxed) == 0,
-	      "watcher saw %lld transitions for %" PRId64 " events sent",
+	check(watched == sent && unread == 0,
+	      "watcher saw %" PRId64 " transitions for %" PRId64
+	      " events sent",
 	      watched, sent);
 
 	/* Ask the log, reopened read-only. Its clock is the end of the

@@ -114,11 +114,20 @@ static int get_uint(const uint8_t **pp, const uint8_t *end, int64_t *out)
 		return 0;
 	}
 	switch (*p) {
-	case 0xcc: n = 1; break;
-	case 0xcd: n = 2; break;
-	case 0xce: n = 4; break;
-	case 0xcf: n = 8; break;
-	default: return HS_EBADMSG;
+	case 0xcc:
+		n = 1;
+		break;
+	case 0xcd:
+		n = 2;
+		break;
+	case 0xce:
+		n = 4;
+		break;
+	case 0xcf:
+		n = 8;
+		break;
+	default:
+		return HS_EBADMSG;
 	}
 	if (end - p < 1 + n)
 		return HS_EBADMSG;
@@ -190,8 +199,9 @@ static int event_port(hs_ctx *ctx, const hs_event *ev, char *port,
 	if ((rc = hs_event_strcpy(ev, "port", port, SHIP_NAME_MAX)) != 0 ||
 	    (rc = hs_event_strcpy(ev, "country", country, SHIP_NAME_MAX)) !=
 		    0) {
-		hs_ctx_set_error(ctx, "%s needs port and country (strings of "
-				      "1..%d bytes): %s",
+		hs_ctx_set_error(ctx,
+				 "%s needs port and country (strings of "
+				 "1..%d bytes): %s",
 				 hs_event_type(ev), SHIP_NAME_MAX - 1,
 				 hs_strerror(rc));
 		return rc;
@@ -264,8 +274,9 @@ static int arrive(hs_ctx *ctx, ship *s, const hs_event *ev)
 		if (strcmp(s->visits[i].port, port) == 0)
 			break;
 	if (i == SHIP_PORTS_MAX) {
-		hs_ctx_set_error(ctx, "arrive in %s: a ship keeps counts for "
-				      "%d ports at most",
+		hs_ctx_set_error(ctx,
+				 "arrive in %s: a ship keeps counts for "
+				 "%d ports at most",
 				 port, SHIP_PORTS_MAX);
 		return HS_ERANGE;
 	}
@@ -328,8 +339,8 @@ static int ship_encode(const void *state, hs_buf *out, void *udata)
 }
 
 /* Copies an optional string field: nil or missing gives "". */
-static int get_name(const void *data, size_t len, const char *path,
-		    char *dst, bool required)
+static int get_name(const void *data, size_t len, const char *path, char *dst,
+		    bool required)
 {
 	hs_value v;
 	int rc = hs_get(data, len, path, &v);
