@@ -50,6 +50,7 @@
 /* ------------------------------------------------------------------ */
 
 /* The seed's `manifest`: Wikipedia's list of car body and main parts. */
+/* clang-format off */
 static const char *const manifest[] = {
 	"Bonnet/hood", "Bonnet/hood latch", "Bumper", "Unexposed bumper",
 	"Exposed bumper", "Cowl screen", "Decklid", "Fascia rear and support",
@@ -67,6 +68,7 @@ static const char *const manifest[] = {
 	"Windshield (also called windscreen)", "Windshield washer motor",
 	"Window seal",
 };
+/* clang-format on */
 
 #define NNAMES ((int)(sizeof(manifest) / sizeof(manifest[0])))
 #define NVARIANTS 10
@@ -166,13 +168,12 @@ typedef struct sim sim;
 
 typedef struct stream {
 	sim *sim;
-	const char *event; /* "order" or "delivery" */
 	uint64_t rng;
 	/* The next event, published to the main thread by step(). */
 	int64_t next_t;
 	int next_part;
 	int next_qty;
-	int next_who; /* customer or supplier number */
+	int next_who;  /* customer or supplier number */
 	bool send_now; /* set by the main thread for the step */
 	int err;
 	sent *log; /* what was sent, in time order */
@@ -182,11 +183,11 @@ typedef struct stream {
 
 typedef struct note {
 	int part;
-	bool enter;      /* entered backlog, else recovered */
-	int64_t t;       /* simulated ns */
+	bool enter; /* entered backlog, else recovered */
+	int64_t t;  /* simulated ns */
 	int64_t stock;
-	int64_t since;   /* recovered: when the backlog began */
-	size_t order;    /* arrival, to keep one part's notes in seq order */
+	int64_t since; /* recovered: when the backlog began */
+	size_t order;  /* arrival, to keep one part's notes in seq order */
 } note;
 
 struct sim {
@@ -233,8 +234,7 @@ static void stream_next(stream *st, int64_t after)
 		st->next_t = (after < 0 ? 0 : after) +
 			     rnd_in(&st->rng, 1, DELIVERY_GAP_MAX_MS) * MS;
 	st->next_part = (int)rnd_in(&st->rng, 0, NPARTS - 1);
-	st->next_qty = order ? 1 : (int)rnd_in(&st->rng, 1,
-					       st->sim->max_qty);
+	st->next_qty = order ? 1 : (int)rnd_in(&st->rng, 1, st->sim->max_qty);
 	st->next_who = (int)rnd_in(&st->rng, 1, order ? 999 : 49);
 }
 
@@ -254,8 +254,8 @@ static int stream_send(stream *st)
 	}
 	if (st == &st->sim->orders) {
 		snprintf(who, sizeof(who), "C%03d", st->next_who);
-		rc = hs_sendf(st->sim->rt, "part", ids[st->next_part],
-			      "order", "qty:i customer:s", st->next_qty, who);
+		rc = hs_sendf(st->sim->rt, "part", ids[st->next_part], "order",
+			      "qty:i customer:s", st->next_qty, who);
 	} else {
 		snprintf(who, sizeof(who), "S%02d", st->next_who);
 		rc = hs_sendf(st->sim->rt, "part", ids[st->next_part],
@@ -383,6 +383,8 @@ typedef struct opts {
 	const char *db;
 	const char *part;
 	int64_t win_from, win_to; /* ms; -1 = default */
+	int64_t at[16];           /* ms */
+	size_t nat;
 	int max_qty;
 	unsigned workers;
 	bool quiet;
@@ -403,6 +405,10 @@ static void usage(FILE *f)
 		"\"Rims 7\"\n"
 		"                  (default: the first to recover from "
 		"backlog)\n"
+		"  --at T,T,...    the past times (simulated seconds) to ask "
+		"for its stock\n"
+		"                  (default: every eighth of the run, and its "
+		"backlogs)\n"
 		"  --window A,B    the past window, in simulated seconds, for "
 		"the busiest\n"
 		"                  parts by orders (default: the second "
@@ -444,10 +450,31 @@ static bool ms_arg(const char *s, size_t n, int64_t *out)
 	return true;
 }
 
+/* A list of up to 16 times in seconds, as ms. */
+static bool at_list(const char *v, opts *o)
+{
+	o->nat = 0;
+	for (;;) {
+		const char *comma = strchr(v, ',');
+		size_t n = comma ? (size_t)(comma - v) : strlen(v);
+
+		if (o->nat == sizeof(o->at) / sizeof(o->at[0]) ||
+		    !ms_arg(v, n, &o->at[o->nat++]))
+			return false;
+		if (comma == NULL)
+			return true;
+		v = comma + 1;
+	}
+}
+
 static int parse(int argc, char **argv, opts *o)
 {
-	*o = (opts){.seconds = 120, .seed = 1, .db = "./hindsight-data/stock",
-		    .win_from = -1, .win_to = -1, .max_qty = 100};
+	*o = (opts){.seconds = 120,
+		    .seed = 1,
+		    .db = "./hindsight-data/stock",
+		    .win_from = -1,
+		    .win_to = -1,
+		    .max_qty = 100};
 	const char *a = NULL;
 
 	for (int i = 1; i < argc; i++) {
@@ -481,8 +508,11 @@ static int parse(int argc, char **argv, opts *o)
 			o->max_qty = (int)n;
 		else if (strcmp(a, "--workers") == 0 && num(v, 0, 256, &n))
 			o->workers = (unsigned)n;
+		else if (strcmp(a, "--at") == 0 && at_list(v, o))
+			;
 		else if (strcmp(a, "--window") == 0 && strchr(v, ',') &&
-			 ms_arg(v, (size_t)(strchr(v, ',') - v), &o->win_from) &&
+			 ms_arg(v, (size_t)(strchr(v, ',') - v),
+				&o->win_from) &&
 			 ms_arg(strchr(v, ',') + 1, strlen(strchr(v, ',') + 1),
 				&o->win_to) &&
 			 o->win_from <= o->win_to)
@@ -490,10 +520,18 @@ static int parse(int argc, char **argv, opts *o)
 		else
 			goto bad;
 	}
+	for (size_t i = 0; i < o->nat; i++)
+		if (o->at[i] > o->seconds * 1000) {
+			fprintf(stderr,
+				"hs-stock: --at after the end of the run "
+				"(--seconds)\n");
+			return -1;
+		}
 	if (o->part != NULL && part_index(o->part) < 0) {
-		fprintf(stderr, "hs-stock: no part \"%s\"; ids are a name "
-				"from the manifest and a variant 0-9, e.g. "
-				"\"%s\"\n",
+		fprintf(stderr,
+			"hs-stock: no part \"%s\"; ids are a name "
+			"from the manifest and a variant 0-9, e.g. "
+			"\"%s\"\n",
 			o->part, ids[27]);
 		return -1;
 	}
@@ -520,7 +558,8 @@ static int rm_tree(const char *path)
 		char child[4096];
 		struct stat st;
 
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+		if (strcmp(e->d_name, ".") == 0 ||
+		    strcmp(e->d_name, "..") == 0)
 			continue;
 		if (snprintf(child, sizeof(child), "%s/%s", path, e->d_name) >=
 			    (int)sizeof(child) ||
@@ -594,17 +633,19 @@ static int prepare_db(const char *path)
 	o.path = path;
 	o.read_only = true;
 	if ((rc = hs_open_err(&ro, &o, err, sizeof(err))) != 0) {
-		fprintf(stderr, "hs-stock: %s is not empty and not a log "
-				"hs-stock can replace (%s); choose another "
-				"--db\n",
+		fprintf(stderr,
+			"hs-stock: %s is not empty and not a log "
+			"hs-stock can replace (%s); choose another "
+			"--db\n",
 			path, err);
 		return -1;
 	}
 	rc = hs_history(ro, &f, first_record, type);
 	hs_close(ro);
 	if (rc < 0 || (type[0] != '\0' && strcmp(type, "part") != 0)) {
-		fprintf(stderr, "hs-stock: %s holds a log of another program; "
-				"choose another --db\n",
+		fprintf(stderr,
+			"hs-stock: %s holds a log of another program; "
+			"choose another --db\n",
 			path);
 		return -1;
 	}
@@ -627,6 +668,7 @@ sys:
 static int flush_notes(sim *s, size_t *printed, int *in_backlog, bool quiet)
 {
 	size_t from = *printed, to;
+	int rc;
 
 	pthread_mutex_lock(&s->mu);
 	to = s->nnotes;
@@ -649,9 +691,10 @@ static int flush_notes(sim *s, size_t *printed, int *in_backlog, bool quiet)
 			       S(n->t), ids[n->part], n->stock,
 			       S(n->t - n->since));
 	}
+	rc = s->notes_oom ? HS_ENOMEM : 0;
 	pthread_mutex_unlock(&s->mu);
 	*printed = to;
-	return s->notes_oom ? HS_ENOMEM : 0;
+	return rc;
 }
 
 /* Merges the two sources in time order, a step per event time. */
@@ -676,8 +719,9 @@ static int run(sim *s, const opts *o, uint64_t *steps)
 		os->send_now = os->next_t == t;
 		/* Same time, same part: the order first, the delivery in a
 		 * step of its own at the same time. */
-		ds->send_now = ds->next_t == t &&
-			       !(os->send_now && os->next_part == ds->next_part);
+		ds->send_now =
+			ds->next_t == t &&
+			!(os->send_now && os->next_part == ds->next_part);
 		/* Release pairs with the acquire in sim_clock(). */
 		atomic_store_explicit(&s->now, EPOCH_NS + t,
 				      memory_order_release);
@@ -911,8 +955,9 @@ static int check_final(sim *s, const opts *o, const model *m, bool *ok)
 			       ids[p], st.stock, m->delivered[p],
 			       m->ordered[p], verdict(good));
 		if (!good)
-			printf("  state: ordered %" PRId64 " delivered %" PRId64
-			       " window %" PRId64 " backlog_since %" PRId64
+			printf("  state: ordered %" PRId64
+			       " delivered %" PRId64 " window %" PRId64
+			       " backlog_since %" PRId64
 			       "; sent: window %" PRId64
 			       " backlog_since %" PRId64 "\n",
 			       st.ordered, st.delivered, win, st.backlog_since,
@@ -933,10 +978,11 @@ static int check_final(sim *s, const opts *o, const model *m, bool *ok)
 		       S(end > STOCK_WINDOW_NS ? end - STOCK_WINDOW_NS : 0),
 		       S(end));
 		for (top = 0; top < 5 && r[top].n > 0; top++)
-			printf("  %-40s %3" PRId64 " order%s  (most ever in 5 s: "
+			printf("  %-40s %3" PRId64
+			       " order%s  (most ever in 5 s: "
 			       "%" PRId64 ", at %s s)\n",
-			       Q(ids[r[top].part]),
-			       r[top].n, r[top].n == 1 ? " " : "s", r[top].peak,
+			       Q(ids[r[top].part]), r[top].n,
+			       r[top].n == 1 ? " " : "s", r[top].peak,
 			       S(r[top].peak_at - EPOCH_NS));
 		if (top == 0)
 			printf("  (no orders in the last 5 s)\n");
@@ -963,15 +1009,18 @@ static int time_cmp(const void *a, const void *b)
 static int past_stock(hs_runtime *ro, const sim *s, const opts *o,
 		      const model *m, int part, bool *ok)
 {
-	int64_t times[8 + 4];
+	int64_t times[16];
 	size_t nt = 0, good_n = 0, k;
 	hs_buf b = HS_BUF_INIT;
 	int rc = 0;
 
-	for (int i = 1; i <= 8; i++)
+	for (size_t i = 0; i < o->nat; i++)
+		times[nt++] = o->at[i] * MS;
+	for (int i = 1; i <= 8 && o->nat == 0; i++)
 		times[nt++] = s->duration * i / 8;
 	/* And the first two backlog periods' ends, when it had any. */
-	for (size_t i = 0, seen = 0; i < m->backlog.n && seen < 2; i++) {
+	for (size_t i = 0, seen = 0;
+	     i < m->backlog.n && seen < 2 && o->nat == 0; i++) {
 		const period *p = &m->backlog.v[i];
 
 		if (p->part != part)
@@ -1048,8 +1097,8 @@ static int past_stock(hs_runtime *ro, const sim *s, const opts *o,
 			hs_strerror(rc), err);
 		return rc;
 	}
-	printf("CHECK state_at %s at %zu times = send log: %s\n",
-	       Q(ids[part]), nt, verdict(good_n == nt));
+	printf("CHECK state_at %s at %zu times = send log: %s\n", Q(ids[part]),
+	       nt, verdict(good_n == nt));
 	*ok &= good_n == nt;
 	return 0;
 }
@@ -1258,7 +1307,7 @@ static int on_divergence(void *udata, const hs_divergence *d)
 static int verify(hs_runtime *ro, const sim *s, bool *ok)
 {
 	hs_verify_report rep = {0, 0, 0};
-	uint64_t sent = s->orders.n + s->deliveries.n;
+	uint64_t nsent = s->orders.n + s->deliveries.n;
 	int rc = hs_verify(ro, NULL, on_divergence, NULL, &rep);
 
 	if (rc != 0) {
@@ -1271,12 +1320,12 @@ static int verify(hs_runtime *ro, const sim *s, bool *ok)
 	}
 	printf("\nreplaying the whole log through today's part.c "
 	       "(hs_verify):\n");
-	printf("verified: %" PRIu64 " records, %" PRIu64 " divergences (%"
-	       PRIu64 " agents)\n",
+	printf("verified: %" PRIu64 " records, %" PRIu64
+	       " divergences (%" PRIu64 " agents)\n",
 	       rep.records, rep.divergences, rep.agents);
 	printf("CHECK verified records = events sent (%" PRIu64 "): %s\n",
-	       sent, verdict(rep.records == sent && rep.divergences == 0));
-	*ok &= rep.records == sent && rep.divergences == 0;
+	       nsent, verdict(rep.records == nsent && rep.divergences == 0));
+	*ok &= rep.records == nsent && rep.divergences == 0;
 	return 0;
 }
 
@@ -1312,7 +1361,7 @@ static int default_part(const model *m)
 
 int main(int argc, char **argv)
 {
-	static sim s;  /* large: the send logs' owners and the notes */
+	static sim s; /* large: the send logs' owners and the notes */
 	static model m;
 	opts o;
 	hs_options ho;
@@ -1328,10 +1377,11 @@ int main(int argc, char **argv)
 		return 2;
 	s.duration = o.seconds * SEC;
 	s.max_qty = o.max_qty;
-	s.orders = (stream){.sim = &s, .event = "order",
-			    .rng = o.seed ^ UINT64_C(0x6f72646572)};
-	s.deliveries = (stream){.sim = &s, .event = "delivery",
-				.rng = o.seed ^ UINT64_C(0x64656c6976)};
+	/* Each stream its own generator: what one sends does not depend
+	 * on the other. */
+	s.orders = (stream){.sim = &s, .rng = o.seed ^ UINT64_C(0x6f72646572)};
+	s.deliveries =
+		(stream){.sim = &s, .rng = o.seed ^ UINT64_C(0x64656c6976)};
 	stream_next(&s.orders, -1);
 	stream_next(&s.deliveries, -1);
 	atomic_init(&s.now, EPOCH_NS);

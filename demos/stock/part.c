@@ -176,28 +176,31 @@ static int part_encode(const void *state, hs_buf *out, void *udata)
 	(void)udata;
 	/* nil says "none" for backlog_since and peak_at. */
 	if (s->backlog_since != 0 && s->peak != 0)
-		return hs_packf(out,
-				"stock:I ordered:I delivered:I backlog_since:I "
-				"window:m peak:I peak_at:I",
-				s->stock, s->ordered, s->delivered,
-				s->backlog_since, win, wlen, s->peak,
-				s->peak_at);
+		return hs_packf(
+			out,
+			"stock:I ordered:I delivered:I backlog_since:I "
+			"window:m peak:I peak_at:I",
+			s->stock, s->ordered, s->delivered, s->backlog_since,
+			win, wlen, s->peak, s->peak_at);
 	if (s->backlog_since != 0)
-		return hs_packf(out,
-				"stock:I ordered:I delivered:I backlog_since:I "
-				"window:m peak:I peak_at:n",
-				s->stock, s->ordered, s->delivered,
-				s->backlog_since, win, wlen, s->peak);
+		return hs_packf(
+			out,
+			"stock:I ordered:I delivered:I backlog_since:I "
+			"window:m peak:I peak_at:n",
+			s->stock, s->ordered, s->delivered, s->backlog_since,
+			win, wlen, s->peak);
 	if (s->peak != 0)
-		return hs_packf(out,
-				"stock:I ordered:I delivered:I backlog_since:n "
-				"window:m peak:I peak_at:I",
-				s->stock, s->ordered, s->delivered, win, wlen,
-				s->peak, s->peak_at);
+		return hs_packf(
+			out,
+			"stock:I ordered:I delivered:I backlog_since:n "
+			"window:m peak:I peak_at:I",
+			s->stock, s->ordered, s->delivered, win, wlen, s->peak,
+			s->peak_at);
 	return hs_packf(out,
 			"stock:I ordered:I delivered:I backlog_since:n "
 			"window:m peak:I peak_at:n",
-			s->stock, s->ordered, s->delivered, win, wlen, s->peak);
+			s->stock, s->ordered, s->delivered, win, wlen,
+			s->peak);
 }
 
 /* An integer field, or 0 when it is nil. */
@@ -235,8 +238,7 @@ int part_state_read(const void *data, size_t len, part_state *s)
 	return 0;
 }
 
-static int part_decode(void *state, const void *data, size_t len,
-		       void *udata)
+static int part_decode(void *state, const void *data, size_t len, void *udata)
 {
 	(void)udata;
 	return part_state_read(data, len, state);

@@ -25,7 +25,8 @@ int main(int argc, char **argv)
 	int rc;
 
 	if (argc != 3) {
-		fprintf(stderr, "usage: stock_plugin_check PLUGIN.so LOGDIR\n");
+		fprintf(stderr,
+			"usage: stock_plugin_check PLUGIN.so LOGDIR\n");
 		return 2;
 	}
 	if ((h = dlopen(argv[1], RTLD_NOW | RTLD_LOCAL)) == NULL) {

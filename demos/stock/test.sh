@@ -93,14 +93,33 @@ echo "$pout"
 [ "$pout" = "plugin verified: $records records, 0 divergences" ] ||
 	fail "plugin replay: $pout"
 
-# The hindsight command, when it has been built, verifies it too.
-cli=$(find "$build" -path "$build/_deps" -prune -o -type f \
-	-name hindsight -perm -u+x -print 2>/dev/null | head -n 1)
+# The hindsight command, when it has been built, loads the plugin too: it
+# rebuilds the part's state at the last time hs-stock asked the log about,
+# and gets the same stock.
+cli=$(find "$build" -type f -name hindsight -perm -u+x 2>/dev/null | head -n 1)
 if [ -n "$cli" ]; then
-	"$cli" verify "$tmp/db" --types "$plugin" ||
-		fail "$cli verify --types failed"
+	re='^stock of "(.*)" at past times'
+	[[ $(grep '^stock of "' <<<"$out") =~ $re ]] || fail "no 'stock of' line"
+	id=${BASH_REMATCH[1]}
+	re='^ +([0-9]+)\.([0-9]{3}) s  stock +(-?[0-9]+)  \('
+	[[ $(grep -E "$re" <<<"$out" | tail -n 1) =~ $re ]] ||
+		fail "no stock-at-time line"
+	at=$((1455047978000000000 + 10#${BASH_REMATCH[1]} * 1000000000 +
+		10#${BASH_REMATCH[2]} * 1000000))
+	want=${BASH_REMATCH[3]}
+	json=$("$cli" state "$tmp/db" "part/$id" --at "$at" --types "$plugin" \
+		--json) || fail "$cli state --types failed: $json"
+	echo "$json"
+	grep -qE "\"stock\": ?$want[,}]" <<<"$json" ||
+		fail "hindsight state says otherwise than hs-stock (stock $want)"
+	if "$cli" --help | grep -qE '^  verify +todo'; then
+		echo "(hindsight verify is not written yet: skipped)"
+	else
+		"$cli" verify "$tmp/db" --types "$plugin" ||
+			fail "$cli verify --types failed"
+	fi
 else
-	echo "(no hindsight command in $build: skipped its verify)"
+	echo "(no hindsight command in $build: skipped its checks)"
 fi
 
 echo "demo_stock: ok"
