@@ -371,6 +371,17 @@ HS_API int hs_send(hs_runtime *rt, const char *type, const char *id,
 HS_API int hs_sendf(hs_runtime *rt, const char *type, const char *id,
 		    const char *event_type, const char *fmt, ...);
 
+/*
+ * hs_send() of an event that happened at a known time (ns since the
+ * epoch), for sources that carry their own clock: the transition's time
+ * (hs_ctx_now(), the record's time) is time_ns instead of the runtime
+ * clock's reading, raised to the agent's previous transition time if it
+ * is earlier, so that an agent's times never go back. Thread-safe.
+ */
+HS_API int hs_send_at(hs_runtime *rt, const char *type, const char *id,
+		      const char *event_type, const void *body, size_t len,
+		      int64_t time_ns);
+
 /* Where a transition went. seq and gseq are 0 when the event changed
  * nothing; gseq is 0 in an in-memory runtime. */
 typedef struct hs_receipt {

@@ -16,6 +16,8 @@ hsi_msg *hsi_msg_new(const char *event_type, size_t event_type_len,
 	if (m == NULL)
 		return NULL;
 	m->waiter = NULL;
+	m->time_ns = 0;
+	m->has_time = false;
 	m->cause_seq = 0;
 	m->cause_gseq = 0;
 	m->body_len = body_len;

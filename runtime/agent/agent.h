@@ -29,6 +29,8 @@ void hsi_waiter_done(hsi_waiter *w, int rc, uint64_t seq, uint64_t gseq);
 typedef struct hsi_msg {
 	hsi_node node;
 	hsi_waiter *waiter;
+	int64_t time_ns; /* the event's own time, when has_time */
+	bool has_time;
 	uint64_t cause_seq;
 	uint64_t cause_gseq;
 	uint32_t body_len;

@@ -141,9 +141,16 @@ int hsi_deliver(hs_runtime *rt, const hsi_type *type, const char *id,
 	return 0;
 }
 
+/* The optional parts of a send. */
+typedef struct send_extra {
+	hsi_waiter *waiter;
+	bool has_time;
+	int64_t time_ns;
+} send_extra;
+
 static int send_msg(hs_runtime *rt, const char *type, const char *id,
 		    const char *event_type, const void *body, size_t len,
-		    hsi_waiter *waiter)
+		    const send_extra *extra)
 {
 	if (rt == NULL)
 		return HS_EINVAL;
@@ -162,7 +169,11 @@ static int send_msg(hs_runtime *rt, const char *type, const char *id,
 	if (rc == 0)
 		rc = hsi_msg_build(event_type, body, len, NULL, &m);
 	if (rc == 0) {
-		m->waiter = waiter;
+		if (extra != NULL) {
+			m->waiter = extra->waiter;
+			m->has_time = extra->has_time;
+			m->time_ns = extra->time_ns;
+		}
 		rc = hsi_deliver(rt, t, id, id_len, m);
 		if (rc != 0)
 			free(m);
@@ -176,6 +187,14 @@ int hs_send(hs_runtime *rt, const char *type, const char *id,
 	    const char *event_type, const void *body, size_t len)
 {
 	return send_msg(rt, type, id, event_type, body, len, NULL);
+}
+
+int hs_send_at(hs_runtime *rt, const char *type, const char *id,
+	       const char *event_type, const void *body, size_t len,
+	       int64_t time_ns)
+{
+	send_extra extra = {NULL, true, time_ns};
+	return send_msg(rt, type, id, event_type, body, len, &extra);
 }
 
 int hs_sendf(hs_runtime *rt, const char *type, const char *id,
@@ -223,7 +242,8 @@ int hs_send_wait(hs_runtime *rt, const char *type, const char *id,
 	hsi_waiter w = {.done = false};
 	pthread_mutex_init(&w.mu, NULL);
 	pthread_cond_init(&w.cv, NULL);
-	int rc = send_msg(rt, type, id, event_type, body, len, &w);
+	send_extra extra = {&w, false, 0};
+	int rc = send_msg(rt, type, id, event_type, body, len, &extra);
 	if (rc == 0) {
 		pthread_mutex_lock(&w.mu);
 		while (!w.done)

@@ -119,7 +119,8 @@ static bool handle(hs_runtime *rt, hsi_worker *w, hsi_agent *a,
 {
 	const hs_type *def = &a->type->def;
 	hs_event ev = {hsi_msg_event_type(m), hsi_msg_body(m), m->body_len};
-	int64_t now = rt->opts.clock(rt->opts.clock_udata);
+	int64_t now = m->has_time ? m->time_ns
+				  : rt->opts.clock(rt->opts.clock_udata);
 	if (now < a->last_time)
 		now = a->last_time;
 	hs_ctx ctx = {
