@@ -923,6 +923,30 @@ static void test_open_interrupted_creation(void **state)
 	hsi_log_close(log);
 }
 
+/* Closing a writable log writes its memtables to table files, so that
+ * the next open need not replay the write-ahead log. */
+static void test_close_flushes(void **state)
+{
+	fx *f = *state;
+	hsi_log *log = open_ok(f->path, HSI_LOG_CREATE);
+	write_events(log, 1, 50, false);
+	hsi_log_close(log);
+	DIR *d = opendir(f->path);
+	assert_non_null(d);
+	int tables = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		size_t n = strlen(e->d_name);
+		if (n > 4 && strcmp(e->d_name + n - 4, ".sst") == 0)
+			tables++;
+	}
+	closedir(d);
+	assert_true(tables >= 2); /* events and agents at least */
+	log = open_ok(f->path, HSI_LOG_READONLY);
+	assert_int_equal(hsi_log_last_gseq(log), 50);
+	hsi_log_close(log);
+}
+
 static void test_open_versions(void **state)
 {
 	fx *f = *state;
@@ -1527,6 +1551,8 @@ int main(int argc, char **argv)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_open_interrupted_creation,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_close_flushes, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_open_versions, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_point_reads, setup,
