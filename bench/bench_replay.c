@@ -174,7 +174,9 @@ static double raw_scan(const char *dir, uint64_t *records, double *open_s)
 	static const char *const cf_names[] = {
 		"default", "events", "agents", "snapshots", "meta",
 	};
-	enum { NCF = sizeof(cf_names) / sizeof(cf_names[0]) };
+	enum {
+		NCF = sizeof(cf_names) / sizeof(cf_names[0])
+	};
 	rocksdb_options_t *cf_opts[NCF];
 	rocksdb_column_family_handle_t *cf[NCF];
 	char *err = NULL;
@@ -203,8 +205,9 @@ static double raw_scan(const char *dir, uint64_t *records, double *open_s)
 		if (msgpack_unpack_next(&mp, v, len, &off) !=
 			    MSGPACK_UNPACK_SUCCESS ||
 		    mp.data.type != MSGPACK_OBJECT_ARRAY) {
-			fprintf(stderr, "raw scan: record %" PRIu64
-					" does not decode\n",
+			fprintf(stderr,
+				"raw scan: record %" PRIu64
+				" does not decode\n",
 				n + 1);
 			exit(1);
 		}
@@ -287,8 +290,9 @@ static double hindsight_history(const char *dir, unsigned long agents,
 		ship_id(id, sizeof(id), a);
 		ship *s = map_get(&f.map, id);
 		if (s == NULL || s->cargo != expect[a]) {
-			fprintf(stderr, "replay: %s rebuilt with cargo %" PRId64
-					", sent %" PRId64 "\n",
+			fprintf(stderr,
+				"replay: %s rebuilt with cargo %" PRId64
+				", sent %" PRId64 "\n",
 				id, s ? s->cargo : -1, expect[a]);
 			exit(1);
 		}
@@ -362,9 +366,10 @@ int main(int argc, char **argv)
 	double t_ver = hindsight_verify(dir, &n_ver);
 	if (n_raw != total || n_hist != total || n_scan != total ||
 	    (t_ver >= 0 && n_ver != total)) {
-		fprintf(stderr, "records: raw %" PRIu64 ", history %" PRIu64
-				"/%" PRIu64 ", verify %" PRIu64 ", written %" PRIu64
-				"\n",
+		fprintf(stderr,
+			"records: raw %" PRIu64 ", history %" PRIu64
+			"/%" PRIu64 ", verify %" PRIu64 ", written %" PRIu64
+			"\n",
 			n_raw, n_scan, n_hist, n_ver, total);
 		return 1;
 	}

@@ -49,7 +49,6 @@ static double cpu_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -84,7 +83,7 @@ static double write_log(const char *dir, uint64_t n, unsigned snap,
 	hs_runtime *rt = bench_open(dir, false, snap);
 	double t0 = bench_now();
 	for (uint64_t k = 1; k <= n; k++) {
-		/* the same draws as ship_send, kept to check answers */
+		/* the draws of ship_send, with the cargo kept to check answers */
 		const char *port = bench_ports[bench_rand(rng) % BENCH_NPORTS];
 		int64_t c = (int64_t)bench_uniform(rng, 1, 100);
 		BENCH_CHECK(hs_sendf(rt, "ship", AGENT,
@@ -128,7 +127,8 @@ static void query_log(const char *dir, uint64_t n, unsigned snap,
 	for (unsigned i = 0; i < queries; i++) {
 		bool seq_query = (i & 1) == 0;
 		uint64_t drawn = bench_uniform(rng, 1, n);
-		hs_point p = seq_query ? hs_at_seq(drawn) : hs_at_time(tm.t[drawn]);
+		hs_point p =
+			seq_query ? hs_at_seq(drawn) : hs_at_time(tm.t[drawn]);
 		hs_receipt at;
 		hs_buf_reset(&out);
 		double c0 = cpu_now();
@@ -147,9 +147,11 @@ static void query_log(const char *dir, uint64_t n, unsigned snap,
 		if (hs_get_i64(out.data, out.len, "cargo", &got) != 0 ||
 		    at.seq < 1 || at.seq > n || got != cargo[at.seq] ||
 		    (seq_query && at.seq != drawn) ||
-		    (!seq_query && (at.seq < drawn || tm.t[at.seq] != p.time_ns))) {
-			fprintf(stderr, "hs_state_at: wrong state at seq %" PRIu64
-					"\n",
+		    (!seq_query &&
+		     (at.seq < drawn || tm.t[at.seq] != p.time_ns))) {
+			fprintf(stderr,
+				"hs_state_at: wrong state at seq %" PRIu64
+				"\n",
 				at.seq);
 			exit(1);
 		}
@@ -185,8 +187,8 @@ int main(int argc, char **argv)
 {
 	unsigned max_exp = argc > 1 ? (unsigned)bench_arg(argv[1], usage) : 6;
 	unsigned snap = argc > 2 ? (unsigned)bench_arg(argv[2], usage) : 100;
-	unsigned queries = argc > 3 ? (unsigned)bench_arg(argv[3], usage)
-				    : 2000;
+	unsigned queries =
+		argc > 3 ? (unsigned)bench_arg(argv[3], usage) : 2000;
 	uint64_t seed = argc > 4 ? bench_arg(argv[4], usage) : 1;
 	if (argc > 5 || max_exp < 2 || max_exp > 7) {
 		fprintf(stderr, "%s", usage);
@@ -216,7 +218,8 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		double wt = write_log(dir, n, snap, cargo, &rng);
-		printf("# n=%" PRIu64 ": written in %.2f s (%.0f transitions/s, "
+		printf("# n=%" PRIu64
+		       ": written in %.2f s (%.0f transitions/s, "
 		       "one agent, sends from the main thread)\n",
 		       n, wt, (double)n / wt);
 		fflush(stdout);

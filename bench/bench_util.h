@@ -55,14 +55,14 @@ static inline void bench_print_load(const char *when)
 		       sysconf(_SC_NPROCESSORS_ONLN));
 }
 
-#define BENCH_CHECK(call)                                                   \
-	do {                                                                \
-		int bench_rc_ = (call);                                     \
-		if (bench_rc_ != 0) {                                       \
-			fprintf(stderr, "%s:%d: %s: %s\n", __FILE__,        \
-				__LINE__, #call, hs_strerror(bench_rc_));  \
-			exit(1);                                            \
-		}                                                           \
+#define BENCH_CHECK(call)                                                     \
+	do {                                                                  \
+		int bench_rc_ = (call);                                       \
+		if (bench_rc_ != 0) {                                         \
+			fprintf(stderr, "%s:%d: %s: %s\n", __FILE__,          \
+				__LINE__, #call, hs_strerror(bench_rc_));     \
+			exit(1);                                              \
+		}                                                             \
 	} while (0)
 
 /* Parses a positive integer argument or exits with the usage. */
@@ -120,8 +120,8 @@ typedef struct ship {
 } ship;
 
 static const char *const bench_ports[] = {
-	"Malmo", "Gdansk", "Riga", "Tallinn", "Helsinki", "Kiel", "Aarhus",
-	"Visby",
+	"Malmo",    "Gdansk", "Riga",   "Tallinn",
+	"Helsinki", "Kiel",   "Aarhus", "Visby",
 };
 #define BENCH_NPORTS (sizeof(bench_ports) / sizeof(bench_ports[0]))
 
