@@ -3,51 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "replay/rebuild.h"
-
-/* A record decoded for people: NUL-terminated copies of its names. */
-typedef struct named_record {
-	hs_record pub;
-	char type[HS_NAME_MAX + 1];
-	char id[HS_ID_MAX + 1];
-	char event[HS_NAME_MAX + 1];
-	char cause_type[HS_NAME_MAX + 1];
-	char cause_id[HS_ID_MAX + 1];
-} named_record;
-
-static void copy_name(char *dst, size_t cap, const char *src, size_t n)
-{
-	if (n >= cap)
-		n = cap - 1;
-	if (n != 0)
-		memcpy(dst, src, n);
-	dst[n] = '\0';
-}
-
-static void name_record(named_record *nr, const hsi_record *r)
-{
-	copy_name(nr->type, sizeof(nr->type), r->type, r->type_len);
-	copy_name(nr->id, sizeof(nr->id), r->id, r->id_len);
-	copy_name(nr->event, sizeof(nr->event), r->event_type,
-		  r->event_type_len);
-	copy_name(nr->cause_type, sizeof(nr->cause_type), r->cause.type,
-		  r->cause.seq ? r->cause.type_len : 0);
-	copy_name(nr->cause_id, sizeof(nr->cause_id), r->cause.id,
-		  r->cause.seq ? r->cause.id_len : 0);
-	nr->pub = (hs_record){
-		.agent = {nr->type, nr->id},
-		.seq = r->seq,
-		.gseq = r->gseq,
-		.time_ns = r->time_ns,
-		.event_type = nr->event,
-		.body = r->body,
-		.body_len = r->body_len,
-		.cause = {nr->cause_type, nr->cause_id},
-		.cause_seq = r->cause.seq,
-		.cause_gseq = r->cause.gseq,
-		.state_hash = r->state_hash,
-	};
-}
+#include "replay/report.h"
 
 static int need_log(hs_runtime *rt)
 {
@@ -238,13 +194,7 @@ static int encode_at(hs_runtime *rt, const hsi_type *t, const char *id,
 
 static int find_type(hs_runtime *rt, const char *name, const hsi_type **t)
 {
-	*t = hsi_type_find(rt, name);
-	if (*t != NULL)
-		return 0;
-	hsi_set_error(rt, "agent type '%s' is not registered: replay needs "
-			  "its code",
-		      name);
-	return HS_ENOTYPE;
+	return hsi_replay_type(rt, name, strlen(name), "", t);
 }
 
 int hs_state_at(hs_runtime *rt, const char *type, const char *id,
@@ -319,8 +269,8 @@ static bool passes(const hs_filter *f, const hsi_record *r)
 static int emit(walk *w, const hsi_record *r, const void *state,
 		size_t state_len)
 {
-	named_record nr;
-	name_record(&nr, r);
+	hsi_named_record nr;
+	hsi_name_record(&nr, r);
 	if ((w->f->flags & HS_HISTORY_STATES) && state == NULL) {
 		const hsi_type *t;
 		int rc = find_type(w->rt, nr.type, &t);
@@ -545,8 +495,8 @@ static int on_agent(void *p, const char *type, size_t type_len,
 				memcmp(c->type, type, type_len) != 0))
 		return 0;
 	char tname[HS_NAME_MAX + 1], iname[HS_ID_MAX + 1];
-	copy_name(tname, sizeof(tname), type, type_len);
-	copy_name(iname, sizeof(iname), id, id_len);
+	hsi_copy_name(tname, sizeof(tname), type, type_len);
+	hsi_copy_name(iname, sizeof(iname), id, id_len);
 	const hsi_type *t;
 	int rc = find_type(c->rt, tname, &t);
 	if (rc != 0)
