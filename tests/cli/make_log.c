@@ -188,7 +188,10 @@ static void write_batch(hsi_log *log, hsi_log_batch *b)
 static void get_record(hsi_log *log, uint64_t gseq, hs_buf *buf,
 		       hsi_record *r)
 {
-	int rc = hsi_log_get_event(log, gseq, buf);
+	int rc;
+
+	hs_buf_reset(buf);
+	rc = hsi_log_get_event(log, gseq, buf);
 
 	if (rc == 0)
 		rc = hsi_record_decode(buf->data, buf->len, r);

@@ -27,8 +27,8 @@ static int run(int argc, char **argv);
 const cli_cmd cli_cmd_check = {
 	.name = "check",
 	.synopsis = "DB",
-	.summary = "Integrity without user code: records, gseq and seq "
-		   "order, index, causes, snapshots.",
+	.summary = "Integrity without user code: order, index, causes, "
+		   "snapshots.",
 	.help = "Checks that every record decodes, gseqs run 1..N without a "
 		"gap, each agent's\nseqs run 1..S, the index and the events "
 		"agree both ways, every cause exists\nand precedes its "
@@ -191,6 +191,7 @@ static int on_event(void *udata, uint64_t gseq, const void *data, size_t len)
 	if (a == NULL)
 		return HS_ENOMEM;
 	if (r.seq != a->last_seq + 1) {
+		a->irregular = true;
 		if (a->last_seq == 0)
 			problem(c,
 				"events key %016" PRIx64 ": the first record "
@@ -221,20 +222,43 @@ static int on_event(void *udata, uint64_t gseq, const void *data, size_t len)
 	return 0;
 }
 
-static int dangling(void *udata, uint64_t seq, uint64_t gseq, int64_t time_ns)
+/* An index entry: the record at its gseq must be that transition. */
+static int check_entry(void *udata, uint64_t seq, uint64_t gseq,
+		       int64_t time_ns)
 {
 	checker *c = udata;
 	const char *t = (const char *)c->line.data;
 	size_t tn = strlen(t);
 	const char *i = t + tn + 1;
-	char key[HSI_KEY_TEXT_MAX];
+	size_t in = strlen(i);
+	char key[HSI_KEY_TEXT_MAX], who[400];
+	hsi_record r;
 
 	(void)time_ns;
-	hsi_key_text(t, tn, i, strlen(i), seq, key, sizeof(key));
-	problem(c,
-		"agents key %s points to gseq %" PRIu64
-		", but there is no record of that transition",
-		key, gseq);
+	hsi_key_text(t, tn, i, in, seq, key, sizeof(key));
+	hs_buf_reset(&c->cause);
+	int rc = hsi_log_get_event(c->db->log, gseq, &c->cause);
+	if (rc == HS_ENOTFOUND)
+		problem(c,
+			"agents key %s points to gseq %" PRIu64
+			", where there is no record",
+			key, gseq);
+	else if (rc != 0 ||
+		 hsi_record_decode(c->cause.data, c->cause.len, &r) != 0)
+		problem(c,
+			"agents key %s points to gseq %" PRIu64
+			", whose record does not decode",
+			key, gseq);
+	else if (r.type_len != tn || r.id_len != in ||
+		 memcmp(r.type, t, tn) != 0 || memcmp(r.id, i, in) != 0 ||
+		 r.seq != seq)
+		problem(c,
+			"agents key %s points to gseq %" PRIu64
+			", which holds %s #%" PRIu64,
+			key, gseq,
+			agent_text(r.type, r.type_len, r.id, r.id_len, who,
+				   sizeof(who)),
+			r.seq);
 	return 0;
 }
 
@@ -260,6 +284,7 @@ static int check_snapshots(checker *c, const char *t, size_t tn,
 			return 0;
 		}
 		c->snapshots++;
+		cli_progress_tick(&c->progress, c->snapshots);
 		hsi_key_text(t, tn, i, in, seq, key, sizeof(key));
 		if (seq == 0 || seq > last_seq) {
 			problem(c,
@@ -301,10 +326,12 @@ static int on_agent(void *udata, const char *t, size_t tn, const char *i,
 	cli_agent *a = cli_agent_get(&c->agents, t, tn, i, in, false, NULL);
 	uint64_t have = a != NULL ? a->last_seq : 0;
 
-	if (a != NULL)
-		a->visited = true;
 	check_type(c, t, tn);
-	if (last_seq > have) {
+	/* The events pass found the entry of every record, with the right
+	 * gseq. When the agent's records ran 1..S, only entries beyond S
+	 * remain to be checked; otherwise all of them are. */
+	uint64_t from = a != NULL && !a->irregular ? have + 1 : 1;
+	if (last_seq >= from) {
 		/* The names for the callback: type \0 id \0. */
 		hs_buf_reset(&c->line);
 		if (hsi_buf_append(&c->line, t, tn) != 0 ||
@@ -312,8 +339,8 @@ static int on_agent(void *udata, const char *t, size_t tn, const char *i,
 		    hsi_buf_append(&c->line, i, in) != 0 ||
 		    hsi_buf_append(&c->line, "", 1) != 0)
 			return HS_ENOMEM;
-		int rc = hsi_log_scan_agent(c->db->log, t, tn, i, in, have + 1,
-					    last_seq, dangling, c);
+		int rc = hsi_log_scan_agent(c->db->log, t, tn, i, in, from,
+					    last_seq, check_entry, c);
 		if (rc != 0 && rc != HS_ENOMEM) {
 			char err[700];
 
@@ -384,7 +411,9 @@ static int run(int argc, char **argv)
 		hsi_log_error(db.log, err, sizeof(err));
 		problem(&c, "events: the scan stopped: %s", err);
 	}
+	cli_progress_start(&c.progress, "index and snapshots", 0);
 	rc = hsi_log_scan_agents(db.log, on_agent, &c);
+	cli_progress_end(&c.progress);
 	if (rc == HS_ENOMEM)
 		goto oom;
 	if (rc != 0) {
@@ -393,17 +422,21 @@ static int run(int argc, char **argv)
 	}
 
 	if (c.problems == 0) {
-		printf("ok: %s: %" PRIu64 " records of %zu agents, %" PRIu64
-		       " snapshots: gseqs and seqs contiguous, index and "
+		printf("ok: %s: %" PRIu64 " record%s of %zu agent%s, %" PRIu64
+		       " snapshot%s: gseqs and seqs contiguous, index and "
 		       "events agree, causes precede effects, snapshots "
 		       "match\n",
-		       path, c.records, c.agents.count, c.snapshots);
+		       path, c.records, c.records == 1 ? "" : "s",
+		       c.agents.count, c.agents.count == 1 ? "" : "s",
+		       c.snapshots, c.snapshots == 1 ? "" : "s");
 		rc = CLI_EXIT_OK;
 	} else {
 		printf("%" PRIu64 " problem%s in %s (%" PRIu64
-		       " records of %zu agents, %" PRIu64 " snapshots)\n",
+		       " record%s of %zu agent%s, %" PRIu64 " snapshot%s)\n",
 		       c.problems, c.problems == 1 ? "" : "s", path, c.records,
-		       c.agents.count, c.snapshots);
+		       c.records == 1 ? "" : "s", c.agents.count,
+		       c.agents.count == 1 ? "" : "s", c.snapshots,
+		       c.snapshots == 1 ? "" : "s");
 		rc = CLI_EXIT_FINDING;
 	}
 	goto out;

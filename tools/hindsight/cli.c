@@ -17,6 +17,7 @@
 #include "codec/mpread.h"
 #include "common/buf.h"
 #include "common/hash.h"
+#include "core/runtime.h"
 
 /* ------------------------------------------------------------------ */
 /* Messages                                                             */
@@ -392,9 +393,12 @@ int cli_db_open(cli_db *db, const cli_cmd *cmd, const char *path)
 			  err, HS_VERSION_TEXT, HSI_FORMAT_VERSION);
 		break;
 	case HS_ENOTLOG:
-		cli_error(cmd, "%s (a hindsight log is the directory a "
+		cli_error(cmd, "%s%s (a hindsight log is the directory a "
 			       "program passed as hs_options.path)",
-			  err);
+			  err,
+			  strstr(err, "not a hindsight log") != NULL
+				  ? ""
+				  : ": not a hindsight log");
 		break;
 	default:
 		cli_error(cmd, "%s", err);
@@ -519,6 +523,45 @@ int cli_db_agent(cli_db *db, const cli_addr *ag, uint64_t *last,
 	if (last_gseq != NULL)
 		*last_gseq = g;
 	return 0;
+}
+
+bool cli_type_registered(cli_db *db, const char *name)
+{
+	return db->rt != NULL && hsi_type_find(db->rt, name) != NULL;
+}
+
+int cli_initial_state(cli_db *db, const char *type, const char *id,
+		      hs_buf *out)
+{
+	const hsi_type *t = db->rt != NULL ? hsi_type_find(db->rt, type) : NULL;
+	size_t start = out->len;
+	void *state;
+	int rc;
+
+	if (t == NULL)
+		return HS_ENOTYPE;
+	state = calloc(1, t->def.state_size);
+	if (state == NULL)
+		return HS_ENOMEM;
+	rc = 0;
+	if (t->def.init != NULL) {
+		hs_addr self = {t->name, id};
+
+		rc = t->def.init(state, &self, t->def.udata);
+		if (rc > 0)
+			rc = HS_EHANDLER;
+	}
+	if (rc == 0) {
+		rc = t->def.encode(state, out, t->def.udata);
+		if (rc > 0)
+			rc = HS_EHANDLER;
+		if (rc != 0)
+			out->len = start;
+	}
+	if (t->def.destroy != NULL)
+		t->def.destroy(state, t->def.udata);
+	free(state);
+	return rc;
 }
 
 void cli_need_types(const cli_cmd *cmd, const char *type)
@@ -1055,9 +1098,15 @@ double cli_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* When the command's first piece of work began: progress shows once the
+ * command as a whole has run for a second, whichever phase it is in. */
+static double work_began;
+
 void cli_progress_start(cli_progress *p, const char *what, uint64_t total)
 {
 	memset(p, 0, sizeof(*p));
+	if (work_began == 0)
+		work_began = cli_now();
 	p->tty = isatty(STDERR_FILENO) == 1;
 	p->what = what;
 	p->total = total;
@@ -1088,10 +1137,10 @@ void cli_progress_tick(cli_progress *p, uint64_t done)
 	if (!p->tty || (++p->ticks & 255) != 0)
 		return;
 	now = cli_now();
-	if (now - p->start < 1.0 || now - p->last < 0.2)
+	if (now - work_began < 1.0 || now - p->last < 0.2)
 		return;
 	p->last = now;
-	rate = (double)done / (now - p->start);
+	rate = now > p->start ? (double)done / (now - p->start) : 0;
 	grouped(done, a, sizeof(a));
 	grouped((uint64_t)rate, r, sizeof(r));
 	if (p->total != 0 && done <= p->total) {

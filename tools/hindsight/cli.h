@@ -144,6 +144,17 @@ int cli_db_fail(cli_db *db, int rc, const char *what);
 int cli_db_agent(cli_db *db, const cli_addr *ag, uint64_t *last,
 		 uint64_t *last_gseq);
 
+/* The state of a new agent (type, id) of a type the plugin registered:
+ * init() on a zeroed state, then encode(), appended to out. The public API
+ * has no query for it (hs_state_at starts at seq 1); it reads the
+ * registered type through the runtime's internals. Returns 0 or a
+ * negative code (HS_ENOTYPE when the type is not registered). */
+int cli_initial_state(cli_db *db, const char *type, const char *id,
+		      hs_buf *out);
+
+/* True when the runtime has agent type `name` registered. */
+bool cli_type_registered(cli_db *db, const char *name);
+
 /* The sentence for state and history without --types. */
 void cli_need_types(const cli_cmd *cmd, const char *type);
 
@@ -242,9 +253,11 @@ enum {
 	"      --from GSEQ       only records with gseq >= GSEQ\n"           \
 	"      --to GSEQ         only records with gseq <= GSEQ\n"           \
 	"  -r, --reverse         newest first\n"                             \
-	"  -n, --limit N         at most N records\n"                        \
-	"TIME is RFC 3339 (2026-11-22T10:00:00Z, 2026-11-22T12:00:00.5+02:00)"  \
-	" or integer\nnanoseconds since the Unix epoch.\n"
+	"  -n, --limit N         at most N records\n"
+
+#define CLI_TIME_HELP                                                         \
+	"TIME is RFC 3339 (2026-11-22T10:00:00Z, 2026-11-22T12:00:00.5+02:00) " \
+	"or\ninteger nanoseconds since the Unix epoch.\n"
 
 typedef struct cli_filter {
 	hs_filter f;
@@ -275,7 +288,7 @@ typedef struct cli_agent {
 	uint32_t key; /* offset of type \0 id \0 in the map's names */
 	uint8_t type_len;
 	uint8_t id_len;
-	bool visited;
+	bool irregular; /* for the caller: e.g. its seqs were not 1..S */
 } cli_agent;
 
 typedef struct cli_agent_map {

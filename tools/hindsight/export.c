@@ -12,15 +12,17 @@ const cli_cmd cli_cmd_export = {
 	.summary = "Records as JSON Lines (what `hindsight import` reads).",
 	.help = "filters (as `hindsight log`):\n" CLI_FILTER_HELP
 		"\nOne JSON object a line, its keys always in this order:\n"
-		"  {\"gseq\":12,\"seq\":3,\"time_ns\":1795341600000000000,"
-		"\"time\":\"2026-11-22T10:00:00.000000000Z\",\n"
-		"   \"type\":\"ship\",\"id\":\"Gloria\",\"event\":\"depart\","
-		"\"body\":{\"port\":\"Malmo\"},\n"
+		"  {\"gseq\":12,\"seq\":3,\"time_ns\":1795341600000000000,\n"
+		"   \"time\":\"2026-11-22T10:00:00.000000000Z\",\"type\":\"ship\","
+		"\"id\":\"Gloria\",\n"
+		"   \"event\":\"depart\",\"body\":{\"port\":\"Malmo\"},\n"
 		"   \"cause\":{\"type\":\"ship\",\"id\":\"x\",\"seq\":2,"
-		"\"gseq\":11},\"state_hash\":\"89abcdef01234567\"}\n"
+		"\"gseq\":11},\n"
+		"   \"state_hash\":\"89abcdef01234567\"}\n"
 		"body is null for an event without one, cause null for an "
 		"event sent from\noutside. Binary values become base64 "
 		"strings. An unfiltered export imports into\na new log that "
-		"exports byte-identically; snapshots are not exported.\n",
+		"exports byte-identically; snapshots are not exported.\n\n"
+		CLI_TIME_HELP,
 	.run = run,
 };

@@ -11,27 +11,28 @@ static int run(int argc, char **argv);
 const cli_cmd cli_cmd_history = {
 	.name = "history",
 	.synopsis = "DB TYPE/ID [--types LIB.so] [--json]",
-	.summary = "Every transition of an agent: time, event, and what "
-		   "changed in its state.",
+	.summary = "Every transition of an agent: time, event, what "
+		   "changed.",
 	.help = "options:\n"
 		"      --types LIB.so  a types plugin with the agent type's "
 		"code: replays the\n"
 		"                      agent and shows the field-level change "
 		"of each transition\n"
 		"      --json          JSON Lines: each record (as `hindsight "
-		"export`) with \"state\"\n"
-		"                      (after it) and \"diff\" (a list of "
-		"{path, old, new})\n\n"
+		"export`) with\n"
+		"                      \"state\" (after it) and \"diff\" (a "
+		"list of {path, old, new})\n\n"
 		"Without --types only the events are shown: what changed "
 		"needs the agent type's\ncode (a types plugin; see "
 		"docs/CLI.md). The first transition's change is\nshown "
-		"against an empty state.\n",
+		"against the type's initial state.\n",
 	.run = run,
 };
 
 enum { OPT_TYPES = 1, OPT_JSON };
 
 typedef struct walker {
+	cli_db *db;
 	bool json;
 	bool states;
 	hs_buf prev;
@@ -48,18 +49,12 @@ static int on_record(void *udata, const hs_record *r)
 	int rc = 0;
 
 	if (w->states) {
-		/* Before the first transition: nothing, shown as an empty
-		 * map (or nil for a state that is not a map). */
-		if (w->prev.len == 0) {
-			const uint8_t *s = r->state;
-			uint8_t none = r->state_len != 0 &&
-						       ((s[0] & 0xf0) == 0x80 ||
-							s[0] == 0xde ||
-							s[0] == 0xdf)
-					       ? 0x80
-					       : 0xc0;
-			cli_putf(&w->prev, "%c", none);
-		}
+		/* Before the first transition: the type's initial state
+		 * (or, should init fail, nothing: an empty map). */
+		if (w->prev.len == 0 &&
+		    cli_initial_state(w->db, r->agent.type, r->agent.id,
+				      &w->prev) != 0)
+			cli_put(&w->prev, "\x80");
 		hs_buf_reset(&w->diff);
 		rc = hs_json_diff(&w->diff, w->prev.data, w->prev.len,
 				  r->state, r->state_len);
@@ -178,6 +173,7 @@ static int run(int argc, char **argv)
 		return rc;
 	}
 	hs_filter f = {.type = ag.type, .id = ag.id};
+	w.db = &db;
 	w.states = types != NULL;
 	if (w.states)
 		f.flags = HS_HISTORY_STATES;

@@ -10,10 +10,10 @@ static int run(int argc, char **argv)
 
 const cli_cmd cli_cmd_log = {
 	.name = "log",
-	.synopsis = "DB [--agent TYPE/ID] [--type T] [--event E] [--since "
-		    "TIME] [--until TIME]\n"
-		    "                     [--from GSEQ] [--to GSEQ] "
-		    "[--reverse] [--limit N] [--json]",
+	.synopsis = "DB [--agent TYPE/ID] [--type T] [--event E]\n"
+		    "         [--since TIME] [--until TIME] [--from GSEQ] "
+		    "[--to GSEQ]\n"
+		    "         [--reverse] [--limit N] [--json]",
 	.summary = "Records, human-readable or as JSON Lines.",
 	.help = "options:\n" CLI_FILTER_HELP
 		"      --json            JSON Lines: one object a record, the "
@@ -22,7 +22,8 @@ const cli_cmd cli_cmd_log = {
 		"--help`)\n\n"
 		"A line: gseq 12  2026-11-22T10:00:00.000000000Z  "
 		"ship/Gloria #3  depart\n"
-		"{\"port\":\"Malmo\"}  caused by ship/x #2 (gseq 11)\n",
+		"{\"port\":\"Malmo\"}  caused by ship/x #2 (gseq 11)\n\n"
+		CLI_TIME_HELP,
 	.run = run,
 };
 
@@ -93,7 +94,9 @@ int cli_log_records(const cli_cmd *cmd, int argc, char **argv, bool export)
 	cli_db db;
 	if ((rc = cli_db_open(&db, cmd, path)) != 0)
 		return rc;
-	if ((rc = cli_db_runtime(&db, NULL)) != 0) {
+	if ((cf.has_agent &&
+	     (rc = cli_db_agent(&db, &cf.agent, NULL, NULL)) != 0) ||
+	    (rc = cli_db_runtime(&db, NULL)) != 0) {
 		cli_db_close(&db);
 		return rc;
 	}

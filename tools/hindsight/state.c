@@ -9,8 +9,8 @@ static int run(int argc, char **argv);
 
 const cli_cmd cli_cmd_state = {
 	.name = "state",
-	.synopsis = "DB TYPE/ID [--at TIME | --seq N | --gseq N] [--types "
-		    "LIB.so] [--json]",
+	.synopsis = "DB TYPE/ID [--at TIME | --seq N | --gseq N]\n"
+		    "         [--types LIB.so] [--json]",
 	.summary = "An agent's state at a point (default: its latest).",
 	.help = "options:\n"
 		"      --at TIME       the state in force at TIME (after every "
@@ -24,8 +24,9 @@ const cli_cmd cli_cmd_state = {
 		"code, to rebuild the\n"
 		"                      state by replay\n"
 		"      --json          one JSON object: type, id, seq, gseq, "
-		"time_ns, time, state,\n"
-		"                      source (\"snapshot\" or \"replay\")\n\n"
+		"time_ns, time,\n"
+		"                      source (\"snapshot\" or \"replay\"), "
+		"state\n\n"
 		"Without --types the state can be shown only where a snapshot "
 		"was stored exactly\nat that point. TIME is RFC 3339 "
 		"(2026-11-22T10:00:00Z) or integer nanoseconds.\nA types "
@@ -113,10 +114,26 @@ static int point_seq(cli_db *db, const cli_addr *ag, int kind, uint64_t n,
 			return rc;
 		break;
 	case OPT_AT: {
+		/* As hs_state_at: a time is in the future only past both the
+		 * clock and the newest record (a log written on a simulated
+		 * clock may run ahead of ours). */
 		struct timespec now;
+		int64_t end;
 
 		clock_gettime(CLOCK_REALTIME, &now);
-		if (t > (int64_t)now.tv_sec * 1000000000 + now.tv_nsec) {
+		end = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+		if (t > end) {
+			hs_buf b = HS_BUF_INIT;
+			hsi_record r;
+
+			if (hsi_log_get_event(db->log, hsi_log_last_gseq(db->log),
+					      &b) == 0 &&
+			    hsi_record_decode(b.data, b.len, &r) == 0 &&
+			    r.time_ns > end)
+				end = r.time_ns;
+			hs_buf_free(&b);
+		}
+		if (t > end) {
 			cli_error(db->cmd,
 				  "%s is in the future: the state in force "
 				  "then is not known yet",

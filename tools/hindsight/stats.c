@@ -12,8 +12,8 @@ static int run(int argc, char **argv);
 const cli_cmd cli_cmd_stats = {
 	.name = "stats",
 	.synopsis = "DB [--json]",
-	.summary = "Events, agents, agent types, snapshots, first/last gseq "
-		   "and time, size.",
+	.summary = "Events, agents, types, snapshots, first/last gseq and "
+		   "time, size.",
 	.help = "options:\n"
 		"      --json   one JSON object: events, agents, types, "
 		"snapshots, first_gseq,\n"
@@ -54,6 +54,7 @@ static int count_snapshots(stats *s, const char *type, size_t tn,
 		if (rc != 0)
 			return rc;
 		s->snapshots++;
+		cli_progress_tick(&s->progress, s->snapshots);
 		if (seq <= 1)
 			return 0;
 		max = seq - 1;
@@ -85,7 +86,6 @@ static int on_agent(void *udata, const char *type, size_t tn, const char *id,
 	t->transitions += last_seq;
 	s->agents++;
 	s->transitions += last_seq;
-	cli_progress_tick(&s->progress, s->agents);
 	return count_snapshots(s, type, tn, id, in);
 }
 
@@ -202,7 +202,7 @@ static int run(int argc, char **argv)
 			goto out;
 		last_ns = r.time_ns;
 	}
-	cli_progress_start(&s.progress, "agents", 0);
+	cli_progress_start(&s.progress, "snapshots counted", 0);
 	rc = hsi_log_scan_agents(db.log, on_agent, &s);
 	cli_progress_end(&s.progress);
 	if (rc == HS_ENOMEM) {

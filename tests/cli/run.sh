@@ -1,0 +1,827 @@
+#!/usr/bin/env bash
+# Tests of the `hindsight` tool, run as a process against logs that
+# make_log makes. One section per ctest test (label cli):
+#
+#   run.sh SECTION HINDSIGHT MAKE_LOG PLUGIN_DIR
+#
+# SECTION: basic errors check log state history verify export tail replay
+# progress.
+# Every check prints what failed; the script exits 1 if any did.
+set -uo pipefail
+
+if [ $# -ne 4 ]; then
+	echo "usage: run.sh SECTION HINDSIGHT MAKE_LOG PLUGIN_DIR" >&2
+	exit 2
+fi
+section=$1
+H=$2
+MK=$3
+PLUGIN=$4/plugin_counter.so
+CHANGED=$4/plugin_counter_changed.so
+EMPTY=$4/plugin_empty.so
+
+command -v jq >/dev/null && command -v cmp >/dev/null ||
+	{ echo "run.sh: needs jq and cmp (apt-get install jq diffutils)" >&2; exit 1; }
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/hs-cli-$section.XXXXXX") || exit 1
+cleanup() {
+	[ -n "${tmux_sock:-}" ] && tmux -L "$tmux_sock" kill-server 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+fails=0
+checks=0
+fail() {
+	echo "FAIL: $*" >&2
+	fails=$((fails + 1))
+}
+
+# run CMD...: stdout in $out, stderr in $err, exit code in $rc.
+run() {
+	out=$("$@" 2>"$work/.stderr")
+	rc=$?
+	err=$(cat "$work/.stderr")
+	last="$*"
+}
+# Checks on the last run.
+rc_is() {
+	checks=$((checks + 1))
+	[ "$rc" = "$1" ] ||
+		fail "$last: exit $rc, want $1${err:+ (stderr: $err)}"
+}
+out_has() {
+	checks=$((checks + 1))
+	grep -qF -- "$1" <<<"$out" ||
+		fail "$last: stdout lacks '$1'; it is:"$'\n'"$out"
+}
+out_lacks() {
+	checks=$((checks + 1))
+	! grep -qF -- "$1" <<<"$out" || fail "$last: stdout has '$1'"
+}
+err_has() {
+	checks=$((checks + 1))
+	grep -qF -- "$1" <<<"$err" ||
+		fail "$last: stderr lacks '$1'; it is:"$'\n'"$err"
+}
+err_empty() {
+	checks=$((checks + 1))
+	[ -z "$err" ] || fail "$last: stderr is not empty: $err"
+}
+equal() { # equal GOT WANT WHAT
+	checks=$((checks + 1))
+	[ "$1" = "$2" ] || fail "$3: got '$1', want '$2'"
+}
+lines() { # the number of lines of $out
+	if [ -z "$out" ]; then echo 0; else wc -l <<<"$out" | tr -d ' '; fi
+}
+
+# The standard log (see make_log.c for its 15 records).
+db=$work/db
+"$MK" create "$db" || { echo "make_log failed" >&2; exit 1; }
+
+commands="stats check log state history verify replay tail export import"
+
+section_basic() {
+	run "$H"
+	rc_is 2
+	err_has "usage: hindsight COMMAND"
+	run "$H" --help
+	rc_is 0
+	for c in $commands; do
+		out_has "  $c "
+	done
+	run "$H" --version
+	rc_is 0
+	out_has "log format 1"
+	run "$H" nosuch
+	rc_is 2
+	err_has "no command 'nosuch'"
+	for c in $commands; do
+		run "$H" "$c" --help
+		rc_is 0
+		out_has "usage: hindsight $c "
+		run "$H" help "$c"
+		rc_is 0
+		out_has "usage: hindsight $c "
+		run "$H" "$c" -h
+		rc_is 0
+	done
+
+	run "$H" stats "$db"
+	rc_is 0
+	err_empty # no progress when stderr is not a terminal
+	out_has "events     15 (gseq 1 to 15)"
+	out_has "time       2026-11-22T10:00:00.000000000Z to 2026-11-22T10:00:15.000000000Z"
+	out_has "agents     5"
+	out_has "types      3: audit (1 agent, 2 transitions), counter (3 agents, 9 transitions), ship (1 agent, 4 transitions)"
+	out_has "snapshots  4"
+	out_has "size       "
+
+	run "$H" stats "$db" --json
+	rc_is 0
+	err_empty
+	equal "$(jq -c '[.events, .agents, .types, .snapshots, .first_gseq, .last_gseq, .format]' <<<"$out")" \
+		"[15,5,3,4,1,15,1]" "stats --json counts"
+	equal "$(jq -r '.first_time + " " + .last_time' <<<"$out")" \
+		"2026-11-22T10:00:00.000000000Z 2026-11-22T10:00:15.000000000Z" \
+		"stats --json times"
+	equal "$(jq -c '[.by_type[] | [.type, .agents, .transitions]]' <<<"$out")" \
+		'[["audit",1,2],["counter",3,9],["ship",1,4]]' "stats --json by_type"
+	[ "$(jq '.size_bytes > 0' <<<"$out")" = true ] || fail "stats size_bytes"
+
+	# An empty log.
+	"$MK" append "$work/empty" 0 0 >/dev/null || fail "make_log append 0"
+	run "$H" stats "$work/empty" --json
+	rc_is 0
+	equal "$(jq -c '[.events, .agents, .first_gseq, .last_gseq, .first_time]' <<<"$out")" \
+		"[0,0,0,0,null]" "stats of an empty log"
+	run "$H" check "$work/empty"
+	rc_is 0
+	run "$H" log "$work/empty"
+	rc_is 0
+	equal "$out" "" "log of an empty log"
+}
+
+section_errors() {
+	# A missing DB argument, for every command that takes one.
+	for c in $commands; do
+		run "$H" "$c"
+		rc_is 2
+		err_has "hindsight $c: missing DB"
+		err_has "usage: hindsight $c"
+	done
+	# A path that does not exist.
+	for c in stats check log tail export; do
+		run "$H" "$c" "$work/nothing"
+		rc_is 2
+		err_has "$work/nothing: no such log (the path does not exist)"
+	done
+	run "$H" state "$work/nothing" counter/a
+	rc_is 2
+	err_has "no such log"
+	run "$H" verify "$work/nothing" --types "$PLUGIN"
+	rc_is 2
+	err_has "no such log"
+	# A directory that is not a log; an empty one; a file.
+	mkdir -p "$work/notlog" "$work/emptydir"
+	echo hello >"$work/notlog/file.txt"
+	echo hello >"$work/afile"
+	for p in notlog emptydir afile; do
+		run "$H" stats "$work/$p"
+		rc_is 2
+		err_has "not a hindsight log"
+		out_lacks "events"
+	done
+	[ -f "$work/notlog/file.txt" ] && [ ! -e "$work/notlog/CURRENT" ] ||
+		fail "stats changed a directory that is not a log"
+	[ -z "$(ls -A "$work/emptydir")" ] ||
+		fail "stats wrote into an empty directory"
+	# A newer format.
+	"$MK" future "$work/future" || fail "make_log future"
+	for c in stats check log; do
+		run "$H" "$c" "$work/future"
+		rc_is 2
+		err_has "log format 2 is newer than this library's (1)"
+		err_has "use a newer hindsight"
+	done
+	# An unknown agent.
+	run "$H" state "$db" counter/nobody
+	rc_is 2
+	err_has "unknown agent counter/nobody"
+	run "$H" history "$db" ship/Nobody --types "$PLUGIN"
+	rc_is 2
+	err_has "unknown agent ship/Nobody"
+	run "$H" log "$db" --agent nosuchtype/x
+	rc_is 2
+	err_has "unknown agent nosuchtype/x"
+	run "$H" verify "$db" --agent counter/zz --types "$PLUGIN"
+	rc_is 2
+	err_has "unknown agent counter/zz"
+	run "$H" replay "$db" counter/zz --types "$PLUGIN"
+	rc_is 2
+	err_has "unknown agent counter/zz"
+	# Malformed agents and times.
+	run "$H" state "$db" counter
+	rc_is 2
+	err_has "expected TYPE/ID"
+	run "$H" state "$db" /a
+	rc_is 2
+	err_has "the agent type is empty"
+	for t in yesterday 2026-11-22 2026-13-01T00:00:00Z \
+		2026-11-22T10:00:00 2026-11-22T25:00:00Z \
+		2026-02-30T10:00:00Z 2026-11-22T10:00:00.Z \
+		2026-11-22T10:00:00.1234567891Z 2026-11-22T10:00:00+2:00 \
+		12x 99999999999999999999; do
+		run "$H" log "$db" --since "$t"
+		rc_is 2
+		err_has "malformed time for --since: '$t'"
+	done
+	run "$H" log "$db" --until nope
+	rc_is 2
+	err_has "malformed time for --until: 'nope'"
+	run "$H" state "$db" counter/a --at nope --types "$PLUGIN"
+	rc_is 2
+	err_has "malformed time for --at: 'nope'"
+	# Types plugins that do not load, or lack the function.
+	echo "not a shared object" >"$work/bad.so"
+	run "$H" verify "$db" --types "$work/bad.so"
+	rc_is 2
+	err_has "cannot load types plugin $work/bad.so"
+	run "$H" verify "$db" --types "$work/missing.so"
+	rc_is 2
+	err_has "cannot load types plugin $work/missing.so: No such file"
+	run "$H" state "$db" counter/a --seq 5 --types "$EMPTY"
+	rc_is 2
+	err_has "does not export hindsight_register_types()"
+	run "$H" history "$db" counter/a --types "$work/bad.so"
+	rc_is 2
+	err_has "cannot load types plugin"
+	# Usage errors.
+	run "$H" log "$db" --bogus
+	rc_is 2
+	err_has "unknown option --bogus"
+	run "$H" log "$db" --limit
+	rc_is 2
+	err_has "option --limit needs a value"
+	run "$H" log "$db" --limit 0
+	rc_is 2
+	run "$H" log "$db" --from 9 --to 3
+	rc_is 2
+	err_has "--from 9 is after --to 3"
+	run "$H" log "$db" extra
+	rc_is 2
+	err_has "unexpected argument 'extra'"
+	run "$H" state "$db" counter/a --seq 1 --gseq 2
+	rc_is 2
+	err_has "give one point"
+	run "$H" verify "$db"
+	rc_is 2
+	err_has "verify needs --types LIB.so"
+	run "$H" verify "$db" --agent counter/a --type counter --types "$PLUGIN"
+	rc_is 2
+	run "$H" stats --json
+	rc_is 2
+	err_has "missing DB"
+
+	# A log that a running program holds: every reader works.
+	"$MK" append "$db" 3 300 >"$work/append.out" &
+	local mk=$!
+	for _ in $(seq 100); do
+		grep -q ready "$work/append.out" 2>/dev/null && break
+		sleep 0.05
+	done
+	grep -q ready "$work/append.out" || fail "make_log append did not start"
+	run "$H" stats "$db"
+	rc_is 0
+	out_has "events     "
+	run "$H" check "$db"
+	rc_is 0
+	run "$H" log "$db" --agent counter/a
+	rc_is 0
+	equal "$(lines)" 6 "log of a held log"
+	run "$H" verify "$db" --types "$PLUGIN" --agent counter/a
+	rc_is 0
+	wait $mk || fail "make_log append failed while readers read"
+	run "$H" log "$db" --agent counter/tail
+	equal "$(lines)" 3 "the writer's records after it closed"
+}
+
+section_check() {
+	run "$H" check "$db"
+	rc_is 0
+	err_empty
+	out_has "ok: $db: 15 records of 5 agents, 4 snapshots"
+
+	"$MK" corrupt "$work/c1" record || fail "make_log corrupt record"
+	run "$H" check "$work/c1"
+	rc_is 1
+	out_has "problem: $work/c1: events key 0000000000000005: record does not decode"
+	out_has "agents key ship/Gloria/1 points to gseq 5, whose record does not decode"
+	out_has "events key 0000000000000006: the first record of ship/Gloria has seq 2, not 1"
+	out_has "problems in $work/c1"
+
+	"$MK" corrupt "$work/c2" gap || fail "make_log corrupt gap"
+	run "$H" check "$work/c2"
+	rc_is 1
+	out_has "events: gseq 16 is missing"
+	equal "$(grep -c '^problem:' <<<"$out")" 1 "one problem for a gap"
+	out_has "1 problem in $work/c2"
+
+	"$MK" corrupt "$work/c3" index || fail "make_log corrupt index"
+	run "$H" check "$work/c3"
+	rc_is 1
+	out_has "agents key ship/Gloria/2 points to gseq 7, but the record of ship/Gloria #2 is at gseq 6"
+	out_has "agents key counter/c/2 points to gseq 99, where there is no record"
+
+	"$MK" corrupt "$work/c4" cause || fail "make_log corrupt cause"
+	run "$H" check "$work/c4"
+	rc_is 1
+	out_has "events key 0000000000000009: its cause is counter/a #3 at gseq 8, but gseq 8 holds counter/a #4"
+	out_has "events key 0000000000000003: its cause counter/a #2 at gseq 4 does not precede it"
+
+	"$MK" corrupt "$work/c5" snapshot || fail "make_log corrupt snapshot"
+	run "$H" check "$work/c5"
+	rc_is 1
+	out_has "snapshots key counter/a/3: its hash"
+	out_has "is not the state hash"
+
+	"$MK" corrupt "$work/c6" seq || fail "make_log corrupt seq"
+	run "$H" check "$work/c6"
+	rc_is 1
+	out_has "events key 000000000000000b: counter/b #3 follows #1 (at gseq 4); seqs must go up by one"
+	out_has "events key 000000000000000b (counter/b #3): no index entry (agents key counter/b/3 is missing)"
+	out_has "agents key counter/b/2 points to gseq 11, which holds counter/b #3"
+
+	# check never changes what it reads
+	local before after
+	before=$(cd "$work/c6" && ls -l --time-style=+%s.%N | sort | md5sum)
+	"$H" check "$work/c6" >/dev/null
+	after=$(cd "$work/c6" && ls -l --time-style=+%s.%N | sort | md5sum)
+	equal "$after" "$before" "the directory after check"
+}
+
+section_log() {
+	run "$H" log "$db"
+	rc_is 0
+	err_empty
+	equal "$(lines)" 15 "log: every record"
+	out_has 'gseq 1  2026-11-22T10:00:00.000000000Z  counter/a #1  add {"by":1}'
+	out_has 'gseq 3  2026-11-22T10:00:02.000000000Z  audit/log #1  saw {"from":"a","n":3}  caused by counter/a #2 (gseq 2)'
+	out_has 'gseq 11  2026-11-22T10:00:11.000000000Z  counter/b #2  reset {}'
+
+	run "$H" log "$db" --agent counter/a
+	equal "$(lines)" 6 "log --agent counter/a"
+	equal "$(awk '{print $2}' <<<"$out" | tr '\n' ' ')" "1 2 7 8 12 13 " "its gseqs"
+	run "$H" log "$db" -a counter/a --reverse --limit 2
+	equal "$(awk '{print $2}' <<<"$out" | tr '\n' ' ')" "13 12 " "--reverse --limit 2"
+	run "$H" log "$db" --type ship
+	equal "$(lines)" 4 "log --type ship"
+	run "$H" log "$db" --event add
+	equal "$(lines)" 7 "log --event add"
+	run "$H" log "$db" --type counter --event add --from 5 --to 13
+	equal "$(awk '{print $2}' <<<"$out" | tr '\n' ' ')" "8 12 13 " "--type --event --from --to"
+	run "$H" log "$db" --since 2026-11-22T10:00:10Z --until 2026-11-22T10:00:12Z
+	equal "$(awk '{print $2}' <<<"$out" | tr '\n' ' ')" "10 11 12 " "--since --until"
+	# the same times with an offset, a fraction, and as nanoseconds
+	run "$H" log "$db" --since 2026-11-22T12:00:09.5+02:00 --until 1795341612000000000
+	equal "$(awk '{print $2}' <<<"$out" | tr '\n' ' ')" "10 11 12 " "offset and ns times"
+	run "$H" log "$db" --since 2026-11-22t05:00:10-05:00 --limit 1
+	equal "$(awk '{print $2}' <<<"$out")" "10" "negative offset, lower-case t"
+	run "$H" log "$db" --type nosuch
+	rc_is 0
+	equal "$out" "" "no records of an unknown type"
+	run "$H" log "$db" -r -n 1
+	equal "$(awk '{print $2}' <<<"$out")" "15" "-r -n 1"
+
+	run "$H" log "$db" --json
+	rc_is 0
+	equal "$(lines)" 15 "log --json lines"
+	jq -e . <<<"$out" >/dev/null || fail "log --json is not JSON Lines"
+	equal "$(head -1 <<<"$out" | jq -c 'keys_unsorted')" \
+		'["gseq","seq","time_ns","time","type","id","event","body","cause","state_hash"]' \
+		"the keys of a record, in order"
+	equal "$(sed -n 3p <<<"$out" | jq -c '[.gseq, .seq, .type, .id, .event, .body, .cause, .time]')" \
+		'[3,1,"audit","log","saw",{"from":"a","n":3},{"type":"counter","id":"a","seq":2,"gseq":2},"2026-11-22T10:00:02.000000000Z"]' \
+		"a caused record as JSON"
+	equal "$(sed -n 3p <<<"$out" | grep -o '"time_ns":[0-9]*')" \
+		'"time_ns":1795341602000000000' "time_ns exactly"
+	equal "$(sed -n 6p <<<"$out" | jq -c '.body')" '{"lat":55.6,"lon":13}' "a float body"
+	[[ "$(head -1 <<<"$out" | jq -r .state_hash)" =~ ^[0-9a-f]{16}$ ]] ||
+		fail "state_hash is not 16 hex digits"
+	run "$H" log "$db" --agent counter/c --json
+	equal "$(jq -c '[.cause, .body]' <<<"$out")" '[null,{"by":1}]' "null cause"
+}
+
+section_state() {
+	# Without --types: only where a snapshot is (counter/a at 3 and 6).
+	run "$H" state "$db" counter/a
+	rc_is 0
+	out_has "counter/a after seq 6 (gseq 13, 2026-11-22T10:00:13.000000000Z), from the snapshot at that seq"
+	out_has '"n": 23'
+	run "$H" state "$db" counter/a --seq 3 --json
+	rc_is 0
+	equal "$(jq -c '[.type, .id, .seq, .gseq, .time, .source, .state]' <<<"$out")" \
+		'["counter","a",3,7,"2026-11-22T10:00:06.000000000Z","snapshot",{"n":3,"adds":2,"label":"first"}]' \
+		"state --seq 3 from a snapshot"
+	run "$H" state "$db" counter/a --seq 5
+	rc_is 2
+	err_has "no snapshot of counter/a at seq 5"
+	err_has "replay needs the code of agent type 'counter': pass --types LIB.so"
+	run "$H" state "$db" audit/log
+	rc_is 2
+	err_has "replay needs the code of agent type 'audit'"
+
+	# With --types: anywhere.
+	run "$H" state "$db" counter/a --seq 5 --types "$PLUGIN" --json
+	rc_is 0
+	equal "$(jq -c '[.seq, .gseq, .source, .state]' <<<"$out")" \
+		'[5,12,"replay",{"n":13,"adds":4,"label":"first"}]' "state --seq 5 by replay"
+	run "$H" state "$db" counter/a --gseq 9 --types "$PLUGIN" --json
+	equal "$(jq -c '[.seq, .state.n]' <<<"$out")" '[4,10]' "state --gseq 9"
+	run "$H" state "$db" counter/a --gseq 8 --types "$PLUGIN" --json
+	equal "$(jq -c '[.seq, .state.n]' <<<"$out")" '[4,10]' "state --gseq 8"
+	run "$H" state "$db" counter/a --gseq 7 --types "$PLUGIN" --json
+	equal "$(jq -c '[.seq, .state.n]' <<<"$out")" '[3,3]' "state --gseq 7"
+	run "$H" state "$db" ship/Gloria --at 2026-11-22T10:00:09.999Z --types "$PLUGIN" --json
+	equal "$(jq -c '[.seq, .state]' <<<"$out")" \
+		'[2,{"port":"Malmo","pos":{"lat":55.6,"lon":13},"moves":1}]' "state --at"
+	run "$H" state "$db" ship/Gloria --at 1795341610000000000 --types "$PLUGIN" --json
+	equal "$(jq -c '[.seq, .state.port]' <<<"$out")" '[3,"Oslo"]' "state --at in ns"
+	run "$H" state "$db" ship/Gloria -t "$PLUGIN"
+	rc_is 0
+	out_has "ship/Gloria after seq 4 (gseq 14, 2026-11-22T10:00:14.000000000Z), rebuilt by replay"
+	out_has '"lat": 59.9'
+	run "$H" state "$db" audit/log --types "$PLUGIN" --json
+	equal "$(jq -c '.state' <<<"$out")" '{"count":2,"total":13,"last":"a"}' "audit/log"
+
+	# Points outside the agent's history.
+	run "$H" state "$db" counter/a --seq 7 --types "$PLUGIN"
+	rc_is 2
+	err_has "counter/a has 6 transitions: seq 7 is after the last"
+	run "$H" state "$db" counter/a --gseq 16 --types "$PLUGIN"
+	rc_is 2
+	err_has "gseq 16 is after the end of the log (15)"
+	run "$H" state "$db" ship/Gloria --gseq 4 --types "$PLUGIN"
+	rc_is 2
+	err_has "ship/Gloria had no transition yet at gseq 4 (its first is gseq 5 at 2026-11-22T10:00:04.000000000Z)"
+	run "$H" state "$db" ship/Gloria --at 2026-11-22T09:00:00Z --types "$PLUGIN"
+	rc_is 2
+	err_has "had no transition yet at 2026-11-22T09:00:00Z"
+	run "$H" state "$db" ship/Gloria --at 2200-01-01T00:00:00Z --types "$PLUGIN"
+	rc_is 2
+	err_has "is in the future"
+	run "$H" state "$db" counter/a --seq 0
+	rc_is 2
+	# A plugin without the agent's type: the empty plugin cannot even
+	# load; the changed one knows every type but makes other states.
+	run "$H" state "$db" counter/b --seq 1 --types "$CHANGED" --json
+	rc_is 0
+	equal "$(jq -c '.state.n' <<<"$out")" 6 "state by the changed code"
+}
+
+section_history() {
+	run "$H" history "$db" ship/Gloria --types "$PLUGIN"
+	rc_is 0
+	err_empty
+	out_has '#1  gseq 5  2026-11-22T10:00:04.000000000Z  depart {"port":"Malmo"}'
+	out_has '    port: "nowhere" -> "Malmo"'
+	out_has '    pos.lat: 0 -> 55.6'
+	out_has '    moves: 1 -> 2'
+	out_has '#3  gseq 10  2026-11-22T10:00:10.000000000Z  depart {"port":"Oslo"}'
+	run "$H" history "$db" audit/log --types "$PLUGIN"
+	out_has 'caused by counter/a #4 (gseq 8)'
+	out_has '    total: 3 -> 13'
+
+	run "$H" history "$db" counter/a --types "$PLUGIN" --json
+	rc_is 0
+	equal "$(lines)" 6 "history --json lines"
+	equal "$(jq -c '[.seq, .event, .state.n]' <<<"$out" | tr '\n' ' ')" \
+		'[1,"add",1] [2,"add",3] [3,"label",3] [4,"add",10] [5,"add",13] [6,"add",23] ' \
+		"history --json states"
+	equal "$(sed -n 3p <<<"$out" | jq -c .diff)" \
+		'[{"path":"label","old":"","new":"first"}]' "a field-level diff"
+	equal "$(head -1 <<<"$out" | jq -c .diff)" \
+		'[{"path":"n","old":0,"new":1},{"path":"adds","old":0,"new":1}]' \
+		"the first diff is against the initial state"
+
+	# Without --types: the events, and why there is no more.
+	run "$H" history "$db" counter/a
+	rc_is 0
+	equal "$(lines)" 6 "history without --types"
+	out_lacks " -> "
+	err_has "what changed needs the code of agent type 'counter': pass --types LIB.so"
+	run "$H" history "$db" counter/a --types "$EMPTY"
+	rc_is 2
+	err_has "does not export hindsight_register_types()"
+}
+
+section_verify() {
+	run "$H" verify "$db" --types "$PLUGIN"
+	rc_is 0
+	err_empty
+	out_has "ok: 15 records of 5 agents replayed with $PLUGIN: every rebuilt state matches its record"
+
+	run "$H" verify "$db" --types "$CHANGED"
+	rc_is 1
+	out_has 'divergence: counter/b #1 (gseq 4, 2026-11-22T10:00:03.000000000Z)  add {"by":5}'
+	out_has "today's apply() makes another state"
+	out_has 'state before:   {"n":0,"adds":0,"label":""}'
+	out_has 'rebuilt state:  {"n":6,"adds":1,"label":""}'
+	out_has '    n: 0 -> 6'
+	out_has 'also diverges: counter/a #4 (gseq 8'
+	out_has "2 agents diverge"
+	# the first divergence comes first
+	equal "$(head -1 <<<"$out" | cut -c1-22)" "divergence: counter/b " "first divergence"
+
+	run "$H" verify "$db" --types "$CHANGED" --agent ship/Gloria
+	rc_is 0
+	out_has "ok: 4 records of 1 agent replayed"
+	run "$H" verify "$db" --types "$CHANGED" --type audit
+	rc_is 0
+	run "$H" verify "$db" --types "$CHANGED" --type counter --json
+	rc_is 1
+	equal "$(lines)" 3 "verify --json lines"
+	equal "$(head -1 <<<"$out" | jq -c '[.kind, .record.type, .record.id, .record.seq, .rebuilt.n, .diff]')" \
+		'["state","counter","b",1,6,[{"path":"n","old":0,"new":6},{"path":"adds","old":0,"new":1}]]' \
+		"verify --json divergence"
+	equal "$(tail -1 <<<"$out" | jq -c .summary.divergences)" 2 "verify --json summary"
+	# a snapshot at the diverging seq shows the recorded state
+	run "$H" verify "$db" --types "$CHANGED" --agent counter/a --from 8 --to 8
+	rc_is 1
+	out_has "divergence: counter/a #4 (gseq 8"
+	run "$H" verify "$db" --types "$CHANGED" --agent counter/a --to 7
+	rc_is 0
+}
+
+section_export() {
+	run "$H" export "$db"
+	rc_is 0
+	err_empty
+	printf '%s\n' "$out" >"$work/e1.jsonl"
+	run "$H" log "$db" --json
+	equal "$out" "$(cat "$work/e1.jsonl")" "export is log --json"
+
+	run "$H" import "$work/new" <"$work/e1.jsonl"
+	rc_is 0
+	err_has "15 records into $work/new"
+	"$H" export "$work/new" >"$work/e2.jsonl"
+	cmp -s "$work/e1.jsonl" "$work/e2.jsonl" ||
+		fail "export, import, export is not byte-identical"
+	checks=$((checks + 1))
+	run "$H" check "$work/new"
+	rc_is 0
+	out_has "15 records of 5 agents, 0 snapshots"
+	run "$H" verify "$work/new" --types "$PLUGIN"
+	rc_is 0
+	run "$H" state "$work/new" counter/a --types "$PLUGIN" --json
+	equal "$(jq -c .state <<<"$out")" '{"n":23,"adds":5,"label":"first"}' \
+		"state from the imported log"
+	# from a file argument, into an empty directory
+	mkdir "$work/emptydir"
+	run "$H" import "$work/emptydir" "$work/e1.jsonl"
+	rc_is 0
+	"$H" export "$work/emptydir" | cmp -s - "$work/e1.jsonl" ||
+		fail "import into an empty directory"
+	checks=$((checks + 1))
+
+	# into an existing empty log, in place
+	"$MK" append "$work/emptylog" 0 0 >/dev/null || fail "make_log append 0"
+	run "$H" import "$work/emptylog" "$work/e1.jsonl"
+	rc_is 0
+	"$H" export "$work/emptylog" | cmp -s - "$work/e1.jsonl" ||
+		fail "import into an empty log"
+	checks=$((checks + 1))
+
+	# Refused targets: nothing changes.
+	run "$H" import "$db" <"$work/e1.jsonl"
+	rc_is 2
+	err_has "already holds a log with 15 records"
+	mkdir "$work/full" && echo x >"$work/full/x"
+	run "$H" import "$work/full" <"$work/e1.jsonl"
+	rc_is 2
+	err_has "is not empty and not a hindsight log"
+	run "$H" import "$work/full/x" <"$work/e1.jsonl"
+	rc_is 2
+	err_has "exists and is not a directory"
+
+	# Refused input: named by line (and column), nothing left behind.
+	bad() { # bad NAME MESSAGE  (input on stdin)
+		run "$H" import "$work/bad-$1"
+		rc_is 2
+		err_has "$2"
+		[ ! -e "$work/bad-$1" ] || fail "import $1 left $work/bad-$1"
+		checks=$((checks + 1))
+	}
+	{ head -2 "$work/e1.jsonl"; echo '{"gseq":3,'; } |
+		bad json "<stdin>:3:11: malformed JSON: expected a string key"
+	{ head -1 "$work/e1.jsonl"; sed -n 3p "$work/e1.jsonl"; } |
+		bad gap "<stdin>:2: gseq 3 where 2 was expected"
+	sed 's/"seq":2,/"seq":3,/' "$work/e1.jsonl" |
+		bad seq "<stdin>:2: counter/a seq 3 where 2 was expected"
+	sed '1s/"state_hash":"[0-9a-f]*"/"state_hash":"xyz"/' "$work/e1.jsonl" |
+		bad hash "<stdin>:1: record: \"state_hash\" must be a string of 16 hex digits"
+	sed '1s/"event":"add",/"event":"add","extra":1,/' "$work/e1.jsonl" |
+		bad key "<stdin>:1: record: unknown key \"extra\""
+	sed '1s/,"id":"a"//' "$work/e1.jsonl" |
+		bad missing "<stdin>:1: record: key \"id\" is missing"
+	sed '1s/"time":"2026-11-22T10:00:00/"time":"2026-11-22T10:00:01/' "$work/e1.jsonl" |
+		bad time "<stdin>:1: record: \"time\" and \"time_ns\" disagree"
+	sed '3s/"gseq":2}/"gseq":1}/' "$work/e1.jsonl" |
+		bad cause "names a cause at gseq 1 that is not there"
+	{ head -1 "$work/e1.jsonl"; echo; } |
+		bad empty "<stdin>:2: empty line"
+	printf '[1,2]\n' | bad array "<stdin>:1: a record is a JSON object"
+	run "$H" import "$work/x" "$work/no-such-file"
+	rc_is 2
+	err_has "$work/no-such-file: No such file"
+	[ -z "$(ls "$work" | grep import-)" ] || fail "temporary directories left"
+	checks=$((checks + 1))
+
+	# A record may give only "time"; an empty input makes an empty log.
+	head -1 "$work/e1.jsonl" | sed 's/"time_ns":[0-9]*,//' >"$work/t.jsonl"
+	run "$H" import "$work/timeonly" "$work/t.jsonl"
+	rc_is 0
+	equal "$("$H" export "$work/timeonly")" "$(head -1 "$work/e1.jsonl")" \
+		"import with time only"
+	run "$H" import "$work/none" </dev/null
+	rc_is 0
+	run "$H" stats "$work/none" --json
+	equal "$(jq .events <<<"$out")" 0 "import of nothing"
+
+	# filters work on export as on log
+	run "$H" export "$db" --agent ship/Gloria
+	equal "$(lines)" 4 "export --agent"
+}
+
+section_tail() {
+	run "$H" tail "$db" -n 3
+	rc_is 0
+	equal "$(awk '{print $2}' <<<"$out" | tr '\n' ' ')" "13 14 15 " "tail -n 3"
+	run "$H" tail "$db"
+	equal "$(lines)" 10 "tail: 10 by default"
+	run "$H" tail "$db" -n 0
+	equal "$out" "" "tail -n 0"
+	run "$H" tail "$db" -n 100 --json
+	equal "$(lines)" 15 "tail -n 100 --json"
+	jq -e . <<<"$out" >/dev/null || fail "tail --json"
+
+	# -f follows a log that a program is writing, and stops cleanly.
+	"$H" tail "$db" -n 2 -f --interval 50 >"$work/tail.out" 2>"$work/tail.err" &
+	local tp=$!
+	for _ in $(seq 100); do
+		[ "$(wc -l <"$work/tail.out")" -ge 2 ] && break
+		sleep 0.05
+	done
+	"$MK" append "$db" 12 100 >"$work/append.out" &
+	local mk=$!
+	wait $mk || fail "make_log append failed while tail -f followed"
+	for _ in $(seq 100); do
+		grep -q 'counter/tail #12 ' "$work/tail.out" && break
+		sleep 0.05
+	done
+	kill -INT $tp
+	wait $tp
+	rc=$?
+	last="tail -f (SIGINT)"
+	err=$(cat "$work/tail.err")
+	rc_is 0
+	out=$(cat "$work/tail.out")
+	equal "$(awk '{print $2}' <<<"$out" | tr '\n' ' ')" \
+		"14 15 16 17 18 19 20 21 22 23 24 25 26 27 " "tail -f: each record once, in order"
+	out_has 'counter/tail #12  add {"by":1}'
+
+	# SIGTERM stops it too; -n 0 prints only what comes.
+	"$H" tail "$db" -n 0 -f >"$work/tail2.out" 2>&1 &
+	tp=$!
+	sleep 0.5
+	kill -TERM $tp
+	wait $tp
+	rc=$?
+	last="tail -f (SIGTERM)"
+	rc_is 0
+	equal "$(cat "$work/tail2.out")" "" "tail -n 0 -f of a quiet log"
+}
+
+tmux_sock=
+section_replay() {
+	# Without a terminal: every step.
+	run "$H" replay "$db" counter/a --types "$PLUGIN"
+	rc_is 0
+	equal "$(grep -c '^== step ' <<<"$out")" 6 "replay steps without a tty"
+	out_has '== step 3 of 6: gseq 7  2026-11-22T10:00:06.000000000Z  counter/a #3  label {"label":"first"}'
+	out_has 'before: {"n":3,"adds":2,"label":""}'
+	out_has 'after:  {"n":3,"adds":2,"label":"first"}'
+	out_has '  label: "" -> "first"'
+	run "$H" replay "$db" counter/a --types "$PLUGIN" --seq 5
+	equal "$(grep -c '^== step ' <<<"$out")" 2 "replay --seq 5"
+	run "$H" replay "$db" counter/a
+	rc_is 2
+	err_has "replay needs --types LIB.so"
+	run "$H" replay "$db" counter/a --types "$PLUGIN" --seq 9
+	rc_is 2
+	err_has "counter/a has 6 transitions"
+
+	# On a terminal, as a person uses it: tmux.
+	if ! command -v tmux >/dev/null; then
+		fail "tmux is not installed"
+		return
+	fi
+	tmux_sock=hs-cli-$$-$RANDOM
+	local T=(tmux -L "$tmux_sock" -f /dev/null)
+	"${T[@]}" new-session -d -s hs -x 120 -y 40 \
+		"'$H' replay '$db' ship/Gloria --types '$PLUGIN'; echo \$? >'$work/replay.rc'" ||
+		{ fail "tmux new-session"; return; }
+	screen() { "${T[@]}" capture-pane -p -t hs 2>/dev/null; }
+	shows() { # shows TEXT WHAT: waits up to 5 s for TEXT on the screen
+		checks=$((checks + 1))
+		for _ in $(seq 100); do
+			screen | grep -qF -- "$1" && return 0
+			sleep 0.05
+		done
+		fail "replay screen ($2) never showed '$1'; it shows:"$'\n'"$(screen)"
+	}
+	keys() { "${T[@]}" send-keys -t hs "$@"; }
+	shows "step 1 of 4" "start"
+	shows 'event depart {"port":"Malmo"}' "start"
+	shows '-- state before (initial)' "start"
+	shows '"port": "nowhere",' "start"
+	shows 'port: "nowhere" -> "Malmo"' "start"
+	shows 'n/space/-> next' "key help"
+	keys n
+	shows "step 2 of 4" "n"
+	shows 'pos.lat: 0 -> 55.6' "n"
+	shows '"lat": 55.6,' "n"
+	keys Space
+	shows "step 3 of 4" "space"
+	keys Right
+	shows "step 4 of 4" "right arrow"
+	keys n
+	shows "this is the last transition" "n at the end"
+	keys p
+	shows "step 3 of 4" "p"
+	keys Left
+	shows "step 2 of 4" "left arrow"
+	keys g 4
+	shows "go to seq: 4_" "g prompt"
+	keys Enter
+	shows "step 4 of 4" "g 4"
+	shows 'moves: 1 -> 2' "g 4"
+	keys g 9 Enter
+	shows "no seq '9': the transitions are 1 to 4" "g 9"
+	keys t 2026-11-22T10:00:06Z Enter
+	shows "step 2 of 4" "t time"
+	shows "seq 2  gseq 6  2026-11-22T10:00:05.000000000Z" "t time"
+	keys t nonsense Enter
+	shows "malformed time 'nonsense'" "t nonsense"
+	keys g 3 Escape
+	sleep 0.2
+	shows "step 2 of 4" "Esc cancels"
+	keys End
+	shows "step 4 of 4" "End"
+	keys Home
+	shows "step 1 of 4" "Home"
+	keys q
+	for _ in $(seq 100); do
+		[ -s "$work/replay.rc" ] && break
+		sleep 0.05
+	done
+	equal "$(cat "$work/replay.rc" 2>/dev/null)" 0 "replay's exit code after q"
+	"${T[@]}" kill-server 2>/dev/null
+	tmux_sock=
+}
+
+section_progress() {
+	# Work of more than a second shows progress on a terminal (tmux),
+	# and nothing when stderr is not one.
+	"$MK" many "$work/big" 300000 || { fail "make_log many"; return; }
+	run "$H" check "$work/big"
+	rc_is 0
+	err_empty
+	tmux_sock=hs-cli-$$-$RANDOM
+	local T=(tmux -L "$tmux_sock" -f /dev/null)
+	"${T[@]}" new-session -d -s hs -x 120 -y 10 \
+		"'$H' check '$work/big' >'$work/check.out'; echo \$? >'$work/check.rc'; sleep 30" ||
+		{ fail "tmux new-session"; return; }
+	local seen=
+	for _ in $(seq 300); do
+		if "${T[@]}" capture-pane -p -t hs | grep -Eq '(events|index and snapshots): [0-9,]+.*/s'; then
+			seen=yes
+			break
+		fi
+		[ -s "$work/check.rc" ] && break
+		sleep 0.05
+	done
+	checks=$((checks + 1))
+	[ -n "$seen" ] || fail "no progress on the terminal during a long check"
+	for _ in $(seq 2400); do
+		[ -s "$work/check.rc" ] && break
+		sleep 0.05
+	done
+	equal "$(cat "$work/check.rc")" 0 "check under tmux"
+	# the progress line is gone when the work is done
+	sleep 0.2
+	checks=$((checks + 1))
+	! "${T[@]}" capture-pane -p -t hs | grep -q '/s' ||
+		fail "the progress line stays after the work"
+	grep -q "^ok: $work/big: 300000 records" "$work/check.out" ||
+		fail "check's result under tmux"
+	"${T[@]}" kill-server 2>/dev/null
+	tmux_sock=
+}
+
+case $section in
+basic | errors | check | log | state | history | verify | export | tail | replay | progress)
+	"section_$section"
+	;;
+*)
+	echo "run.sh: no section '$section'" >&2
+	exit 2
+	;;
+esac
+
+if [ "$fails" -ne 0 ]; then
+	echo "cli_$section: $fails of $checks checks failed" >&2
+	exit 1
+fi
+echo "cli_$section: $checks checks passed"
