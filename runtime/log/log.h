@@ -71,6 +71,15 @@ int hsi_log_write(hsi_log *log, hsi_log_batch *b, bool sync);
 /* The record stored under gseq, appended to out. HS_ENOTFOUND if none. */
 int hsi_log_get_event(hsi_log *log, uint64_t gseq, hs_buf *out);
 
+/* The records under gseqs[0..n) (ascending), read in one batch: calls
+ * fn(udata, i, rec, len) for each in order, the record valid during the
+ * call. fn returns 0 to go on, anything else to stop (returned as is).
+ * HS_ENOTFOUND (with the key named) when one is missing. */
+typedef int (*hsi_events_fn)(void *udata, size_t i, const void *rec,
+			     size_t len);
+int hsi_log_get_events(hsi_log *log, const uint64_t *gseqs, size_t n,
+		       hsi_events_fn fn, void *udata);
+
 /* A meta value appended to out. HS_ENOTFOUND if none. */
 int hsi_log_get_meta(hsi_log *log, const char *key, hs_buf *out);
 

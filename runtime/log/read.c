@@ -72,6 +72,55 @@ int hsi_log_get_event(hsi_log *log, uint64_t gseq, hs_buf *out)
 	return get(log, gseq, NULL, out);
 }
 
+/* Keys per multi-get: enough to share block reads, small enough for the
+ * stack. */
+#define MULTI_GET 64
+
+int hsi_log_get_events(hsi_log *log, const uint64_t *gseqs, size_t n,
+		       hsi_events_fn fn, void *udata)
+{
+	uint8_t keys[MULTI_GET][8];
+	const char *kp[MULTI_GET];
+	size_t kn[MULTI_GET];
+	rocksdb_pinnableslice_t *vals[MULTI_GET];
+	char *errs[MULTI_GET];
+	int rc = 0;
+
+	for (size_t base = 0; base < n && rc == 0; base += MULTI_GET) {
+		size_t m = n - base < MULTI_GET ? n - base : MULTI_GET;
+		for (size_t i = 0; i < m; i++) {
+			hsi_be64_put(keys[i], gseqs[base + i]);
+			kp[i] = (const char *)keys[i];
+			kn[i] = 8;
+		}
+		rocksdb_batched_multi_get_cf(log->db, log->ro,
+					     log->cf[HSI_CF_EVENTS], m, kp, kn,
+					     vals, errs, true);
+		for (size_t i = 0; i < m; i++) {
+			char what[64];
+			snprintf(what, sizeof(what), "events key %016llx",
+				 (unsigned long long)gseqs[base + i]);
+			if (rc == 0 && errs[i] != NULL)
+				rc = hsi_log_fail_rocks(log, &errs[i], what);
+			else if (rc == 0 && vals[i] == NULL)
+				rc = hsi_log_fail(log, HS_ENOTFOUND,
+						  "%s: not found", what);
+			else if (rc == 0) {
+				size_t len;
+				const char *v =
+					rocksdb_pinnableslice_value(vals[i],
+								    &len);
+				rc = fn(udata, base + i, v, len);
+			}
+			if (errs[i] != NULL)
+				rocksdb_free(errs[i]);
+			if (vals[i] != NULL)
+				rocksdb_pinnableslice_destroy(vals[i]);
+		}
+	}
+	return rc;
+}
+
 int hsi_log_get_meta(hsi_log *log, const char *key, hs_buf *out)
 {
 	return get(log, 0, key, out);

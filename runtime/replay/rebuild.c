@@ -1,5 +1,6 @@
 #include "replay/rebuild.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/ctx.h"
@@ -72,37 +73,46 @@ int hsi_read_record(hs_runtime *rt, uint64_t gseq, const hsi_type *t,
 	return rc;
 }
 
+/* Index entries are gathered and their records read in batches of this
+ * many: one multi-get shares block reads that point lookups repeat. */
+#define BATCH 256
+
 typedef struct rebuilder {
 	hs_runtime *rt;
 	const hsi_type *t;
 	const char *id;
 	size_t id_len;
 	void *state;
-	uint64_t seq;
-	uint64_t gseq;
+	uint64_t seq;       /* applied so far */
+	uint64_t indexed;   /* seen in the index so far */
 	int64_t time_ns;
-	hs_buf rec;
+	size_t n;
+	uint64_t seqs[BATCH];
+	uint64_t gseqs[BATCH];
 } rebuilder;
 
-static int apply_next(void *p, uint64_t seq, uint64_t gseq, int64_t time_ns)
+static int apply_record(void *p, size_t i, const void *data, size_t len)
 {
 	rebuilder *b = p;
 	hs_runtime *rt = b->rt;
-	const char *path = hsi_log_path(rt->log);
-	(void)time_ns;
-	if (seq != b->seq + 1) {
-		hsi_set_error(rt, "%s: index of %s/%s jumps from seq %llu to "
-				  "%llu",
-			      path, b->t->name, b->id,
-			      (unsigned long long)b->seq,
-			      (unsigned long long)seq);
-		return HS_ECORRUPT;
-	}
+	uint64_t seq = b->seqs[i], gseq = b->gseqs[i];
 	hsi_record r;
-	int rc = hsi_read_record(rt, gseq, b->t, b->id, b->id_len, seq,
-				 &b->rec, &r);
-	if (rc != 0)
+	int rc = hsi_record_decode(data, len, &r);
+	if (rc == 0 && (r.gseq != gseq || r.seq != seq ||
+			r.type_len != b->t->name_len ||
+			memcmp(r.type, b->t->name, r.type_len) != 0 ||
+			r.id_len != b->id_len ||
+			memcmp(r.id, b->id, r.id_len) != 0))
+		rc = HS_ECORRUPT;
+	if (rc != 0) {
+		hsi_set_error(rt, "%s: events key %016llx: %s",
+			      hsi_log_path(rt->log), (unsigned long long)gseq,
+			      rc == HS_EVERSION
+				      ? "record of a newer format"
+				      : "record does not decode or does not "
+					"match its index entry");
 		return rc;
+	}
 	char msg[256];
 	rc = hsi_replay_apply(rt, b->t, b->id, b->id_len, b->state, &r, NULL,
 			      msg, sizeof(msg));
@@ -110,15 +120,47 @@ static int apply_next(void *p, uint64_t seq, uint64_t gseq, int64_t time_ns)
 		hsi_set_error(rt, "%s: rebuilding %s/%s: seq %llu (gseq %llu, "
 				  "'%.*s') was recorded as a change but apply "
 				  "now returns %d%s%s",
-			      path, b->t->name, b->id, (unsigned long long)seq,
-			      (unsigned long long)gseq, (int)r.event_type_len,
-			      r.event_type, rc, msg[0] ? ": " : "", msg);
+			      hsi_log_path(rt->log), b->t->name, b->id,
+			      (unsigned long long)seq, (unsigned long long)gseq,
+			      (int)r.event_type_len, r.event_type, rc,
+			      msg[0] ? ": " : "", msg);
 		return rc < 0 ? rc : HS_EHANDLER;
 	}
 	b->seq = seq;
-	b->gseq = gseq;
 	b->time_ns = r.time_ns;
 	return 0;
+}
+
+static int flush(rebuilder *b)
+{
+	int rc = hsi_log_get_events(b->rt->log, b->gseqs, b->n, apply_record,
+				    b);
+	if (rc == HS_ENOTFOUND) {
+		hsi_set_log_error(b->rt);
+		rc = HS_ECORRUPT; /* the index points to nothing */
+	} else if (rc == HS_EIO || rc == HS_ENOMEM) {
+		hsi_set_log_error(b->rt);
+	}
+	b->n = 0;
+	return rc;
+}
+
+static int gather(void *p, uint64_t seq, uint64_t gseq, int64_t time_ns)
+{
+	rebuilder *b = p;
+	(void)time_ns;
+	if (seq != b->indexed + 1) {
+		hsi_set_error(b->rt, "%s: index of %s/%s jumps from seq %llu "
+				     "to %llu",
+			      hsi_log_path(b->rt->log), b->t->name, b->id,
+			      (unsigned long long)b->indexed,
+			      (unsigned long long)seq);
+		return HS_ECORRUPT;
+	}
+	b->indexed = seq;
+	b->seqs[b->n] = seq;
+	b->gseqs[b->n++] = gseq;
+	return b->n == BATCH ? flush(b) : 0;
 }
 
 static int load_snapshot(rebuilder *b, uint64_t to_seq)
@@ -157,31 +199,39 @@ int hsi_rebuild(hs_runtime *rt, const hsi_type *t, const char *id,
 		size_t id_len, uint64_t to_seq, void *state, uint64_t *gseq,
 		int64_t *time_ns)
 {
-	rebuilder b = {rt, t, id, id_len, state, 0, 0, 0, HS_BUF_INIT};
+	rebuilder *b = malloc(sizeof(*b));
+	if (b == NULL)
+		return HS_ENOMEM;
+	*b = (rebuilder){.rt = rt, .t = t, .id = id, .id_len = id_len,
+			 .state = state};
 	uint64_t last_gseq;
 	int64_t last_time;
 	int rc = hsi_log_index_get(rt->log, t->name, t->name_len, id, id_len,
 				   to_seq, &last_gseq, &last_time);
 	if (rc == HS_ENOTFOUND)
-		return HS_ENOAGENT;
-	if (rc != 0) {
+		rc = HS_ENOAGENT;
+	else if (rc != 0)
 		hsi_set_log_error(rt);
-		return rc;
-	}
-	rc = load_snapshot(&b, to_seq);
-	if (rc == 0 && b.seq < to_seq)
+	if (rc == 0)
+		rc = load_snapshot(b, to_seq);
+	b->indexed = b->seq;
+	if (rc == 0 && b->seq < to_seq) {
 		rc = hsi_log_scan_agent(rt->log, t->name, t->name_len, id,
-					id_len, b.seq + 1, to_seq, apply_next,
-					&b);
-	if (rc == 0 && b.seq != to_seq) {
+					id_len, b->seq + 1, to_seq, gather, b);
+		if (rc == 0 && b->n != 0)
+			rc = flush(b);
+		else if (rc == HS_EIO || rc == HS_ENOMEM)
+			hsi_set_log_error(rt);
+	}
+	if (rc == 0 && b->seq != to_seq) {
 		hsi_set_error(rt, "%s: index of %s/%s has seq %llu but stops "
 				  "at %llu before it",
 			      hsi_log_path(rt->log), t->name, id,
 			      (unsigned long long)to_seq,
-			      (unsigned long long)b.seq);
+			      (unsigned long long)b->seq);
 		rc = HS_ECORRUPT;
 	}
-	hs_buf_free(&b.rec);
+	free(b);
 	if (rc != 0)
 		return rc;
 	if (gseq != NULL)
