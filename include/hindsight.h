@@ -258,7 +258,8 @@ HS_API void hs_options_init(hs_options *opts);
  * Returns 0, HS_EINVAL, HS_ENOMEM, HS_ETHREAD, or for the log: HS_ENOTLOG
  * (the directory holds something else; nothing in it is changed),
  * HS_EVERSION (written by a newer hindsight), HS_EBUSY (another process
- * has it open for writing), HS_ECORRUPT or HS_EIO. When `errbuf` is not
+ * has it open for writing), HS_ENOTFOUND (read_only and no log at the
+ * path), HS_ECORRUPT or HS_EIO. When `errbuf` is not
  * NULL, a failed open leaves there a sentence naming the problem.
  */
 HS_API int hs_open(hs_runtime **out, const hs_options *opts);
@@ -404,7 +405,8 @@ HS_API int hs_send_wait(hs_runtime *rt, const char *type, const char *id,
 
 /*
  * Blocks until every message sent before the call has been handled and the
- * runtime is idle, or until timeout_ms passes (negative = no limit).
+ * runtime is idle (with a log: every transition written, and the messages
+ * it held delivered), or until timeout_ms passes (negative = no limit).
  * Messages held by failed agents are not waited for.
  * Returns 0, HS_EFAILED (idle, but some agent has failed), HS_ETIMEDOUT.
  * Thread-safe; must not be called from a handler or watcher.
@@ -806,8 +808,8 @@ HS_API int hs_whatif(hs_runtime *rt, const hs_edit *edits, size_t nedits,
  * Appends one msgpack value as JSON text (no NUL) to out: strings
  * escaped, binary as a base64 string, ext as {"ext": type, "data":
  * base64}, non-string map keys as their JSON text in a string, NaN and
- * infinities as null. Returns 0, HS_EBADMSG (out unchanged) or HS_ENOMEM.
- * Thread-safe.
+ * infinities as null. Returns 0, HS_EINVAL (out NULL), HS_EBADMSG (out
+ * unchanged) or HS_ENOMEM. `mp` must not point into `out`. Thread-safe.
  */
 HS_API int hs_json(hs_buf *out, const void *mp, size_t len, unsigned flags);
 
