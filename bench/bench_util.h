@@ -218,4 +218,67 @@ static inline hs_runtime *bench_open(const char *dir, bool read_only,
 	return rt;
 }
 
+/* ------------------------------------------------------------------ */
+/* Memory and result lines                                              */
+/* ------------------------------------------------------------------ */
+
+/* Resident set size now, in bytes (from /proc/self/statm); 0 if unknown. */
+static inline size_t bench_rss_now(void)
+{
+	FILE *f = fopen("/proc/self/statm", "r");
+	unsigned long size = 0, res = 0;
+	if (f == NULL)
+		return 0;
+	if (fscanf(f, "%lu %lu", &size, &res) != 2)
+		res = 0;
+	fclose(f);
+	return (size_t)res * (size_t)sysconf(_SC_PAGESIZE);
+}
+
+/* Peak resident set size of the process so far, in bytes (VmHWM). */
+static inline size_t bench_rss_peak(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	unsigned long kb = 0;
+	if (f == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "VmHWM: %lu kB", &kb) == 1)
+			break;
+	fclose(f);
+	return (size_t)kb * 1024;
+}
+
+/* One result line: `RESULT <workload> <figure> <value> <unit>`. bench/run
+ * reads these lines and nothing else. */
+static inline void bench_result(const char *workload, const char *figure,
+				double value, const char *unit)
+{
+	printf("RESULT %s %s %.6g %s\n", workload, figure, value, unit);
+	fflush(stdout);
+}
+
+/* The ship body of BENCH.md, {"port": "Malmo", "cargo": <cargo>}, encoded
+ * by hand (fixmap, fixstr, int64): 26 bytes in out, returns the length. */
+static inline size_t bench_ship_body(uint8_t *out, const char *port,
+				     int64_t cargo)
+{
+	size_t n = 0, pl = strlen(port);
+	out[n++] = 0x82;
+	out[n++] = 0xa4;
+	memcpy(out + n, "port", 4);
+	n += 4;
+	out[n++] = (uint8_t)(0xa0 | pl);
+	memcpy(out + n, port, pl);
+	n += pl;
+	out[n++] = 0xa5;
+	memcpy(out + n, "cargo", 5);
+	n += 5;
+	out[n++] = 0xd3;
+	for (int i = 7; i >= 0; i--)
+		out[n++] = (uint8_t)((uint64_t)cargo >> (8 * i));
+	return n;
+}
+
 #endif /* HS_BENCH_BENCH_UTIL_H */
