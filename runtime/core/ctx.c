@@ -72,9 +72,21 @@ uint64_t hs_ctx_seq(const hs_ctx *ctx)
 	return ctx->seq;
 }
 
+int64_t hsi_ctx_time(hs_ctx *ctx)
+{
+	if (!ctx->has_now) {
+		hs_runtime *rt = ctx->rt;
+		int64_t now = rt->opts.clock(rt->opts.clock_udata);
+		ctx->now = now < ctx->floor ? ctx->floor : now;
+		ctx->has_now = true;
+	}
+	return ctx->now;
+}
+
 int64_t hs_ctx_now(const hs_ctx *ctx)
 {
-	return ctx->now;
+	/* Every context is a handler's local variable: not const. */
+	return hsi_ctx_time((hs_ctx *)ctx);
 }
 
 uint64_t hs_ctx_random(hs_ctx *ctx)

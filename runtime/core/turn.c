@@ -119,17 +119,15 @@ static bool handle(hs_runtime *rt, hsi_worker *w, hsi_agent *a,
 {
 	const hs_type *def = &a->type->def;
 	hs_event ev = {hsi_msg_event_type(m), hsi_msg_body(m), m->body_len};
-	int64_t now = m->has_time ? m->time_ns
-				  : rt->opts.clock(rt->opts.clock_udata);
-	if (now < a->last_time)
-		now = a->last_time;
 	hs_ctx ctx = {
 		.rt = rt,
 		.type = a->type,
 		.id = a->id,
 		.id_len = a->id_len,
 		.seq = a->seq + 1,
-		.now = now,
+		.now = m->time_ns < a->last_time ? a->last_time : m->time_ns,
+		.floor = a->last_time,
+		.has_now = m->has_time,
 	};
 	ctx.effects_tail = &ctx.effects;
 
@@ -143,9 +141,12 @@ static bool handle(hs_runtime *rt, hsi_worker *w, hsi_agent *a,
 
 	hsi_spin_lock(&a->lock);
 	int rc = def->apply(&ctx, a->state, &ev);
+	bool logged = watched || rt->log != NULL;
 	if (rc == HS_CHANGED) {
 		a->seq++;
-		a->last_time = now;
+		/* A time nobody saw need not be read. */
+		if (logged || ctx.has_now)
+			a->last_time = hsi_ctx_time(&ctx);
 	} else if (rc > 0) {
 		hs_ctx_set_error(&ctx, "apply returned %d", rc);
 		rc = HS_EHANDLER;
@@ -178,7 +179,7 @@ static bool handle(hs_runtime *rt, hsi_worker *w, hsi_agent *a,
 		return true;
 	}
 
-	if (watched || rt->log != NULL) {
+	if (logged) {
 		hs_buf_reset(&w->new_state);
 		/* A state that cannot be encoded is logged and watched as
 		 * empty; replay will then report the divergence. */
@@ -186,7 +187,7 @@ static bool handle(hs_runtime *rt, hsi_worker *w, hsi_agent *a,
 			hs_buf_reset(&w->new_state);
 	}
 	if (watched)
-		notify_watchers(rt, w, a, &ev, now);
+		notify_watchers(rt, w, a, &ev, ctx.now);
 	if (rt->log == NULL) {
 		hsi_effects_release(rt, ctx.effects, 0, 0);
 		hsi_waiter_done(m->waiter, 0, a->seq, 0);

@@ -22,6 +22,7 @@ int hsi_replay_apply(hs_runtime *rt, const hsi_type *t, const char *id,
 		.id_len = id_len,
 		.seq = r->seq,
 		.now = r->time_ns,
+		.has_now = true,
 		.replaying = true,
 		.capture = capture != NULL,
 	};
