@@ -44,40 +44,6 @@ static int put_indent(hs_buf *b, unsigned level)
 
 static const char hexdig[] = "0123456789abcdef";
 
-/*
- * Length of the well-formed UTF-8 sequence (RFC 3629: no overlong forms,
- * no surrogates, nothing above U+10FFFF) that starts with the non-ASCII
- * byte s[0], or 0 when there is none.
- */
-static size_t utf8_len(const uint8_t *s, size_t n)
-{
-	uint8_t c = s[0], lo = 0x80, hi = 0xbf;
-	size_t len;
-
-	if (c >= 0xc2 && c <= 0xdf) {
-		len = 2;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3;
-		if (c == 0xe0)
-			lo = 0xa0; /* overlong */
-		else if (c == 0xed)
-			hi = 0x9f; /* surrogates */
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4;
-		if (c == 0xf0)
-			lo = 0x90; /* overlong */
-		else if (c == 0xf4)
-			hi = 0x8f; /* above U+10FFFF */
-	} else {
-		return 0;
-	}
-	if (n < len || s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < len; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	return len;
-}
 
 /* The inside of a JSON string: runs that need no escape are copied whole.
  * s must not point into b. */
@@ -92,7 +58,7 @@ static int put_str_body(hs_buf *b, const uint8_t *s, size_t n)
 		size_t elen;
 
 		if (c >= 0x80) {
-			size_t u = utf8_len(s + i, n - i);
+			size_t u = hsi_utf8_len(s + i, n - i);
 
 			if (u != 0) {
 				i += u;
@@ -728,4 +694,34 @@ int hs_json_diff(hs_buf *out, const void *old_mp, size_t old_len,
 	if (rc != 0)
 		out->len = start;
 	return rc;
+}
+
+size_t hsi_utf8_len(const uint8_t *s, size_t n)
+{
+	uint8_t c = s[0], lo = 0x80, hi = 0xbf;
+	size_t len;
+
+	if (c >= 0xc2 && c <= 0xdf) {
+		len = 2;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3;
+		if (c == 0xe0)
+			lo = 0xa0; /* overlong */
+		else if (c == 0xed)
+			hi = 0x9f; /* surrogates */
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4;
+		if (c == 0xf0)
+			lo = 0x90; /* overlong */
+		else if (c == 0xf4)
+			hi = 0x8f; /* above U+10FFFF */
+	} else {
+		return 0;
+	}
+	if (n < len || s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < len; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	return len;
 }

@@ -12,4 +12,9 @@
  */
 int hsi_json_str(hs_buf *out, const void *s, size_t n);
 
+/* Length of the well-formed UTF-8 sequence (RFC 3629: no overlong forms,
+ * no surrogates, nothing above U+10FFFF) that starts with the non-ASCII
+ * byte s[0] of [s, s+n), or 0 when there is none. */
+size_t hsi_utf8_len(const uint8_t *s, size_t n);
+
 #endif /* HS_CODEC_JSON_H */

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codec/json.h"
 #include "common/buf.h"
 
 /* Deepest nesting accepted whatever max_depth says: bounds the stack. */
@@ -150,37 +151,6 @@ static int close_header(parser *p, size_t at, char kind, uint64_t n)
 /* Strings                                                              */
 /* ------------------------------------------------------------------ */
 
-/* Length of the well-formed UTF-8 sequence (RFC 3629) starting with the
- * non-ASCII byte s[0], or 0 when there is none. */
-static size_t utf8_len(const uint8_t *s, size_t n)
-{
-	uint8_t c = s[0], lo = 0x80, hi = 0xbf;
-	size_t len;
-
-	if (c >= 0xc2 && c <= 0xdf) {
-		len = 2;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3;
-		if (c == 0xe0)
-			lo = 0xa0;
-		else if (c == 0xed)
-			hi = 0x9f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4;
-		if (c == 0xf0)
-			lo = 0x90;
-		else if (c == 0xf4)
-			hi = 0x8f;
-	} else {
-		return 0;
-	}
-	if (n < len || s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < len; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	return len;
-}
 
 static int hex4(parser *p, size_t at, uint32_t *out)
 {
@@ -292,7 +262,7 @@ static int parse_string(parser *p)
 				    "control character in a string (escape "
 				    "it)");
 		if (c >= 0x80) {
-			size_t u = utf8_len(p->s + p->pos, p->len - p->pos);
+			size_t u = hsi_utf8_len(p->s + p->pos, p->len - p->pos);
 
 			if (u == 0)
 				return fail(p, p->pos, "invalid UTF-8");
