@@ -668,6 +668,39 @@ static void test_range_from_snapshot(void **state)
 	assert_hs(0, hs_close(rt));
 }
 
+/* A record that does not decode stops verify with the key named; a
+ * divergence before it is still reported first. */
+static void test_corrupt_record(void **state)
+{
+	const char *path = *state;
+	hs_runtime *rt = open_rw(path);
+	reg_tally(rt, "tally", tally_v1, 0);
+	hsu_register_counter(rt, "cnt", HS_ON_ERROR_FAIL);
+	hs_receipt r[6];
+	for (int i = 0; i < 6; i++)
+		assert_hs(0, hs_send_wait(rt, "cnt", "k", "inc", NULL, 0,
+					  &r[i]));
+	assert_hs(0, hs_close(rt));
+
+	static const char garbage[] = "\xc1 not a record";
+	uint8_t key[8];
+	pu_db d;
+	pu_db_open(&d, path);
+	pu_be64(key, r[3].gseq);
+	pu_db_put(&d, "events", key, 8, garbage, sizeof garbage - 1);
+	pu_db_close(&d);
+
+	rt = reopen(path, tally_v1, 0);
+	divs ds;
+	hs_verify_report rep;
+	assert_hs(HS_ECORRUPT, verify(rt, NULL, &ds, &rep));
+	char err[512], want[32];
+	hs_last_error(rt, err, sizeof err);
+	snprintf(want, sizeof want, "%016llx", (unsigned long long)r[3].gseq);
+	assert_non_null(strstr(err, want));
+	assert_hs(0, hs_close(rt));
+}
+
 static void test_unregistered_type(void **state)
 {
 	const char *path = *state;
@@ -723,6 +756,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_scopes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_range_from_snapshot,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_corrupt_record, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_unregistered_type, setup,
 						teardown),
 	};

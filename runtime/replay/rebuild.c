@@ -45,17 +45,11 @@ int hsi_replay_apply(hs_runtime *rt, const hsi_type *t, const char *id,
 	return rc;
 }
 
-int hsi_read_record(hs_runtime *rt, uint64_t gseq, const hsi_type *t,
-		    const char *id, size_t id_len, uint64_t seq, hs_buf *buf,
-		    hsi_record *r)
+int hsi_check_record(hs_runtime *rt, uint64_t gseq, const hsi_type *t,
+		     const char *id, size_t id_len, uint64_t seq,
+		     const void *data, size_t len, hsi_record *r)
 {
-	hs_buf_reset(buf);
-	int rc = hsi_log_get_event(rt->log, gseq, buf);
-	if (rc != 0) {
-		hsi_set_log_error(rt);
-		return rc == HS_ENOTFOUND ? HS_ECORRUPT : rc;
-	}
-	rc = hsi_record_decode(buf->data, buf->len, r);
+	int rc = hsi_record_decode(data, len, r);
 	if (rc == 0 && r->gseq != gseq)
 		rc = HS_ECORRUPT;
 	if (rc == 0 && t != NULL &&
@@ -72,6 +66,20 @@ int hsi_read_record(hs_runtime *rt, uint64_t gseq, const hsi_type *t,
 				      : "record does not decode or does not "
 					"match its index entry");
 	return rc;
+}
+
+int hsi_read_record(hs_runtime *rt, uint64_t gseq, const hsi_type *t,
+		    const char *id, size_t id_len, uint64_t seq, hs_buf *buf,
+		    hsi_record *r)
+{
+	hs_buf_reset(buf);
+	int rc = hsi_log_get_event(rt->log, gseq, buf);
+	if (rc != 0) {
+		hsi_set_log_error(rt);
+		return rc == HS_ENOTFOUND ? HS_ECORRUPT : rc;
+	}
+	return hsi_check_record(rt, gseq, t, id, id_len, seq, buf->data,
+				buf->len, r);
 }
 
 /* Index entries are gathered and their records read in batches of this
@@ -98,22 +106,10 @@ static int apply_record(void *p, size_t i, const void *data, size_t len)
 	hs_runtime *rt = b->rt;
 	uint64_t seq = b->seqs[i], gseq = b->gseqs[i];
 	hsi_record r;
-	int rc = hsi_record_decode(data, len, &r);
-	if (rc == 0 && (r.gseq != gseq || r.seq != seq ||
-			r.type_len != b->t->name_len ||
-			memcmp(r.type, b->t->name, r.type_len) != 0 ||
-			r.id_len != b->id_len ||
-			memcmp(r.id, b->id, r.id_len) != 0))
-		rc = HS_ECORRUPT;
-	if (rc != 0) {
-		hsi_set_error(rt, "%s: events key %016llx: %s",
-			      hsi_log_path(rt->log), (unsigned long long)gseq,
-			      rc == HS_EVERSION
-				      ? "record of a newer format"
-				      : "record does not decode or does not "
-					"match its index entry");
+	int rc = hsi_check_record(rt, gseq, b->t, b->id, b->id_len, seq, data,
+				  len, &r);
+	if (rc != 0)
 		return rc;
-	}
 	char msg[256];
 	rc = hsi_replay_apply(rt, b->t, b->id, b->id_len, b->state, &r, NULL,
 			      msg, sizeof(msg));

@@ -36,8 +36,14 @@ int hsi_rebuild(hs_runtime *rt, const hsi_type *t, const char *id,
 		size_t id_len, uint64_t to_seq, void *state, uint64_t *gseq,
 		int64_t *time_ns);
 
-/* Reads and decodes the record at gseq into *r (pointing into buf) and
- * checks that it belongs to (t, id, seq); seq 0 skips that check. */
+/* Decodes the record read under gseq into *r (pointing into data) and
+ * checks that it belongs to (t, id, seq); t NULL or seq 0 skip those
+ * checks. HS_ECORRUPT or HS_EVERSION with the key named otherwise. */
+int hsi_check_record(hs_runtime *rt, uint64_t gseq, const hsi_type *t,
+		     const char *id, size_t id_len, uint64_t seq,
+		     const void *data, size_t len, hsi_record *r);
+
+/* Reads the record at gseq into buf and checks it as hsi_check_record. */
 int hsi_read_record(hs_runtime *rt, uint64_t gseq, const hsi_type *t,
 		    const char *id, size_t id_len, uint64_t seq, hs_buf *buf,
 		    hsi_record *r);

@@ -292,86 +292,115 @@ static int diverge(verifier *v, const vagent *a, const hsi_record *r,
 	return rc;
 }
 
+/* The agent being replayed, for check_record. */
+typedef struct vrun {
+	verifier *v;
+	const vagent *a;
+	void *state;
+	bool counted;  /* the agent counts in report.agents */
+	bool diverged; /* stop following it */
+	int stop_rc;   /* what reporting the divergence returned */
+} vrun;
+
+/* Replays one record and compares the rebuilt state's hash with it. */
+static int check_record(void *p, size_t i, const void *data, size_t len)
+{
+	vrun *run = p;
+	verifier *v = run->v;
+	const vagent *a = run->a;
+	hs_runtime *rt = v->rt;
+	const hsi_type *t = a->t;
+	const char *id = agent_id(v, a);
+	hsi_record r;
+	int rc = hsi_check_record(rt, v->gseqs[i], t, id, a->id_len,
+				  v->seqs[i], data, len, &r);
+	if (rc != 0)
+		return rc;
+	if (r.gseq >= v->from) {
+		v->report.records++;
+		run->counted = true;
+	}
+	char msg[256] = "";
+	int arc = hsi_replay_apply(rt, t, id, a->id_len, run->state, &r, NULL,
+				   msg, sizeof(msg));
+	hsi_encode_state(t, run->state, &v->after);
+	uint64_t h = hsi_state_hash(v->after.data, v->after.len);
+	int kind = -1;
+	if (arc == HS_UNCHANGED)
+		kind = HS_DIVERGE_UNCHANGED;
+	else if (arc != HS_CHANGED)
+		kind = HS_DIVERGE_REJECTED;
+	else if (h != r.state_hash)
+		kind = HS_DIVERGE_STATE;
+	if (kind >= 0) {
+		run->counted = true; /* also before the range */
+		run->diverged = true;
+		run->stop_rc = diverge(v, a, &r, (hs_divergence_kind)kind, arc,
+				       msg, h);
+		return 1; /* stops the batch */
+	}
+	hs_buf swap = v->before;
+	v->before = v->after;
+	v->after = swap;
+	return 0;
+}
+
 /* Replays one agent from its start state through the end of the range;
- * stops at its first divergence. */
+ * stops at its first divergence. Each chunk of index entries has its
+ * records read in one batch. */
 static int verify_agent(verifier *v, const vagent *a)
 {
 	hs_runtime *rt = v->rt;
 	const hsi_type *t = a->t;
-	const char *id = agent_id(v, a);
-	void *state = NULL;
+	vrun run = {v, a, NULL, false, false, 0};
 	uint64_t seq;
-	bool counted = false;
-	char msg[256];
 
-	int rc = start_state(v, a, &state, &seq);
+	int rc = start_state(v, a, &run.state, &seq);
 	if (rc != 0)
 		return rc;
-	hsi_encode_state(t, state, &v->before);
+	hsi_encode_state(t, run.state, &v->before);
 	v->next_seq = seq + 1;
 	for (;;) {
 		rc = next_chunk(v, a);
 		if (rc != 0 || v->n == 0)
 			break;
-		bool done = false;
-		for (size_t i = 0; i < v->n && !done; i++) {
-			if (v->seqs[i] != v->next_seq) {
-				hsi_set_error(
-					rt,
-					"%s: index of %s/%s jumps "
-					"from seq %llu to %llu",
-					hsi_log_path(rt->log), t->name, id,
-					(unsigned long long)v->next_seq - 1,
-					(unsigned long long)v->seqs[i]);
-				rc = HS_ECORRUPT;
+		size_t m = 0; /* entries to replay: contiguous, in range */
+		bool gap = false;
+		for (; m < v->n; m++) {
+			if (v->seqs[m] != v->next_seq) {
+				gap = true;
 				break;
 			}
+			if (v->gseqs[m] > v->to)
+				break;
 			v->next_seq++;
-			if (v->gseqs[i] > v->to) {
-				done = true;
-				break;
-			}
-			hsi_record r;
-			rc = hsi_read_record(rt, v->gseqs[i], t, id, a->id_len,
-					     v->seqs[i], &v->rec, &r);
-			if (rc != 0)
-				break;
-			bool in_range = r.gseq >= v->from;
-			if (in_range) {
-				v->report.records++;
-				counted = true;
-			}
-			msg[0] = '\0';
-			int arc = hsi_replay_apply(rt, t, id, a->id_len, state,
-						   &r, NULL, msg, sizeof(msg));
-			hsi_encode_state(t, state, &v->after);
-			uint64_t h =
-				hsi_state_hash(v->after.data, v->after.len);
-			int kind = -1;
-			if (arc == HS_UNCHANGED)
-				kind = HS_DIVERGE_UNCHANGED;
-			else if (arc != HS_CHANGED)
-				kind = HS_DIVERGE_REJECTED;
-			else if (h != r.state_hash)
-				kind = HS_DIVERGE_STATE;
-			if (kind >= 0) {
-				counted = true; /* also before the range */
-				rc = diverge(v, a, &r,
-					     (hs_divergence_kind)kind, arc,
-					     msg, h);
-				done = true;
-				break;
-			}
-			hs_buf swap = v->before;
-			v->before = v->after;
-			v->after = swap;
 		}
-		if (rc != 0 || done)
+		rc = hsi_log_get_events(rt->log, v->gseqs, m, check_record,
+					&run);
+		if (run.diverged) {
+			rc = run.stop_rc;
+			break;
+		}
+		if (rc == HS_ENOTFOUND) {
+			hsi_set_log_error(rt);
+			rc = HS_ECORRUPT; /* the index points to nothing */
+		}
+		if (rc == 0 && gap) {
+			hsi_set_error(rt,
+				      "%s: index of %s/%s jumps from seq %llu "
+				      "to %llu",
+				      hsi_log_path(rt->log), t->name,
+				      agent_id(v, a),
+				      (unsigned long long)v->next_seq - 1,
+				      (unsigned long long)v->seqs[m]);
+			rc = HS_ECORRUPT;
+		}
+		if (rc != 0 || m < v->n) /* an error, past the range, a gap */
 			break;
 	}
-	if (counted)
+	if (run.counted)
 		v->report.agents++;
-	hsi_state_free(t, state);
+	hsi_state_free(t, run.state);
 	return rc;
 }
 
