@@ -22,6 +22,9 @@
 
 #include <rocksdb/c.h>
 
+#include <limits.h>
+
+#include "util_fs.h"
 #include "codec/record.h"
 #include "log/log.h"
 
@@ -37,15 +40,11 @@ static char *pu_dirs[PU_DIRS_MAX];
 /* A fresh directory under $TMPDIR (or /tmp); free with pu_rmtree + free. */
 static HSU_UNUSED char *pu_mkdtemp(const char *what)
 {
-	const char *base = getenv("TMPDIR");
-	if (base == NULL || base[0] == '\0')
-		base = "/tmp";
-	size_t n = strlen(base) + strlen(what) + 32;
+	size_t n = PATH_MAX;
 	char *p = malloc(n);
 	assert_non_null(p);
-	snprintf(p, n, "%s/hs-%s-XXXXXX", base, what);
-	if (mkdtemp(p) == NULL) {
-		print_error("mkdtemp(%s): %s\n", p, strerror(errno));
+	if (hsu_mkdtemp(p, n, what) != 0) {
+		print_error("mkdtemp(%s): %s\n", what, strerror(errno));
 		fail();
 	}
 	for (int i = 0; i < PU_DIRS_MAX; i++) {
@@ -61,32 +60,8 @@ static HSU_UNUSED char *pu_mkdtemp(const char *what)
  * NULL. */
 static HSU_UNUSED void pu_rmtree(const char *path)
 {
-	struct stat st;
-	if (path == NULL || lstat(path, &st) != 0)
-		return;
-	if (S_ISDIR(st.st_mode)) {
-		DIR *d = opendir(path);
-		if (d != NULL) {
-			struct dirent *e;
-			while ((e = readdir(d)) != NULL) {
-				if (strcmp(e->d_name, ".") == 0 ||
-				    strcmp(e->d_name, "..") == 0)
-					continue;
-				size_t n =
-					strlen(path) + strlen(e->d_name) + 2;
-				char *sub = malloc(n);
-				if (sub == NULL)
-					break;
-				snprintf(sub, n, "%s/%s", path, e->d_name);
-				pu_rmtree(sub);
-				free(sub);
-			}
-			closedir(d);
-		}
-		rmdir(path);
-	} else {
-		unlink(path);
-	}
+	if (path != NULL)
+		(void)hsu_rm_rf(path);
 }
 
 /* Removes every directory pu_mkdtemp made that is still there; usable
