@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <ftw.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -279,6 +280,71 @@ static inline size_t bench_ship_body(uint8_t *out, const char *port,
 	for (int i = 7; i >= 0; i--)
 		out[n++] = (uint8_t)((uint64_t)cargo >> (8 * i));
 	return n;
+}
+
+/* W4's and W7's senders: `threads` threads, thread t owning ships t,
+ * t + threads, ...; `per` rounds, each sending every owned ship one
+ * depart or arrive with a random port and cargo 1..100, added to
+ * expect[ship]. With await_every > 0, thread 0 waits for the runtime to
+ * drain every that many rounds (keeps queues short). */
+typedef struct bench_sender {
+	pthread_t th;
+	hs_runtime *rt;
+	unsigned long t, threads, agents, per, await_every;
+	int64_t *expect; /* shared, but each thread writes only its ships */
+	int rc;
+} bench_sender;
+
+static void *bench_send_main(void *arg)
+{
+	bench_sender *s = arg;
+	uint64_t rng = 0x5eed + s->t;
+	char id[32];
+	uint8_t body[40];
+	for (unsigned long r = 0; r < s->per; r++) {
+		for (unsigned long a = s->t; a < s->agents; a += s->threads) {
+			const char *port =
+				bench_ports[bench_rand(&rng) % BENCH_NPORTS];
+			int64_t c = (int64_t)bench_uniform(&rng, 1, 100);
+			size_t len = bench_ship_body(body, port, c);
+			snprintf(id, sizeof(id), "ship-%06lu", a);
+			int rc = hs_send(s->rt, "ship", id,
+					 (r & 1) ? "arrive" : "depart", body,
+					 len);
+			if (rc != 0) {
+				s->rc = rc;
+				return NULL;
+			}
+			s->expect[a] += c;
+		}
+		if (s->await_every && s->t == 0 &&
+		    r % s->await_every == s->await_every - 1)
+			hs_await(s->rt, -1);
+	}
+	return NULL;
+}
+
+/* Runs the senders to the end; exits on any failure. */
+static inline void bench_send_fleet(hs_runtime *rt, unsigned long agents,
+				    unsigned long per, unsigned long threads,
+				    unsigned long await_every, int64_t *expect)
+{
+	bench_sender *s = calloc(threads, sizeof(*s));
+	if (s == NULL)
+		exit(1);
+	for (unsigned long i = 0; i < threads; i++) {
+		s[i] = (bench_sender){.rt = rt, .t = i, .threads = threads,
+				      .agents = agents, .per = per,
+				      .await_every = await_every,
+				      .expect = expect};
+		if (pthread_create(&s[i].th, NULL, bench_send_main, &s[i]) != 0)
+			exit(1);
+	}
+	for (unsigned long i = 0; i < threads; i++) {
+		pthread_join(s[i].th, NULL);
+		BENCH_CHECK(s[i].rc);
+	}
+	free(s);
 }
 
 #endif /* HS_BENCH_BENCH_UTIL_H */

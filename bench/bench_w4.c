@@ -41,40 +41,6 @@ static const char usage[] =
 /* hindsight                                                            */
 /* ------------------------------------------------------------------ */
 
-typedef struct sender {
-	pthread_t th;
-	hs_runtime *rt;
-	unsigned long t, threads, agents, per;
-	int64_t *expect; /* shared, but each thread writes only its agents */
-	int rc;
-} sender;
-
-static void *send_main(void *arg)
-{
-	sender *s = arg;
-	uint64_t rng = 0x5eed + s->t;
-	char id[32];
-	uint8_t body[40];
-	for (unsigned long r = 0; r < s->per; r++) {
-		for (unsigned long a = s->t; a < s->agents; a += s->threads) {
-			const char *port =
-				bench_ports[bench_rand(&rng) % BENCH_NPORTS];
-			int64_t c = (int64_t)bench_uniform(&rng, 1, 100);
-			size_t len = bench_ship_body(body, port, c);
-			snprintf(id, sizeof(id), "ship-%06lu", a);
-			int rc = hs_send(s->rt, "ship", id,
-					 (r & 1) ? "arrive" : "depart", body,
-					 len);
-			if (rc != 0) {
-				s->rc = rc;
-				return NULL;
-			}
-			s->expect[a] += c;
-		}
-	}
-	return NULL;
-}
-
 static double run_hindsight(const char *mode, unsigned long agents,
 			    unsigned long per, unsigned long threads)
 {
@@ -98,20 +64,10 @@ static double run_hindsight(const char *mode, unsigned long agents,
 	BENCH_CHECK(hs_register(rt, &t));
 
 	int64_t *expect = calloc(agents, sizeof(int64_t));
-	sender *s = calloc(threads, sizeof(sender));
-	if (expect == NULL || s == NULL)
+	if (expect == NULL)
 		exit(1);
 	double t0 = bench_now();
-	for (unsigned long i = 0; i < threads; i++) {
-		s[i] = (sender){.rt = rt, .t = i, .threads = threads,
-				.agents = agents, .per = per, .expect = expect};
-		if (pthread_create(&s[i].th, NULL, send_main, &s[i]) != 0)
-			exit(1);
-	}
-	for (unsigned long i = 0; i < threads; i++) {
-		pthread_join(s[i].th, NULL);
-		BENCH_CHECK(s[i].rc);
-	}
+	bench_send_fleet(rt, agents, per, threads, 0, expect);
 	BENCH_CHECK(hs_await(rt, -1));
 	double dt = bench_now() - t0;
 
@@ -136,7 +92,6 @@ static double run_hindsight(const char *mode, unsigned long agents,
 	       "hs_close (memtable flush) %.2f s\n", mode, agents * per, dt,
 	       threads, bench_now() - tc);
 	free(expect);
-	free(s);
 	bench_rmtree(dir);
 	return dt;
 }

@@ -23,43 +23,6 @@
 static const char usage[] =
 	"usage: bench_w7 [records [agents [threads [reps [seed]]]]]\n";
 
-typedef struct sender {
-	pthread_t th;
-	hs_runtime *rt;
-	unsigned long t, threads, agents, per;
-	int64_t *expect;
-	int rc;
-} sender;
-
-static void *send_main(void *arg)
-{
-	sender *s = arg;
-	uint64_t rng = 0x5eed + s->t;
-	char id[32];
-	uint8_t body[40];
-	for (unsigned long r = 0; r < s->per; r++) {
-		for (unsigned long a = s->t; a < s->agents; a += s->threads) {
-			const char *port =
-				bench_ports[bench_rand(&rng) % BENCH_NPORTS];
-			int64_t c = (int64_t)bench_uniform(&rng, 1, 100);
-			size_t len = bench_ship_body(body, port, c);
-			snprintf(id, sizeof(id), "ship-%06lu", a);
-			int rc = hs_send(s->rt, "ship", id,
-					 (r & 1) ? "arrive" : "depart", body,
-					 len);
-			if (rc != 0) {
-				s->rc = rc;
-				return NULL;
-			}
-			s->expect[a] += c;
-		}
-		/* Keep the queues short: the log is the point, not memory. */
-		if (s->t == 0 && r % 20 == 19)
-			hs_await(s->rt, -1);
-	}
-	return NULL;
-}
-
 int main(int argc, char **argv)
 {
 	unsigned long records =
@@ -81,20 +44,10 @@ int main(int argc, char **argv)
 	bench_mkdtemp(dir, sizeof(dir), "w7");
 	hs_runtime *rt = bench_open(dir, false, 100);
 	int64_t *expect = calloc(agents, sizeof(int64_t));
-	sender *s = calloc(threads, sizeof(sender));
-	if (expect == NULL || s == NULL)
+	if (expect == NULL)
 		return 1;
 	double t0 = bench_now();
-	for (unsigned long i = 0; i < threads; i++) {
-		s[i] = (sender){.rt = rt, .t = i, .threads = threads,
-				.agents = agents, .per = per, .expect = expect};
-		if (pthread_create(&s[i].th, NULL, send_main, &s[i]) != 0)
-			return 1;
-	}
-	for (unsigned long i = 0; i < threads; i++) {
-		pthread_join(s[i].th, NULL);
-		BENCH_CHECK(s[i].rc);
-	}
+	bench_send_fleet(rt, agents, per, threads, 20, expect);
 	BENCH_CHECK(hs_await(rt, -1));
 	double wt = bench_now() - t0;
 	BENCH_CHECK(hs_close(rt));
@@ -133,7 +86,6 @@ int main(int argc, char **argv)
 	}
 	bench_print_load("at end");
 	free(expect);
-	free(s);
 	bench_rmtree(dir);
 	return 0;
 }
