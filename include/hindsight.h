@@ -12,7 +12,10 @@
  *    a callback are valid only during that callback.
  *  - Thread-safety: a function is NOT thread-safe unless its comment says
  *    "Thread-safe". Every hs_ctx_* function may be called only from inside
- *    the apply callback that received the context.
+ *    the apply callback that received the context. No function may be
+ *    called on a runtime concurrently with, or after, hs_close() on it,
+ *    except hs_send() and its variants, which then fail with HS_ECLOSED
+ *    while hs_close() runs.
  */
 #ifndef HS_HINDSIGHT_H
 #define HS_HINDSIGHT_H
@@ -330,7 +333,9 @@ typedef struct hs_type {
 	 * Required. */
 	int (*decode)(void *state, const void *data, size_t len, void *udata);
 
-	/* Releases what the state owns (not the state itself). Optional. */
+	/* Releases what the state owns (not the state itself). Optional.
+	 * Also called on a zeroed state, and on a state whose rebuild from
+	 * the log stopped part-way. */
 	void (*destroy)(void *state, void *udata);
 
 	hs_on_error on_error;
@@ -358,10 +363,14 @@ HS_API int hs_register(hs_runtime *rt, const hs_type *type);
  * message. `body` is one msgpack value (normally a map) of `len` bytes,
  * copied; NULL with len 0 means an event without a body.
  * Messages from one sender thread to one agent are handled in the order
- * sent. Thread-safe.
+ * sent. Thread-safe. From inside apply(), use hs_ctx_send() instead: a
+ * message sent with hs_send() there is neither held until its cause is
+ * written nor recorded as caused, so replay cannot re-derive it.
  * Returns 0, HS_EINVAL (NULL or empty name or id), HS_ETOOLONG, HS_ENOTYPE,
  * HS_EBADMSG (body not exactly one msgpack value), HS_ECLOSED, HS_ENOMEM,
- * or the error of the type's init() for a new agent.
+ * HS_ENOTSUP (a read_only runtime), the error that stopped the log writer
+ * (HS_EIO, HS_ENOMEM), the error of the type's init() for a new agent, or
+ * for an agent rebuilt from the log, what hs_deref() returns.
  */
 HS_API int hs_send(hs_runtime *rt, const char *type, const char *id,
 		   const char *event_type, const void *body, size_t len);
@@ -534,8 +543,9 @@ typedef struct hs_agent_status {
 	char error_msg[256];     /* hs_ctx_set_error() text, may be empty */
 } hs_agent_status;
 
-/* Fills *out with the agent's status. Thread-safe. Returns 0, HS_EINVAL,
- * HS_ENOTYPE or HS_ENOAGENT. */
+/* Fills *out with the agent's status. Thread-safe, but not from apply().
+ * Returns 0, HS_EINVAL, HS_ETOOLONG, HS_ENOTYPE, HS_ENOAGENT, or for an
+ * agent rebuilt from the log what hs_deref() returns. */
 HS_API int hs_agent_status_get(hs_runtime *rt, const char *type,
 			       const char *id, hs_agent_status *out);
 
@@ -546,8 +556,9 @@ HS_API int hs_agent_status_get(hs_runtime *rt, const char *type,
  * Clears a failed agent's error and resumes handling its messages, from the
  * state it had before the failing event. With HS_RESTART_DROP_PENDING the
  * messages that waited are discarded (through on_drop) first.
- * Thread-safe. Returns 0, HS_EINVAL (agent is not failed), HS_ENOTYPE,
- * HS_ENOAGENT.
+ * Thread-safe, but not from apply(). Returns 0, HS_EINVAL (agent is not
+ * failed), HS_ETOOLONG, HS_ENOTYPE, HS_ENOAGENT, or what hs_deref()
+ * returns for an agent rebuilt from the log.
  */
 HS_API int hs_restart(hs_runtime *rt, const char *type, const char *id,
 		      unsigned flags);

@@ -116,12 +116,45 @@ static void test_failed_agent_stays(void **state)
 	free(dir);
 }
 
+/* An agent with no transition has nothing in the log to come back from,
+ * and one with a recorded error would lose it: both stay in memory. */
+static void test_unlogged_agents_stay(void **state)
+{
+	(void)state;
+	hsu_reset();
+	char *dir = pu_mkdtemp("passivate-unlogged");
+	hs_runtime *rt = open_limited(dir, 8);
+	hs_type skip = hsu_counter_type("s", HS_ON_ERROR_SKIP);
+	assert_hs(0, hs_register(rt, &skip));
+	assert_hs(0, hs_sendf(rt, "c", "quiet", "noop", ""));
+	assert_hs(0, hs_sendf(rt, "s", "grumpy", "inc", ""));
+	assert_hs(0, hs_sendf(rt, "s", "grumpy", "fail", ""));
+	char id[32];
+	for (int i = 0; i < 200; i++) {
+		id_of(id, sizeof id, i);
+		assert_hs(0, hs_sendf(rt, "c", id, "inc", ""));
+	}
+	assert_hs(0, hs_await(rt, HSU_AWAIT_MS));
+	id_of(id, sizeof id, 0);
+	assert_int_equal(hsu_counter_value(rt, "c", id), 1); /* sweeps */
+	assert_int_equal(hsu_counter_value(rt, "c", "quiet"), 0);
+	hs_agent_status st;
+	assert_hs(0, hs_agent_status_get(rt, "s", "grumpy", &st));
+	assert_int_equal(st.skipped, 1);
+	assert_int_equal(st.error, HS_ERANGE);
+	assert_true(hs_resident(rt) <= 8 + 2 + 1);
+	assert_hs(0, hs_close(rt));
+	pu_rmtree(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_limit_needs_path),
 		cmocka_unit_test(test_bounded_and_intact),
 		cmocka_unit_test(test_failed_agent_stays),
+		cmocka_unit_test(test_unlogged_agents_stay),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -103,8 +103,9 @@ typedef struct hsi_agent {
 	uint64_t seq;
 	int64_t last_time;
 	hsi_agent_err *err;
-	/* Transitions handed to the commit writer and not yet written; the
-	 * agent may leave memory only at 0. */
+	/* Transitions handed to the commit writer and not yet written, plus
+	 * readers holding it (deref, status, restart); the agent may leave
+	 * memory only at 0. */
 	atomic_uint pending;
 	void *state;
 	char id[]; /* NUL-terminated; the state follows, aligned */

@@ -1,12 +1,14 @@
-/* Reading agents from outside their handler: deref, status, restart. Each
- * works with the agent's shard locked, so that the agent stays in memory
- * meanwhile. */
+/* Reading agents from outside their handler: deref, status, restart. */
 #include <string.h>
 
 #include "core/runtime.h"
 
-static int acquire(hs_runtime *rt, const char *type, const char *id,
-		   hsi_shard **s, hsi_agent **a)
+/* Finds the agent (rebuilding it from the log if needed) and keeps it in
+ * memory until unpin(), without holding its shard lock: taking the
+ * agent's lock under the shard lock would deadlock with a handler that
+ * holds the agent's lock and sends to an agent of the same shard. */
+static int pin(hs_runtime *rt, const char *type, const char *id,
+	       hsi_agent **a)
 {
 	if (rt == NULL)
 		return HS_EINVAL;
@@ -15,24 +17,36 @@ static int acquire(hs_runtime *rt, const char *type, const char *id,
 	int rc = hsi_check_addr(rt, type, id, &t, &id_len);
 	if (rc != 0)
 		return rc;
-	return hsi_agent_acquire(rt, t, id, id_len, HSI_ACQUIRE_EXISTING, s,
-				 a);
+	hsi_shard *s;
+	rc = hsi_agent_acquire(rt, t, id, id_len, HSI_ACQUIRE_EXISTING, &s,
+			       a);
+	if (rc != 0)
+		return rc;
+	/* Under the shard lock, where the passivation sweep checks it. */
+	atomic_fetch_add_explicit(&(*a)->pending, 1, memory_order_relaxed);
+	pthread_mutex_unlock(&s->mu);
+	return 0;
+}
+
+static void unpin(hsi_agent *a)
+{
+	/* Pairs with the sweep's acquire load: the last touch of `a`. */
+	atomic_fetch_sub_explicit(&a->pending, 1, memory_order_release);
 }
 
 int hs_deref(hs_runtime *rt, const char *type, const char *id, hs_buf *out)
 {
 	if (out == NULL)
 		return HS_EINVAL;
-	hsi_shard *s;
 	hsi_agent *a;
-	int rc = acquire(rt, type, id, &s, &a);
+	int rc = pin(rt, type, id, &a);
 	if (rc != 0)
 		return rc;
 	size_t len = out->len;
 	hsi_spin_lock(&a->lock);
 	rc = a->type->def.encode(a->state, out, a->type->def.udata);
 	hsi_spin_unlock(&a->lock);
-	pthread_mutex_unlock(&s->mu);
+	unpin(a);
 	hsi_check_resident(rt);
 	if (rc != 0)
 		out->len = len;
@@ -44,9 +58,8 @@ int hs_agent_status_get(hs_runtime *rt, const char *type, const char *id,
 {
 	if (out == NULL)
 		return HS_EINVAL;
-	hsi_shard *s;
 	hsi_agent *a;
-	int rc = acquire(rt, type, id, &s, &a);
+	int rc = pin(rt, type, id, &a);
 	if (rc != 0)
 		return rc;
 	hs_agent_status st;
@@ -61,7 +74,7 @@ int hs_agent_status_get(hs_runtime *rt, const char *type, const char *id,
 		memcpy(st.error_msg, a->err->msg, sizeof(st.error_msg));
 	}
 	hsi_spin_unlock(&a->lock);
-	pthread_mutex_unlock(&s->mu);
+	unpin(a);
 	*out = st;
 	return 0;
 }
@@ -71,9 +84,8 @@ int hs_restart(hs_runtime *rt, const char *type, const char *id,
 {
 	if ((flags & ~HS_RESTART_DROP_PENDING) != 0)
 		return HS_EINVAL;
-	hsi_shard *s;
 	hsi_agent *a;
-	int rc = acquire(rt, type, id, &s, &a);
+	int rc = pin(rt, type, id, &a);
 	if (rc != 0)
 		return rc;
 	bool expected = true;
@@ -81,7 +93,7 @@ int hs_restart(hs_runtime *rt, const char *type, const char *id,
 	 * agent is unscheduled and producers do not schedule it. Pairs with
 	 * the store in the worker's handle(). */
 	if (!atomic_compare_exchange_strong(&a->failed, &expected, false)) {
-		pthread_mutex_unlock(&s->mu);
+		unpin(a);
 		return HS_EINVAL;
 	}
 	if (flags & HS_RESTART_DROP_PENDING) {
@@ -96,8 +108,10 @@ int hs_restart(hs_runtime *rt, const char *type, const char *id,
 		a->err->msg[0] = '\0';
 	}
 	hsi_spin_unlock(&a->lock);
-	pthread_mutex_unlock(&s->mu);
 	atomic_fetch_sub(&rt->nfailed, 1);
+	/* Scheduled (its idle bit is clear), so it stays in memory after
+	 * the pin goes. */
 	hsi_activate(rt, a);
+	unpin(a);
 	return 0;
 }

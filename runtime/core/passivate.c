@@ -24,6 +24,11 @@ static bool evictable(hsi_agent *a, void *udata)
 	/* Pairs with the writer's release decrement in finish(). */
 	if (atomic_load_explicit(&a->pending, memory_order_acquire) != 0)
 		return false;
+	/* Nothing in the log would bring back an agent without transitions
+	 * (its init would run again) or the error and skip count of its
+	 * status: such agents stay. Idle, so no worker writes these now. */
+	if (a->seq == 0 || a->err != NULL)
+		return false;
 	if (atomic_exchange_explicit(&a->recent, false, memory_order_relaxed))
 		return false;
 	hsi_agent_free(a);

@@ -160,15 +160,19 @@ static bool handle(hs_runtime *rt, hsi_worker *w, hsi_agent *a,
 
 	if (rc < 0) {
 		hsi_effects_free(ctx.effects);
-		bool skip = def->on_error == HS_ON_ERROR_SKIP;
-		if (!skip) {
-			/* Before the waiter wakes, so that it finds the agent
-			 * failed. */
-			atomic_fetch_add(&rt->nfailed, 1);
-			atomic_store(&a->failed, true);
+		hsi_waiter *waiter = m->waiter;
+		if (def->on_error == HS_ON_ERROR_SKIP) {
+			hsi_waiter_done(waiter, rc, 0, 0);
+			return true;
 		}
-		hsi_waiter_done(m->waiter, rc, 0, 0);
-		return skip;
+		atomic_fetch_add(&rt->nfailed, 1);
+		/* From this store on, hs_restart may make another thread the
+		 * agent's consumer, which frees `m` and may run the agent:
+		 * neither `a` nor `m` is touched after it. The waiter (the
+		 * sender's) then wakes to an agent already failed. */
+		atomic_store(&a->failed, true);
+		hsi_waiter_done(waiter, rc, 0, 0);
+		return false;
 	}
 	if (rc == HS_UNCHANGED) {
 		/* Nothing was recorded, so the messages have no cause. */
@@ -228,7 +232,8 @@ void hsi_run_agent(void *udata, unsigned worker, hsi_agent *a)
 		handled++;
 		if (!handle(rt, w, a, (const hsi_msg *)n)) {
 			/* Failed: left unscheduled with its idle bit clear,
-			 * so new messages queue up until hs_restart. */
+			 * so new messages queue up until hs_restart. `a` may
+			 * already belong to a restarter: hands off. */
 			hsi_deactivate(rt);
 			return;
 		}

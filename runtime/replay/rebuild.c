@@ -95,6 +95,7 @@ typedef struct rebuilder {
 	uint64_t seq;       /* applied so far */
 	uint64_t indexed;   /* seen in the index so far */
 	int64_t time_ns;
+	int apply_rc; /* apply's error, kept apart from the log's */
 	size_t n;
 	uint64_t seqs[BATCH];
 	uint64_t gseqs[BATCH];
@@ -121,7 +122,8 @@ static int apply_record(void *p, size_t i, const void *data, size_t len)
 			      (unsigned long long)seq, (unsigned long long)gseq,
 			      (int)r.event_type_len, r.event_type, rc,
 			      msg[0] ? ": " : "", msg);
-		return rc < 0 ? rc : HS_EHANDLER;
+		b->apply_rc = rc < 0 ? rc : HS_EHANDLER;
+		return b->apply_rc;
 	}
 	b->seq = seq;
 	b->time_ns = r.time_ns;
@@ -132,6 +134,9 @@ static int flush(rebuilder *b)
 {
 	int rc = hsi_log_get_events(b->rt->log, b->gseqs, b->n, apply_record,
 				    b);
+	b->n = 0;
+	if (b->apply_rc != 0)
+		return b->apply_rc; /* apply's own, with its text set */
 	if (rc == HS_ENOTFOUND) {
 		hsi_set_log_error(b->rt);
 		rc = HS_ECORRUPT; /* the index points to nothing */
@@ -173,6 +178,13 @@ static int load_snapshot(rebuilder *b, uint64_t to_seq)
 		if (t->def.init != NULL) {
 			hs_addr self = {t->name, b->id};
 			rc = t->def.init(b->state, &self, t->def.udata);
+			if (rc != 0) {
+				/* As when a live agent's init fails: what it
+				 * built is its own to undo; destroy sees a
+				 * zeroed state. */
+				memset(b->state, 0, t->def.state_size);
+				rc = rc < 0 ? rc : HS_EHANDLER;
+			}
 		}
 	} else if (rc == 0) {
 		rc = t->def.decode(b->state, state.data, state.len,
@@ -217,7 +229,7 @@ int hsi_rebuild(hs_runtime *rt, const hsi_type *t, const char *id,
 					id_len, b->seq + 1, to_seq, gather, b);
 		if (rc == 0 && b->n != 0)
 			rc = flush(b);
-		else if (rc == HS_EIO || rc == HS_ENOMEM)
+		else if (b->apply_rc == 0 && (rc == HS_EIO || rc == HS_ENOMEM))
 			hsi_set_log_error(rt);
 	}
 	if (rc == 0 && b->seq != to_seq) {
