@@ -97,6 +97,8 @@ static int write_list(hs_runtime *rt, hsi_commit *list)
 	for (hsi_commit *c = list; c != NULL; c = c->next) {
 		const hsi_type *t = c->agent->type;
 		const hsi_agent *a = c->agent;
+		if (c->rec.len == 0)
+			continue; /* nothing to write, only to release */
 		c->gseq = ++gseq;
 		hsi_record_patch_gseq(c->rec.data, c->gseq_off, gseq);
 		hsi_log_batch_put_event(rt->log, w->batch, gseq, c->rec.data,
@@ -121,7 +123,8 @@ static int write_list(hs_runtime *rt, hsi_commit *list)
 	if (rc != 0)
 		return rc;
 	for (hsi_commit *c = list; c != NULL; c = c->next)
-		w->type_logged[c->agent->type->index] = true;
+		if (c->rec.len != 0)
+			w->type_logged[c->agent->type->index] = true;
 	w->last_gseq = gseq;
 	return 0;
 }
@@ -133,7 +136,11 @@ static void finish(hs_runtime *rt, hsi_commit *list, int rc)
 		list = c->next;
 		uint64_t gseq = rc == 0 ? c->gseq : 0;
 		hsi_effects_release(rt, c->effects, gseq, rc);
-		hsi_waiter_done(c->waiter, rc, rc == 0 ? c->seq : 0, gseq);
+		if (rc == 0 && c->rec.len == 0)
+			hsi_waiter_done(c->waiter, c->result, 0, 0);
+		else
+			hsi_waiter_done(c->waiter, rc, rc == 0 ? c->seq : 0,
+					gseq);
 		/* The agent may leave memory once this reaches 0; pairs with
 		 * the acquire load of whoever passivates it. */
 		atomic_fetch_sub_explicit(&c->agent->pending, 1,

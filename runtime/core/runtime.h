@@ -27,7 +27,9 @@ typedef struct hsi_effect {
 } hsi_effect;
 
 /* A transition on its way to the log. Its effects and waiter are held
- * until it is written (and fsynced under HS_DURABILITY_SYNC). */
+ * until it is written (and fsynced under HS_DURABILITY_SYNC). An entry
+ * with an empty record only holds the outcome of an event that changed
+ * nothing until the agent's earlier transitions are written. */
 typedef struct hsi_commit {
 	struct hsi_commit *next;
 	hsi_agent *agent;
@@ -36,6 +38,7 @@ typedef struct hsi_commit {
 	uint64_t seq;
 	uint64_t gseq; /* set by the writer */
 	int64_t time_ns;
+	int result; /* without a record: the outcome for the waiter */
 	size_t gseq_off;
 	hs_buf rec;
 	hs_buf snapshot; /* empty when none is due */

@@ -113,6 +113,30 @@ static bool commit(hs_runtime *rt, hsi_worker *w, hsi_agent *a,
 	return true;
 }
 
+/*
+ * An outcome that changed nothing still rests on the agent's state, which
+ * may include transitions not yet written: its messages and its waiter
+ * are then released behind them, by the writer, as a commit without a
+ * record. Returns false when nothing is waiting to be written (or no
+ * memory), and the caller releases them now.
+ */
+static bool hold_behind_writes(hs_runtime *rt, hsi_agent *a, hsi_effect *e,
+			       hsi_waiter *waiter, int rc)
+{
+	if (rt->log == NULL || (e == NULL && waiter == NULL) ||
+	    atomic_load_explicit(&a->pending, memory_order_relaxed) == 0)
+		return false;
+	hsi_commit *c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return false;
+	c->agent = a;
+	c->effects = e;
+	c->waiter = waiter;
+	c->result = rc;
+	hsi_writer_push(rt, c);
+	return true;
+}
+
 /* Handles one message. Returns false when the agent has failed. */
 static bool handle(hs_runtime *rt, hsi_worker *w, hsi_agent *a,
 		   const hsi_msg *m)
@@ -162,7 +186,8 @@ static bool handle(hs_runtime *rt, hsi_worker *w, hsi_agent *a,
 		hsi_effects_free(ctx.effects);
 		hsi_waiter *waiter = m->waiter;
 		if (def->on_error == HS_ON_ERROR_SKIP) {
-			hsi_waiter_done(waiter, rc, 0, 0);
+			if (!hold_behind_writes(rt, a, NULL, waiter, rc))
+				hsi_waiter_done(waiter, rc, 0, 0);
 			return true;
 		}
 		atomic_fetch_add(&rt->nfailed, 1);
@@ -178,8 +203,10 @@ static bool handle(hs_runtime *rt, hsi_worker *w, hsi_agent *a,
 		/* Nothing was recorded, so the messages have no cause. */
 		for (hsi_effect *e = ctx.effects; e != NULL; e = e->next)
 			e->msg->cause_seq = 0;
-		hsi_effects_release(rt, ctx.effects, 0, 0);
-		hsi_waiter_done(m->waiter, 0, 0, 0);
+		if (!hold_behind_writes(rt, a, ctx.effects, m->waiter, 0)) {
+			hsi_effects_release(rt, ctx.effects, 0, 0);
+			hsi_waiter_done(m->waiter, 0, 0, 0);
+		}
 		return true;
 	}
 
