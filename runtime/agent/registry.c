@@ -104,17 +104,6 @@ int hsi_registry_insert(hsi_shard *s, hsi_agent *a)
 	return 0;
 }
 
-hsi_agent *hsi_registry_lookup(hsi_registry *r, const hsi_type *type,
-			       const char *id, size_t id_len)
-{
-	uint32_t hash = hsi_registry_hash(type, id, id_len);
-	hsi_shard *s = hsi_registry_shard(r, hash);
-	pthread_mutex_lock(&s->mu);
-	hsi_agent *a = hsi_registry_find(s, type, id, id_len, hash);
-	pthread_mutex_unlock(&s->mu);
-	return a;
-}
-
 size_t hsi_registry_sweep(hsi_shard *s, bool (*fn)(hsi_agent *, void *),
 			  void *udata, size_t max)
 {

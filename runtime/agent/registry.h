@@ -55,8 +55,4 @@ int hsi_registry_insert(hsi_shard *s, hsi_agent *a);
 size_t hsi_registry_sweep(hsi_shard *s, bool (*fn)(hsi_agent *, void *),
 			  void *udata, size_t max);
 
-/* Takes the shard lock and finds an agent. Thread-safe. */
-hsi_agent *hsi_registry_lookup(hsi_registry *r, const hsi_type *type,
-			       const char *id, size_t id_len);
-
 #endif

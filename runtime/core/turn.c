@@ -165,11 +165,12 @@ static bool handle(hs_runtime *rt, hsi_worker *w, hsi_agent *a,
 
 	hsi_spin_lock(&a->lock);
 	int rc = def->apply(&ctx, a->state, &ev);
-	bool logged = watched || rt->log != NULL;
+	/* Someone will see this transition's state and time. */
+	bool observed = watched || rt->log != NULL;
 	if (rc == HS_CHANGED) {
 		a->seq++;
 		/* A time nobody saw need not be read. */
-		if (logged || ctx.has_now)
+		if (observed || ctx.has_now)
 			a->last_time = hsi_ctx_time(&ctx);
 	} else if (rc > 0) {
 		hs_ctx_set_error(&ctx, "apply returned %d", rc);
@@ -210,7 +211,7 @@ static bool handle(hs_runtime *rt, hsi_worker *w, hsi_agent *a,
 		return true;
 	}
 
-	if (logged) {
+	if (observed) {
 		hs_buf_reset(&w->new_state);
 		/* A state that cannot be encoded is logged and watched as
 		 * empty; replay will then report the divergence. */

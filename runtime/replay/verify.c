@@ -41,7 +41,6 @@ typedef struct verifier {
 	size_t n;
 	uint64_t next_seq;
 
-	hs_buf rec;
 	hs_buf before;
 	hs_buf after;
 	hs_buf recorded;
@@ -481,7 +480,6 @@ int hs_verify(hs_runtime *rt, const hs_filter *scope, hs_divergence_fn fn,
 		*report = v->report;
 	free(v->agents);
 	hs_buf_free(&v->names);
-	hs_buf_free(&v->rec);
 	hs_buf_free(&v->before);
 	hs_buf_free(&v->after);
 	hs_buf_free(&v->recorded);
