@@ -393,7 +393,9 @@ static int agent_history(walk *w, const hsi_type *t, const char *type,
 		if (rc != 0)
 			return rc;
 		if (r.seq != w->seqs[i] || r.id_len != id_len ||
-		    memcmp(r.id, f->id, id_len) != 0) {
+		    memcmp(r.id, f->id, id_len) != 0 ||
+		    r.type_len != strlen(type) ||
+		    memcmp(r.type, type, r.type_len) != 0) {
 			hsi_set_error(rt, "%s: events key %016llx does not "
 					  "match its index entry %s/%s seq "
 					  "%llu",
