@@ -495,23 +495,61 @@ typedef struct hs_transition {
 	size_t old_len;
 	const void *new_state;
 	size_t new_len;
+	/* The transition's place in the log: set for durable watchers, 0
+	 * for the others (it is given when the record is written). */
+	uint64_t gseq;
+	/* The transition whose handler sent the event, as in hs_record:
+	 * cause_seq == 0 (and cause names "") when it came from outside. */
+	hs_addr cause;
+	uint64_t cause_seq;
+	uint64_t cause_gseq;
 } hs_transition;
 
 typedef void (*hs_watch_fn)(void *udata, const hs_transition *t);
 
 /*
- * Registers fn to run after every later transition, synchronously on the
- * worker that made it: each transition reaches each watcher exactly once,
- * in seq order per agent; transitions of different agents may be watched
- * concurrently. A watcher must not call hs_watch, hs_unwatch, hs_await or
- * hs_close. On success *id (if id is not NULL) names the watcher for
- * hs_unwatch.
+ * Watchers see transitions. There are two kinds, and a third, built in,
+ * between them: every transition is shown first to the watchers of
+ * hs_watch, then to the runtime's own sink (the log appender, or in memory
+ * the release of the handler's messages), then, once it is written, to the
+ * watchers of hs_watch_durable.
+ *
+ * hs_watch: fn runs synchronously on the worker that made the transition,
+ * before its record is written: it sees every transition (also in memory),
+ * exactly once, in seq order per agent, and transitions of different
+ * agents concurrently, with gseq 0. It may see a transition that never
+ * reaches the log (the write fails later, or the process dies first): use
+ * it for what must happen in the turn (metrics, live views), not for what
+ * must agree with the log. While it runs it delays its agent.
+ *
+ * A watcher must not call hs_watch, hs_watch_durable, hs_unwatch,
+ * hs_send_wait, hs_await or hs_close; it may call hs_send. On success *id
+ * (if id is not NULL) names the watcher for hs_unwatch.
  * Thread-safe. Returns 0, HS_EINVAL or HS_ENOMEM.
  */
 HS_API int hs_watch(hs_runtime *rt, hs_watch_fn fn, void *udata, int *id);
 
-/* Removes a watcher; once this returns, fn is not running and will not run
- * again. Thread-safe. Returns 0 or HS_ENOTFOUND. */
+/*
+ * hs_watch_durable: fn runs on the log's writer thread after the write
+ * (and fsync under HS_DURABILITY_SYNC) that covers the transition, and
+ * before the transition's messages are delivered or its hs_send_wait
+ * returns. It sees every transition written from its registration on,
+ * exactly once, in gseq order without a gap, with gseq set, and never one
+ * whose write failed. Its first transition is the first one queued for
+ * writing after this call returns; so reading the log up to (first gseq -
+ * 1) with hs_history and then following the watcher misses nothing. When
+ * hs_await returns, durable watchers have seen every transition so far.
+ * fn delays the next write while it runs: keep it short, or hand the
+ * transition to a thread of your own (copy it: its pointers die when fn
+ * returns). Same restrictions as hs_watch.
+ * Thread-safe. Returns 0, HS_EINVAL, HS_ENOMEM, or HS_ENOTSUP when the
+ * runtime has no writable log (in memory, or read-only).
+ */
+HS_API int hs_watch_durable(hs_runtime *rt, hs_watch_fn fn, void *udata,
+			    int *id);
+
+/* Removes a watcher of either kind; once this returns, fn is not running
+ * and will not run again. Thread-safe. Returns 0 or HS_ENOTFOUND. */
 HS_API int hs_unwatch(hs_runtime *rt, int id);
 
 /* ------------------------------------------------------------------ */

@@ -1,9 +1,14 @@
-/* Bringing an agent that is not in memory back from its log. */
-#include "core/runtime.h"
-#include "replay/rebuild.h"
+/* Bringing agents into memory: found in the registry, rebuilt from the
+ * log, or created. */
+#include "core/activate.h"
 
-int hsi_agent_load(hs_runtime *rt, const hsi_type *type, const char *id,
-		   size_t id_len, uint32_t hash, hsi_agent **out)
+#include "core/rebuild.h"
+#include "core/runtime.h"
+
+/* Builds an agent from its newest snapshot and the records after it.
+ * HS_ENOAGENT when the log has no record of it (or there is no log). */
+static int agent_load(hs_runtime *rt, const hsi_type *type, const char *id,
+		      size_t id_len, uint32_t hash, hsi_agent **out)
 {
 	if (rt->log == NULL)
 		return HS_ENOAGENT;
@@ -27,6 +32,82 @@ int hsi_agent_load(hs_runtime *rt, const hsi_type *type, const char *id,
 		return rc == HS_ENOAGENT ? HS_ECORRUPT : rc;
 	}
 	a->seq = last_seq;
+	*out = a;
+	return 0;
+}
+
+/* With the shard locked: the agent, created fresh if absent. init() runs
+ * under the lock so that it runs exactly once per agent. */
+static int find_or_create(hsi_shard *s, const hsi_type *type, const char *id,
+			  size_t id_len, uint32_t hash, atomic_size_t *resident,
+			  hsi_agent **out)
+{
+	hsi_agent *a = hsi_registry_find(s, type, id, id_len, hash);
+	if (a == NULL) {
+		int rc = hsi_agent_new(type, id, id_len, hash, true, &a);
+		if (rc == 0 && (rc = hsi_registry_insert(s, a)) != 0)
+			hsi_agent_free(a);
+		if (rc != 0)
+			return rc;
+		atomic_fetch_add(resident, 1);
+	}
+	*out = a;
+	return 0;
+}
+
+int hsi_agent_acquire(hs_runtime *rt, const hsi_type *type, const char *id,
+		      size_t id_len, int mode, hsi_shard **shard,
+		      hsi_agent **out)
+{
+	uint32_t hash = hsi_registry_hash(type, id, id_len);
+	hsi_shard *s = hsi_registry_shard(&rt->registry, hash);
+
+	pthread_mutex_lock(&s->mu);
+	hsi_agent *a;
+	hsi_agent *loaded;
+	int rc;
+retry:
+	a = hsi_registry_find(s, type, id, id_len, hash);
+	if (a != NULL)
+		goto found;
+	/* Rebuilding from the log reads storage and runs apply(): do it
+	 * without the shard lock. If another thread brought the agent in
+	 * meanwhile, ours is a spare and goes; if one brought it in, changed
+	 * it and let it go again, ours is stale and we start over. */
+	uint64_t evictions = s->evictions;
+	pthread_mutex_unlock(&s->mu);
+	loaded = NULL;
+	rc = agent_load(rt, type, id, id_len, hash, &loaded);
+	if (rc != 0 && (rc != HS_ENOAGENT || mode != HSI_ACQUIRE_CREATE))
+		return rc;
+	pthread_mutex_lock(&s->mu);
+	a = hsi_registry_find(s, type, id, id_len, hash);
+	if (a == NULL && s->evictions != evictions) {
+		hsi_agent_free(loaded);
+		goto retry;
+	}
+	if (a != NULL) {
+		hsi_agent_free(loaded);
+	} else if (loaded != NULL) {
+		rc = hsi_registry_insert(s, loaded);
+		if (rc != 0) {
+			pthread_mutex_unlock(&s->mu);
+			hsi_agent_free(loaded);
+			return rc;
+		}
+		atomic_fetch_add(&rt->resident, 1);
+		a = loaded;
+	} else {
+		rc = find_or_create(s, type, id, id_len, hash, &rt->resident,
+				    &a);
+		if (rc != 0) {
+			pthread_mutex_unlock(&s->mu);
+			return rc;
+		}
+	}
+found:
+	atomic_store_explicit(&a->recent, true, memory_order_relaxed);
+	*shard = s;
 	*out = a;
 	return 0;
 }

@@ -6,6 +6,9 @@
 
 #include "common/buf.h"
 #include "common/hash.h"
+#include "core/runtime.h"
+#include "core/send.h"
+#include "core/types.h"
 
 const char *hs_event_type(const hs_event *ev)
 {
@@ -129,19 +132,7 @@ int hs_ctx_send(hs_ctx *ctx, const char *type, const char *id,
 		free(m);
 		return 0;
 	}
-	hsi_effect *e = malloc(sizeof(*e) + id_len + 1);
-	if (e == NULL) {
-		free(m);
-		return HS_ENOMEM;
-	}
-	e->next = NULL;
-	e->type = t;
-	e->msg = m;
-	e->id_len = (uint8_t)id_len;
-	memcpy(e->id, id, id_len + 1);
-	*ctx->effects_tail = e;
-	ctx->effects_tail = &e->next;
-	return 0;
+	return hsi_effect_add(&ctx->effects, t, id, id_len, m);
 }
 
 int hs_ctx_sendf(hs_ctx *ctx, const char *type, const char *id,
@@ -159,14 +150,4 @@ int hs_ctx_sendf(hs_ctx *ctx, const char *type, const char *id,
 				 body.len);
 	hs_buf_free(&body);
 	return rc;
-}
-
-void hsi_effects_free(hsi_effect *e)
-{
-	while (e != NULL) {
-		hsi_effect *next = e->next;
-		free(e->msg);
-		free(e);
-		e = next;
-	}
 }

@@ -1,7 +1,12 @@
+/* A handler's context (hs_ctx) and its event (hs_event). */
 #ifndef HS_CORE_CTX_H
 #define HS_CORE_CTX_H
 
-#include "core/runtime.h"
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "agent/agent.h"
+#include "core/effect.h"
 
 struct hs_event {
 	const char *type;
@@ -24,16 +29,22 @@ struct hs_ctx {
 	uint64_t random_calls;
 	bool replaying;
 	bool capture; /* in a replay, keep the sends instead of dropping */
-	/* Effects in the order they were sent. */
-	hsi_effect *effects;
-	hsi_effect **effects_tail;
+	hsi_effects effects;
 	char error[256];
 };
 
+/* A context for handling one event of agent (type, id) whose next seq is
+ * `seq`. */
+static inline void hsi_ctx_init(hs_ctx *ctx, hs_runtime *rt,
+				const hsi_type *type, const char *id,
+				size_t id_len, uint64_t seq)
+{
+	*ctx = (hs_ctx){.rt = rt, .type = type, .id = id, .id_len = id_len,
+			.seq = seq};
+	hsi_effects_init(&ctx->effects);
+}
+
 /* The transition's time (see hs_ctx.now). */
 int64_t hsi_ctx_time(hs_ctx *ctx);
-
-/* Frees effects that will never be delivered. */
-void hsi_effects_free(hsi_effect *e);
 
 #endif

@@ -1,7 +1,12 @@
 /* Reading agents from outside their handler: deref, status, restart. */
 #include <string.h>
 
+#include "core/activate.h"
+#include "core/activity.h"
+#include "core/passivate.h"
 #include "core/runtime.h"
+#include "core/send.h"
+#include "core/types.h"
 
 /* Finds the agent (rebuilding it from the log if needed) and keeps it in
  * memory until unpin(), without holding its shard lock: taking the

@@ -4,6 +4,8 @@
  * log. A clock sweep over the shards: an agent used since the hand last
  * passed keeps its place once more.
  */
+#include "core/passivate.h"
+
 #include "core/runtime.h"
 
 /* Sweeps down to this share of the limit, so that one sweep pays for

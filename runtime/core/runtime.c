@@ -1,6 +1,6 @@
+/* Opening and closing a runtime, and the error text of hs_last_error. */
 #include "core/runtime.h"
 
-#include <errno.h>
 #include <stdalign.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -9,7 +9,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "common/hash.h"
+#include "core/send.h"
+#include "core/sink.h"
+#include "core/turn.h"
 
 #define DEFAULT_BATCH 100
 #define DEFAULT_COMMIT_BATCH 4096
@@ -54,12 +56,11 @@ static void free_runtime(hs_runtime *rt)
 	}
 	for (unsigned i = 0; i < atomic_load(&rt->ntypes); i++)
 		free((void *)rt->types[i]);
-	free(rt->watchers);
+	hsi_watchers_destroy(&rt->watchers);
 	hsi_log_close(rt->log);
 	free(rt->path);
 	pthread_mutex_destroy(&rt->error_mu);
 	pthread_mutex_destroy(&rt->types_mu);
-	pthread_rwlock_destroy(&rt->watch_lock);
 	pthread_mutex_destroy(&rt->idle_mu);
 	pthread_cond_destroy(&rt->idle_cv);
 	free(rt);
@@ -110,7 +111,9 @@ int hs_open_err(hs_runtime **out, const hs_options *opts, char *errbuf,
 		rt->opts.clock = realtime_ns;
 
 	pthread_mutex_init(&rt->types_mu, NULL);
-	pthread_rwlock_init(&rt->watch_lock, NULL);
+	bool logged = rt->opts.path != NULL && !rt->opts.read_only;
+	hsi_watchers_init(&rt->watchers,
+			  logged ? hsi_sink_log : hsi_sink_memory, rt);
 	pthread_mutex_init(&rt->idle_mu, NULL);
 	pthread_cond_init(&rt->idle_cv, NULL);
 	pthread_mutex_init(&rt->error_mu, NULL);
@@ -209,122 +212,4 @@ int hs_close(hs_runtime *rt)
 	hsi_registry_destroy(&rt->registry, free_agent, &td);
 	free_runtime(rt);
 	return td.dropped != 0 ? HS_EFAILED : 0;
-}
-
-int hs_register(hs_runtime *rt, const hs_type *def)
-{
-	if (rt == NULL || def == NULL || def->name == NULL ||
-	    def->name[0] == '\0' || def->state_size == 0 ||
-	    def->apply == NULL || def->encode == NULL || def->decode == NULL ||
-	    (def->on_error != HS_ON_ERROR_FAIL &&
-	     def->on_error != HS_ON_ERROR_SKIP))
-		return HS_EINVAL;
-	size_t name_len = strlen(def->name);
-	if (name_len > HS_NAME_MAX)
-		return HS_ETOOLONG;
-
-	hsi_type *t = calloc(1, sizeof(*t));
-	if (t == NULL)
-		return HS_ENOMEM;
-	t->def = *def;
-	memcpy(t->name, def->name, name_len + 1);
-	t->def.name = t->name;
-	t->name_len = (uint8_t)name_len;
-	t->name_hash = hsi_fnv1a(HSI_FNV_SEED, t->name, name_len + 1);
-
-	int rc = 0;
-	pthread_mutex_lock(&rt->types_mu);
-	unsigned n = atomic_load_explicit(&rt->ntypes, memory_order_relaxed);
-	if (hsi_type_find(rt, def->name) != NULL)
-		rc = HS_EEXIST;
-	else if (n == HSI_MAX_TYPES)
-		rc = HS_ENOMEM;
-	else {
-		t->index = n;
-		rt->types[n] = t;
-		/* Pairs with the acquire load in hsi_type_find. */
-		atomic_store_explicit(&rt->ntypes, n + 1,
-				      memory_order_release);
-	}
-	pthread_mutex_unlock(&rt->types_mu);
-	if (rc != 0)
-		free(t);
-	return rc;
-}
-
-const hsi_type *hsi_type_find(hs_runtime *rt, const char *name)
-{
-	/* Pairs with the release store in hs_register. */
-	unsigned n = atomic_load_explicit(&rt->ntypes, memory_order_acquire);
-	for (unsigned i = 0; i < n; i++) {
-		if (strcmp(rt->types[i]->name, name) == 0)
-			return rt->types[i];
-	}
-	return NULL;
-}
-
-void hsi_activate(hs_runtime *rt, hsi_agent *a)
-{
-	atomic_fetch_add(&rt->active, 1);
-	hsi_sched_push(&rt->sched, a);
-}
-
-void hsi_deactivate(hs_runtime *rt)
-{
-	/* seq_cst with the idle_waiters increment in hs_await: either the
-	 * waiter sees 0 or we see the waiter. */
-	if (atomic_fetch_sub(&rt->active, 1) == 1 &&
-	    atomic_load(&rt->idle_waiters) != 0) {
-		pthread_mutex_lock(&rt->idle_mu);
-		pthread_cond_broadcast(&rt->idle_cv);
-		pthread_mutex_unlock(&rt->idle_mu);
-	}
-}
-
-static void deadline_after(struct timespec *ts, int ms)
-{
-	clock_gettime(CLOCK_REALTIME, ts);
-	ts->tv_sec += ms / 1000;
-	ts->tv_nsec += (long)(ms % 1000) * 1000000;
-	if (ts->tv_nsec >= 1000000000) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000;
-	}
-}
-
-int hs_await(hs_runtime *rt, int timeout_ms)
-{
-	if (rt == NULL)
-		return HS_EINVAL;
-	struct timespec deadline;
-	if (timeout_ms >= 0)
-		deadline_after(&deadline, timeout_ms);
-	int rc = 0;
-	pthread_mutex_lock(&rt->idle_mu);
-	atomic_fetch_add(&rt->idle_waiters, 1);
-	while (atomic_load(&rt->active) != 0) {
-		if (timeout_ms < 0) {
-			pthread_cond_wait(&rt->idle_cv, &rt->idle_mu);
-		} else if (pthread_cond_timedwait(&rt->idle_cv, &rt->idle_mu,
-						  &deadline) == ETIMEDOUT) {
-			if (atomic_load(&rt->active) != 0)
-				rc = HS_ETIMEDOUT;
-			break;
-		}
-	}
-	atomic_fetch_sub(&rt->idle_waiters, 1);
-	pthread_mutex_unlock(&rt->idle_mu);
-	if (rc == 0 && atomic_load(&rt->nfailed) != 0)
-		rc = HS_EFAILED;
-	return rc;
-}
-
-void hsi_drop(hs_runtime *rt, const hsi_type *type, const char *id,
-	      hsi_msg *m, int why)
-{
-	hsi_waiter_done(m->waiter, why, 0, 0);
-	if (rt->opts.on_drop != NULL)
-		rt->opts.on_drop(rt->opts.drop_udata, type->name, id,
-				 hsi_msg_event_type(m), hsi_msg_body(m),
-				 m->body_len);
 }

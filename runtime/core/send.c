@@ -1,28 +1,16 @@
+/* Putting messages into mailboxes: hs_send and its variants, the
+ * delivery of released effects, and the waiters of hs_send_wait. */
+#include "core/send.h"
+
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/buf.h"
+#include "core/activate.h"
+#include "core/activity.h"
+#include "core/passivate.h"
 #include "core/runtime.h"
-
-int hsi_check_addr(hs_runtime *rt, const char *type, const char *id,
-		   const hsi_type **out_type, size_t *id_len)
-{
-	if (type == NULL || id == NULL)
-		return HS_EINVAL;
-	size_t n = strnlen(id, HS_ID_MAX + 1);
-	if (n == 0 || type[0] == '\0')
-		return HS_EINVAL;
-	if (n > HS_ID_MAX)
-		return HS_ETOOLONG;
-	const hsi_type *t = hsi_type_find(rt, type);
-	if (t == NULL)
-		return strnlen(type, HS_NAME_MAX + 1) > HS_NAME_MAX
-			       ? HS_ETOOLONG
-			       : HS_ENOTYPE;
-	*out_type = t;
-	*id_len = n;
-	return 0;
-}
+#include "core/types.h"
 
 int hsi_msg_build(const char *event_type, const void *body, size_t len,
 		  const hsi_msg_cause *cause, hsi_msg **out)
@@ -48,82 +36,6 @@ int hsi_msg_build(const char *event_type, const void *body, size_t len,
 	return 0;
 }
 
-/* With the shard locked: the agent, created fresh if absent. init() runs
- * under the lock so that it runs exactly once per agent. */
-static int find_or_create(hsi_shard *s, const hsi_type *type, const char *id,
-			  size_t id_len, uint32_t hash, atomic_size_t *resident,
-			  hsi_agent **out)
-{
-	hsi_agent *a = hsi_registry_find(s, type, id, id_len, hash);
-	if (a == NULL) {
-		int rc = hsi_agent_new(type, id, id_len, hash, true, &a);
-		if (rc == 0 && (rc = hsi_registry_insert(s, a)) != 0)
-			hsi_agent_free(a);
-		if (rc != 0)
-			return rc;
-		atomic_fetch_add(resident, 1);
-	}
-	*out = a;
-	return 0;
-}
-
-int hsi_agent_acquire(hs_runtime *rt, const hsi_type *type, const char *id,
-		      size_t id_len, int mode, hsi_shard **shard,
-		      hsi_agent **out)
-{
-	uint32_t hash = hsi_registry_hash(type, id, id_len);
-	hsi_shard *s = hsi_registry_shard(&rt->registry, hash);
-
-	pthread_mutex_lock(&s->mu);
-	hsi_agent *a;
-	hsi_agent *loaded;
-	int rc;
-retry:
-	a = hsi_registry_find(s, type, id, id_len, hash);
-	if (a != NULL)
-		goto found;
-	/* Rebuilding from the log reads storage and runs apply(): do it
-	 * without the shard lock. If another thread brought the agent in
-	 * meanwhile, ours is a spare and goes; if one brought it in, changed
-	 * it and let it go again, ours is stale and we start over. */
-	uint64_t evictions = s->evictions;
-	pthread_mutex_unlock(&s->mu);
-	loaded = NULL;
-	rc = hsi_agent_load(rt, type, id, id_len, hash, &loaded);
-	if (rc != 0 && (rc != HS_ENOAGENT || mode != HSI_ACQUIRE_CREATE))
-		return rc;
-	pthread_mutex_lock(&s->mu);
-	a = hsi_registry_find(s, type, id, id_len, hash);
-	if (a == NULL && s->evictions != evictions) {
-		hsi_agent_free(loaded);
-		goto retry;
-	}
-	if (a != NULL) {
-		hsi_agent_free(loaded);
-	} else if (loaded != NULL) {
-		rc = hsi_registry_insert(s, loaded);
-		if (rc != 0) {
-			pthread_mutex_unlock(&s->mu);
-			hsi_agent_free(loaded);
-			return rc;
-		}
-		atomic_fetch_add(&rt->resident, 1);
-		a = loaded;
-	} else {
-		rc = find_or_create(s, type, id, id_len, hash, &rt->resident,
-				    &a);
-		if (rc != 0) {
-			pthread_mutex_unlock(&s->mu);
-			return rc;
-		}
-	}
-found:
-	atomic_store_explicit(&a->recent, true, memory_order_relaxed);
-	*shard = s;
-	*out = a;
-	return 0;
-}
-
 int hsi_deliver(hs_runtime *rt, const hsi_type *type, const char *id,
 		size_t id_len, hsi_msg *m)
 {
@@ -139,6 +51,16 @@ int hsi_deliver(hs_runtime *rt, const hsi_type *type, const char *id,
 		hsi_activate(rt, a);
 	hsi_check_resident(rt);
 	return 0;
+}
+
+void hsi_drop(hs_runtime *rt, const hsi_type *type, const char *id,
+	      hsi_msg *m, int why)
+{
+	hsi_waiter_done(m->waiter, why, 0, 0);
+	if (rt->opts.on_drop != NULL)
+		rt->opts.on_drop(rt->opts.drop_udata, type->name, id,
+				 hsi_msg_event_type(m), hsi_msg_body(m),
+				 m->body_len);
 }
 
 /* The optional parts of a send. */

@@ -1,10 +1,15 @@
-/* One turn of an agent on a worker: handle up to BATCH messages. */
+/* One turn of an agent on a worker: handle up to BATCH messages, each
+ * ending in a transition for the watchers, an error, or no change. */
 #include <stdlib.h>
 #include <string.h>
 
-#include "codec/record.h"
+#include "core/turn.h"
+
 #include "common/buf.h"
+#include "core/activity.h"
 #include "core/ctx.h"
+#include "core/runtime.h"
+#include "core/transition.h"
 
 static void record_error(hsi_agent *a, const hs_ctx *ctx, const char *event,
 			 int code)
@@ -23,118 +28,36 @@ static void record_error(hsi_agent *a, const hs_ctx *ctx, const char *event,
 	memcpy(err->msg, ctx->error, sizeof(err->msg));
 }
 
-void hsi_effects_release(hs_runtime *rt, hsi_effect *e, uint64_t gseq,
-			 int rc)
+/* The watchers' view of the transition m made: its states are in the
+ * worker's buffers, its effects and waiter go to the sink. */
+static void publish(hs_runtime *rt, hsi_worker *w, hsi_agent *a,
+		    const hsi_msg *m, hs_ctx *ctx)
 {
-	while (e != NULL) {
-		hsi_effect *next = e->next;
-		e->msg->cause_gseq = gseq;
-		int drc = rc;
-		if (drc == 0 && atomic_load(&rt->closing))
-			drc = HS_ECLOSED;
-		if (drc == 0)
-			drc = hsi_deliver(rt, e->type, e->id, e->id_len,
-					  e->msg);
-		if (drc != 0) {
-			hsi_drop(rt, e->type, e->id, e->msg, drc);
-			free(e->msg);
-		}
-		free(e);
-		e = next;
-	}
-}
-
-static void notify_watchers(hs_runtime *rt, hsi_worker *w, hsi_agent *a,
-			    const hs_event *ev, int64_t now)
-{
-	hs_transition t = {
-		.agent = {a->type->name, a->id},
-		.seq = a->seq,
-		.time_ns = now,
-		.event_type = ev->type,
-		.event_body = ev->body,
-		.event_len = ev->len,
-		.old_state = w->old_state.data,
-		.old_len = w->old_state.len,
-		.new_state = w->new_state.data,
-		.new_len = w->new_state.len,
-	};
-	hsi_watchers_run(rt, &t);
-}
-
-/* Hands the transition to the commit writer, which releases its effects
- * and waiter once it is written. Returns false when out of memory: the
- * transition then cannot be logged. */
-static bool commit(hs_runtime *rt, hsi_worker *w, hsi_agent *a,
-		   const hsi_msg *m, const hs_ctx *ctx)
-{
-	hsi_commit *c = calloc(1, sizeof(*c));
-	if (c == NULL)
-		return false;
-	const hsi_type *t = a->type;
-	hsi_record r = {
-		.version = HSI_FORMAT_VERSION,
-		.type = t->name,
-		.type_len = t->name_len,
-		.id = a->id,
-		.id_len = a->id_len,
-		.seq = a->seq,
-		.time_ns = ctx->now,
-		.event_type = hsi_msg_event_type(m),
-		.event_type_len = m->event_type_len,
-		.body = m->body_len ? hsi_msg_body(m) : NULL,
-		.body_len = m->body_len,
-		.state_hash = hsi_state_hash(w->new_state.data,
-					     w->new_state.len),
+	hsi_transition tr = {
+		.pub = {
+			.agent = {a->type->name, a->id},
+			.seq = a->seq,
+			.time_ns = ctx->now,
+			.event_type = hsi_msg_event_type(m),
+			.event_body = hsi_msg_body(m),
+			.event_len = m->body_len,
+			.old_state = w->old_state.data,
+			.old_len = w->old_state.len,
+			.new_state = w->new_state.data,
+			.new_len = w->new_state.len,
+			.cause = {"", ""},
+		},
+		.agent = a,
+		.effects = ctx->effects.head,
+		.waiter = m->waiter,
 	};
 	if (m->cause_seq != 0) {
-		r.cause.type = hsi_msg_cause_type(m);
-		r.cause.type_len = m->cause_type_len;
-		r.cause.id = hsi_msg_cause_id(m);
-		r.cause.id_len = m->cause_id_len;
-		r.cause.seq = m->cause_seq;
-		r.cause.gseq = m->cause_gseq;
+		tr.pub.cause.type = hsi_msg_cause_type(m);
+		tr.pub.cause.id = hsi_msg_cause_id(m);
+		tr.pub.cause_seq = m->cause_seq;
+		tr.pub.cause_gseq = m->cause_gseq;
 	}
-	unsigned every = t->def.snapshot_every;
-	if (hsi_record_encode(&r, &c->rec, &c->gseq_off) != 0 ||
-	    (every != 0 && a->seq % every == 0 &&
-	     hsi_buf_append(&c->snapshot, w->new_state.data,
-			    w->new_state.len) != 0)) {
-		hs_buf_free(&c->rec);
-		free(c);
-		return false;
-	}
-	c->agent = a;
-	c->effects = ctx->effects;
-	c->waiter = m->waiter;
-	c->seq = a->seq;
-	c->time_ns = ctx->now;
-	hsi_writer_push(rt, c);
-	return true;
-}
-
-/*
- * An outcome that changed nothing still rests on the agent's state, which
- * may include transitions not yet written: its messages and its waiter
- * are then released behind them, by the writer, as a commit without a
- * record. Returns false when nothing is waiting to be written (or no
- * memory), and the caller releases them now.
- */
-static bool hold_behind_writes(hs_runtime *rt, hsi_agent *a, hsi_effect *e,
-			       hsi_waiter *waiter, int rc)
-{
-	if (rt->log == NULL || (e == NULL && waiter == NULL) ||
-	    atomic_load_explicit(&a->pending, memory_order_relaxed) == 0)
-		return false;
-	hsi_commit *c = calloc(1, sizeof(*c));
-	if (c == NULL)
-		return false;
-	c->agent = a;
-	c->effects = e;
-	c->waiter = waiter;
-	c->result = rc;
-	hsi_writer_push(rt, c);
-	return true;
+	hsi_watchers_run(&rt->watchers, &tr.pub);
 }
 
 /* Handles one message. Returns false when the agent has failed. */
@@ -143,20 +66,13 @@ static bool handle(hs_runtime *rt, hsi_worker *w, hsi_agent *a,
 {
 	const hs_type *def = &a->type->def;
 	hs_event ev = {hsi_msg_event_type(m), hsi_msg_body(m), m->body_len};
-	hs_ctx ctx = {
-		.rt = rt,
-		.type = a->type,
-		.id = a->id,
-		.id_len = a->id_len,
-		.seq = a->seq + 1,
-		.now = m->time_ns < a->last_time ? a->last_time : m->time_ns,
-		.floor = a->last_time,
-		.has_now = m->has_time,
-	};
-	ctx.effects_tail = &ctx.effects;
+	hs_ctx ctx;
+	hsi_ctx_init(&ctx, rt, a->type, a->id, a->id_len, a->seq + 1);
+	ctx.now = m->time_ns < a->last_time ? a->last_time : m->time_ns;
+	ctx.floor = a->last_time;
+	ctx.has_now = m->has_time;
 
-	bool watched = atomic_load_explicit(&rt->nwatchers_hint,
-					    memory_order_relaxed) != 0;
+	bool watched = hsi_watchers_want_states(&rt->watchers);
 	if (watched) {
 		hs_buf_reset(&w->old_state);
 		if (def->encode(a->state, &w->old_state, def->udata))
@@ -184,28 +100,31 @@ static bool handle(hs_runtime *rt, hsi_worker *w, hsi_agent *a,
 	hsi_spin_unlock(&a->lock);
 
 	if (rc < 0) {
-		hsi_effects_free(ctx.effects);
+		hsi_effects_free(ctx.effects.head);
 		hsi_waiter *waiter = m->waiter;
 		if (def->on_error == HS_ON_ERROR_SKIP) {
-			if (!hold_behind_writes(rt, a, NULL, waiter, rc))
+			if (!hsi_effects_hold(rt, a, NULL, waiter, rc))
 				hsi_waiter_done(waiter, rc, 0, 0);
 			return true;
 		}
-		atomic_fetch_add(&rt->nfailed, 1);
+		atomic_fetch_add_explicit(&rt->nfailed, 1,
+					  memory_order_relaxed);
 		/* From this store on, hs_restart may make another thread the
 		 * agent's consumer, which frees `m` and may run the agent:
 		 * neither `a` nor `m` is touched after it. The waiter (the
-		 * sender's) then wakes to an agent already failed. */
-		atomic_store(&a->failed, true);
+		 * sender's) then wakes to an agent already failed. Release
+		 * pairs with the CAS in hs_restart: the new consumer sees
+		 * this turn's writes to the agent. */
+		atomic_store_explicit(&a->failed, true, memory_order_release);
 		hsi_waiter_done(waiter, rc, 0, 0);
 		return false;
 	}
 	if (rc == HS_UNCHANGED) {
 		/* Nothing was recorded, so the messages have no cause. */
-		for (hsi_effect *e = ctx.effects; e != NULL; e = e->next)
-			e->msg->cause_seq = 0;
-		if (!hold_behind_writes(rt, a, ctx.effects, m->waiter, 0)) {
-			hsi_effects_release(rt, ctx.effects, 0, 0);
+		hsi_effect *e = ctx.effects.head;
+		hsi_effects_uncause(e);
+		if (!hsi_effects_hold(rt, a, e, m->waiter, 0)) {
+			hsi_effects_release(rt, e, 0, 0);
 			hsi_waiter_done(m->waiter, 0, 0, 0);
 		}
 		return true;
@@ -218,20 +137,7 @@ static bool handle(hs_runtime *rt, hsi_worker *w, hsi_agent *a,
 		if (def->encode(a->state, &w->new_state, def->udata))
 			hs_buf_reset(&w->new_state);
 	}
-	if (watched)
-		notify_watchers(rt, w, a, &ev, ctx.now);
-	if (rt->log == NULL) {
-		hsi_effects_release(rt, ctx.effects, 0, 0);
-		hsi_waiter_done(m->waiter, 0, a->seq, 0);
-	} else if (!commit(rt, w, a, m, &ctx)) {
-		hsi_set_error(rt, "%s/%s seq %llu: out of memory building its "
-				  "record; the log stops here",
-			      a->type->name, a->id,
-			      (unsigned long long)a->seq);
-		atomic_store(&rt->writer.failed, HS_ENOMEM);
-		hsi_effects_release(rt, ctx.effects, 0, HS_ENOMEM);
-		hsi_waiter_done(m->waiter, HS_ENOMEM, 0, 0);
-	}
+	publish(rt, w, a, m, &ctx);
 	return true;
 }
 

@@ -7,7 +7,8 @@
 #include <string.h>
 
 #include "common/buf.h"
-#include "replay/rebuild.h"
+#include "core/rebuild.h"
+#include "core/types.h"
 
 /* A decoded record for a callback: NUL-terminated copies of its names. */
 typedef struct hsi_named_record {

@@ -1,9 +1,10 @@
-#include "replay/rebuild.h"
+#include "core/rebuild.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/ctx.h"
+#include "core/runtime.h"
 
 int hsi_replay_apply(hs_runtime *rt, const hsi_type *t, const char *id,
 		     size_t id_len, void *state, const hsi_record *r,
@@ -15,18 +16,12 @@ int hsi_replay_apply(hs_runtime *rt, const hsi_type *t, const char *id,
 	memcpy(name.s, r->event_type, r->event_type_len);
 	name.s[r->event_type_len] = '\0';
 	hs_event ev = {name.s, r->body, r->body_len};
-	hs_ctx ctx = {
-		.rt = rt,
-		.type = t,
-		.id = id,
-		.id_len = id_len,
-		.seq = r->seq,
-		.now = r->time_ns,
-		.has_now = true,
-		.replaying = true,
-		.capture = capture != NULL,
-	};
-	ctx.effects_tail = &ctx.effects;
+	hs_ctx ctx;
+	hsi_ctx_init(&ctx, rt, t, id, id_len, r->seq);
+	ctx.now = r->time_ns;
+	ctx.has_now = true;
+	ctx.replaying = true;
+	ctx.capture = capture != NULL;
 	int rc = t->def.apply(&ctx, state, &ev);
 	if (errmsg != NULL && errcap != 0) {
 		size_t n = strnlen(ctx.error, sizeof(ctx.error));
@@ -38,9 +33,9 @@ int hsi_replay_apply(hs_runtime *rt, const hsi_type *t, const char *id,
 	if (capture != NULL && rc == HS_CHANGED) {
 		while (*capture != NULL)
 			capture = &(*capture)->next;
-		*capture = ctx.effects;
+		*capture = ctx.effects.head;
 	} else {
-		hsi_effects_free(ctx.effects);
+		hsi_effects_free(ctx.effects.head);
 	}
 	return rc;
 }

@@ -1,7 +1,8 @@
-#ifndef HS_REPLAY_REBUILD_H
-#define HS_REPLAY_REBUILD_H
+#ifndef HS_CORE_REBUILD_H
+#define HS_CORE_REBUILD_H
 
 #include "codec/record.h"
+#include "core/effect.h"
 #include "core/runtime.h"
 
 /* A decoded record's event type as a C string. */

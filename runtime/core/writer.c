@@ -3,12 +3,16 @@
  * everything queued, gives each record the next gseq in queue order (so
  * gseq follows seq for every agent: an agent's transitions are queued in
  * order by the one worker handling it), writes one batch, syncs per the
- * durability mode, and only then releases the held effects and waiters.
+ * durability mode, shows the batch to the durable watchers, and only then
+ * releases the held effects and waiters.
  */
+#include "core/writer.h"
+
 #include <stdlib.h>
 #include <string.h>
 
 #include "codec/record.h"
+#include "core/activity.h"
 #include "core/runtime.h"
 
 static void *writer_main(void *p);
@@ -23,6 +27,8 @@ int hsi_writer_start(hs_runtime *rt)
 	w->tail = &w->head;
 	w->stop = false;
 	w->last_gseq = hsi_log_last_gseq(rt->log);
+	w->first_gseq = w->last_gseq + 1;
+	w->queued = 0;
 	w->batch = hsi_log_batch_new();
 	if (w->batch == NULL)
 		return HS_ENOMEM;
@@ -52,19 +58,44 @@ void hsi_writer_stop(hs_runtime *rt)
 	w->inited = false;
 }
 
-void hsi_writer_push(hs_runtime *rt, hsi_commit *c)
+bool hsi_writer_push(hs_runtime *rt, hsi_commit *c)
 {
 	hsi_writer *w = &rt->writer;
-	atomic_fetch_add(&rt->active, 1);
-	/* Released by the writer's decrement once the record is written. */
-	atomic_fetch_add_explicit(&c->agent->pending, 1, memory_order_relaxed);
+	bool record = c->rec.len != 0;
 	c->next = NULL;
 	pthread_mutex_lock(&w->mu);
+	if (record && c->watched == NULL && w->durable != 0) {
+		pthread_mutex_unlock(&w->mu);
+		return false;
+	}
+	/* Both released by finish() once the record is written. */
+	hsi_activity_begin(rt);
+	atomic_fetch_add_explicit(&c->agent->pending, 1, memory_order_relaxed);
+	w->queued += record;
 	bool was_empty = w->head == NULL;
 	*w->tail = c;
 	w->tail = &c->next;
 	if (was_empty)
 		pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	return true;
+}
+
+uint64_t hsi_writer_durable_add(hsi_writer *w)
+{
+	pthread_mutex_lock(&w->mu);
+	w->durable++;
+	/* Records queue in gseq order, and every one queued from now on
+	 * carries a copy (see hsi_writer_push). */
+	uint64_t from = w->first_gseq + w->queued;
+	pthread_mutex_unlock(&w->mu);
+	return from;
+}
+
+void hsi_writer_durable_remove(hsi_writer *w)
+{
+	pthread_mutex_lock(&w->mu);
+	w->durable--;
 	pthread_mutex_unlock(&w->mu);
 }
 
@@ -129,8 +160,29 @@ static int write_list(hs_runtime *rt, hsi_commit *list)
 	return 0;
 }
 
+/* Shows the written transitions that carry a copy to the durable
+ * watchers, in gseq order. */
+static void show_durable(hs_runtime *rt, hsi_commit *list)
+{
+	bool begun = false;
+	for (hsi_commit *c = list; c != NULL; c = c->next) {
+		if (c->watched == NULL)
+			continue;
+		if (!begun) {
+			hsi_watchers_durable_begin(&rt->watchers);
+			begun = true;
+		}
+		c->watched->t.gseq = c->gseq;
+		hsi_watchers_durable_show(&rt->watchers, &c->watched->t);
+	}
+	if (begun)
+		hsi_watchers_durable_end(&rt->watchers);
+}
+
 static void finish(hs_runtime *rt, hsi_commit *list, int rc)
 {
+	if (rc == 0)
+		show_durable(rt, list);
 	while (list != NULL) {
 		hsi_commit *c = list;
 		list = c->next;
@@ -147,6 +199,7 @@ static void finish(hs_runtime *rt, hsi_commit *list, int rc)
 					  memory_order_release);
 		hs_buf_free(&c->rec);
 		hs_buf_free(&c->snapshot);
+		free(c->watched);
 		free(c);
 		hsi_deactivate(rt);
 	}

@@ -1,0 +1,24 @@
+/* Putting messages into mailboxes: from hs_send, and from released
+ * effects. */
+#ifndef HS_CORE_SEND_H
+#define HS_CORE_SEND_H
+
+#include <stddef.h>
+
+#include "agent/agent.h"
+
+/* Validates and copies an event into a new message. */
+int hsi_msg_build(const char *event_type, const void *body, size_t len,
+		  const hsi_msg_cause *cause, hsi_msg **out);
+
+/* Finds or creates the agent and queues the message (taking ownership of
+ * it on success), scheduling the agent if it was idle. */
+int hsi_deliver(hs_runtime *rt, const hsi_type *type, const char *id,
+		size_t id_len, hsi_msg *m);
+
+/* Passes a discarded message to the on_drop callback and wakes its waiter
+ * with `why`; the caller still owns it. */
+void hsi_drop(hs_runtime *rt, const hsi_type *type, const char *id,
+	      hsi_msg *m, int why);
+
+#endif
