@@ -49,7 +49,8 @@ static int find_or_create(hsi_shard *s, const hsi_type *type, const char *id,
 			hsi_agent_free(a);
 		if (rc != 0)
 			return rc;
-		atomic_fetch_add(resident, 1);
+		/* Relaxed: a count read as a hint by passivation. */
+		atomic_fetch_add_explicit(resident, 1, memory_order_relaxed);
 	}
 	*out = a;
 	return 0;
@@ -95,7 +96,8 @@ retry:
 			hsi_agent_free(loaded);
 			return rc;
 		}
-		atomic_fetch_add(&rt->resident, 1);
+		atomic_fetch_add_explicit(&rt->resident, 1,
+					  memory_order_relaxed);
 		a = loaded;
 	} else {
 		rc = find_or_create(s, type, id, id_len, hash, &rt->resident,

@@ -71,7 +71,8 @@ int hs_agent_status_get(hs_runtime *rt, const char *type, const char *id,
 	memset(&st, 0, sizeof(st));
 	hsi_spin_lock(&a->lock);
 	st.seq = a->seq;
-	st.failed = atomic_load(&a->failed);
+	/* Relaxed: a snapshot for the report, like the fields beside it. */
+	st.failed = atomic_load_explicit(&a->failed, memory_order_relaxed);
 	if (a->err != NULL) {
 		st.error = a->err->code;
 		st.skipped = a->err->skipped;
@@ -97,7 +98,10 @@ int hs_restart(hs_runtime *rt, const char *type, const char *id,
 	/* The winner of this exchange becomes the agent's consumer: a failed
 	 * agent is unscheduled and producers do not schedule it. Pairs with
 	 * the store in the worker's handle(). */
-	if (!atomic_compare_exchange_strong(&a->failed, &expected, false)) {
+	if (!atomic_compare_exchange_strong_explicit(&a->failed, &expected,
+						     false,
+						     memory_order_acquire,
+						     memory_order_relaxed)) {
 		unpin(a);
 		return HS_EINVAL;
 	}
@@ -113,7 +117,9 @@ int hs_restart(hs_runtime *rt, const char *type, const char *id,
 		a->err->msg[0] = '\0';
 	}
 	hsi_spin_unlock(&a->lock);
-	atomic_fetch_sub(&rt->nfailed, 1);
+	/* Relaxed: read by hs_await after it acquired `active`, which the
+	 * activation below raises after this. */
+	atomic_fetch_sub_explicit(&rt->nfailed, 1, memory_order_relaxed);
 	/* Scheduled (its idle bit is clear), so it stays in memory after
 	 * the pin goes. */
 	hsi_activate(rt, a);

@@ -41,12 +41,17 @@ void hsi_passivate(hs_runtime *rt)
 {
 	size_t limit = rt->opts.resident_limit;
 	bool busy = false;
-	if (!atomic_compare_exchange_strong(&rt->sweeping, &busy, true))
+	/* Acquire pairs with the release store that ended the last sweep:
+	 * this sweeper sees the hand where that one left it. */
+	if (!atomic_compare_exchange_strong_explicit(&rt->sweeping, &busy, true,
+						     memory_order_acquire,
+						     memory_order_relaxed))
 		return; /* another thread sweeps already */
 	size_t target = LOW_WATER(limit);
 	/* Two rounds: the first may only clear `recent` bits. */
 	for (unsigned i = 0; i < 2 * HSI_REGISTRY_SHARDS; i++) {
-		size_t resident = atomic_load(&rt->resident);
+		size_t resident = atomic_load_explicit(&rt->resident,
+						       memory_order_relaxed);
 		if (resident <= target)
 			break;
 		hsi_shard *s = &rt->registry.shards[rt->sweep_hand];
@@ -55,12 +60,16 @@ void hsi_passivate(hs_runtime *rt)
 		size_t gone = hsi_registry_sweep(s, evictable, NULL,
 						 resident - target);
 		pthread_mutex_unlock(&s->mu);
-		atomic_fetch_sub(&rt->resident, gone);
+		atomic_fetch_sub_explicit(&rt->resident, gone,
+					  memory_order_relaxed);
 	}
-	atomic_store(&rt->sweeping, false);
+	/* Pairs with the acquire CAS above, in the next sweeper. */
+	atomic_store_explicit(&rt->sweeping, false, memory_order_release);
 }
 
 size_t hs_resident(hs_runtime *rt)
 {
-	return rt == NULL ? 0 : atomic_load(&rt->resident);
+	return rt == NULL ? 0
+			  : atomic_load_explicit(&rt->resident,
+						 memory_order_relaxed);
 }

@@ -54,7 +54,11 @@ static void free_runtime(hs_runtime *rt)
 		}
 		free(rt->workers);
 	}
-	for (unsigned i = 0; i < atomic_load(&rt->ntypes); i++)
+	/* Relaxed: every thread that registered types has been joined or
+	 * returned before teardown. */
+	unsigned ntypes = atomic_load_explicit(&rt->ntypes,
+					       memory_order_relaxed);
+	for (unsigned i = 0; i < ntypes; i++)
 		free((void *)rt->types[i]);
 	hsi_watchers_destroy(&rt->watchers);
 	hsi_log_close(rt->log);
@@ -199,10 +203,12 @@ int hs_close(hs_runtime *rt)
 {
 	if (rt == NULL)
 		return 0;
-	/* Pairs with the seq_cst increment in hs_send: a sender that got in
-	 * before the flag is waited for, one after it sees the flag. */
-	atomic_store(&rt->closing, true);
-	while (atomic_load(&rt->senders) != 0)
+	/* seq_cst, pairs with the increment of `senders` and the load of
+	 * `closing` in send_msg: a sender that got in before the flag is
+	 * waited for, one after it sees the flag. The load acquires each
+	 * sender's release decrement: its message is queued. */
+	atomic_store_explicit(&rt->closing, true, memory_order_seq_cst);
+	while (atomic_load_explicit(&rt->senders, memory_order_seq_cst) != 0)
 		sched_yield();
 	hs_await(rt, -1);
 	hsi_sched_stop(&rt->sched);

@@ -76,12 +76,16 @@ static int send_msg(hs_runtime *rt, const char *type, const char *id,
 {
 	if (rt == NULL)
 		return HS_EINVAL;
-	/* seq_cst, pairs with the closing store in hs_close. */
-	atomic_fetch_add(&rt->senders, 1);
+	/* seq_cst, pairs with the store of `closing` and the load of
+	 * `senders` in hs_close (see there). */
+	atomic_fetch_add_explicit(&rt->senders, 1, memory_order_seq_cst);
 	int rc = HS_ECLOSED;
-	if (atomic_load(&rt->closing))
+	if (atomic_load_explicit(&rt->closing, memory_order_seq_cst))
 		goto out;
-	rc = rt->opts.read_only ? HS_ENOTSUP : atomic_load(&rt->writer.failed);
+	/* Relaxed: a flag; a send that misses it fails at the writer. */
+	rc = rt->opts.read_only ? HS_ENOTSUP
+				: atomic_load_explicit(&rt->writer.failed,
+						       memory_order_relaxed);
 	if (rc != 0)
 		goto out;
 	const hsi_type *t;
@@ -101,7 +105,8 @@ static int send_msg(hs_runtime *rt, const char *type, const char *id,
 			free(m);
 	}
 out:
-	atomic_fetch_sub(&rt->senders, 1);
+	/* Pairs with hs_close's load of `senders`. */
+	atomic_fetch_sub_explicit(&rt->senders, 1, memory_order_release);
 	return rc;
 }
 

@@ -98,9 +98,10 @@ void hsi_sink_log(void *p, const hs_transition *t)
 	hsi_set_error(rt, "%s/%s seq %llu: out of memory building its record; "
 			  "the log stops here",
 		      t->agent.type, t->agent.id, (unsigned long long)t->seq);
-	/* Every later write would leave a gap: seq_cst like every store to
-	 * `failed`, read by senders and the writer. */
-	atomic_store(&rt->writer.failed, HS_ENOMEM);
+	/* Every later write would leave a gap. Relaxed: a flag read by
+	 * senders and the writer; the text is under its own lock. */
+	atomic_store_explicit(&rt->writer.failed, HS_ENOMEM,
+			      memory_order_relaxed);
 	hsi_effects_release(rt, tr->effects, 0, HS_ENOMEM);
 	hsi_waiter_done(tr->waiter, HS_ENOMEM, 0, 0);
 	tr->rc = HS_ENOMEM;

@@ -212,12 +212,15 @@ static void *writer_main(void *p)
 	unsigned max = rt->opts.commit_batch;
 	hsi_commit *list;
 	while ((list = take(w, max)) != NULL) {
-		int rc = atomic_load(&w->failed);
+		/* Relaxed: a flag (see hsi_sink_log). */
+		int rc = atomic_load_explicit(&w->failed,
+					      memory_order_relaxed);
 		if (rc == 0) {
 			rc = write_list(rt, list);
 			if (rc != 0) {
 				hsi_set_log_error(rt);
-				atomic_store(&w->failed, rc);
+				atomic_store_explicit(&w->failed, rc,
+						      memory_order_relaxed);
 			}
 		}
 		finish(rt, list, rc);
