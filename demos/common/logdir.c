@@ -68,13 +68,9 @@ int logdir_check(const char *path, const char *type, char *err, size_t cap)
 	o.path = path;
 	o.workers = 1;
 	err[0] = '\0';
-	if ((rc = hs_open_err(&rt, &o, err, cap)) != 0) {
-		if (err[0] == '\0')
-			snprintf(err, cap, "%s", hs_strerror(rc));
-		return rc;
-	}
-	if (type != NULL) {
-		rc = hs_history(rt, &f, first_record, first);
+	if ((rc = hs_open_err(&rt, &o, err, cap)) == 0) {
+		if (type != NULL)
+			rc = hs_history(rt, &f, first_record, first);
 		if (rc < 0)
 			hs_last_error(rt, err, cap);
 		else if (first[0] != '\0' && strcmp(first, type) != 0) {
@@ -82,9 +78,13 @@ int logdir_check(const char *path, const char *type, char *err, size_t cap)
 				 first);
 			rc = HS_ETYPE;
 		}
+		hs_close(rt);
 	}
-	hs_close(rt);
-	return rc < 0 ? rc : 0;
+	if (rc >= 0)
+		return 0;
+	if (err[0] == '\0')
+		snprintf(err, cap, "%s", hs_strerror(rc));
+	return rc;
 }
 
 /* The demo's name, for remove_entry's messages: nftw passes its callback
