@@ -16,7 +16,7 @@
  *                  of event time, oldest first
  *   peak, peak_at  the most orders the window ever held, and when
  *
- * Used by hs-stock (main.c) and built on its own as the types plugin
+ * Used by hs-stock and built on its own as the types plugin
  * libhs_stock_types.so, so that `hindsight verify --types` can replay the
  * demo's log. Uses only include/hindsight.h.
  */
