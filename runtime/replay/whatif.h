@@ -146,6 +146,24 @@ typedef struct hsi_whatif {
 	size_t nchanges, changes_cap;
 } hsi_whatif;
 
+/*
+ * Room for one more element after the n in arr, whose capacity is *cap
+ * elements of `size` bytes: arr itself, or arr grown to twice *cap
+ * (`first` when empty). NULL when out of memory, arr and *cap as they
+ * were.
+ */
+static inline void *hsi_whatif_grow(void *arr, size_t n, size_t *cap,
+				    size_t size, size_t first)
+{
+	if (n < *cap)
+		return arr;
+	size_t c = *cap ? 2 * *cap : first;
+	void *p = c > SIZE_MAX / size ? NULL : realloc(arr, c * size);
+	if (p != NULL)
+		*cap = c;
+	return p;
+}
+
 /* whatif_edits.c: checks the caller's edits into w->ins and w->mods,
  * each sorted by gseq, then by place in the caller's array. */
 int hsi_whatif_read_edits(hsi_whatif *w, const hs_edit *edits, size_t nedits);
@@ -154,6 +172,9 @@ int hsi_whatif_read_edits(hsi_whatif *w, const hs_edit *edits, size_t nedits);
  * outside the RocksDB iterator. Stops at fn's first non-zero return. */
 typedef int (*hsi_whatif_record_fn)(hsi_whatif *w, const hsi_record *r);
 int hsi_whatif_scan(hsi_whatif *w, hsi_whatif_record_fn fn);
+/* HS_ECORRUPT, saying that the record at gseq is not the one the index
+ * read. */
+int hsi_whatif_log_changed(hsi_whatif *w, uint64_t gseq);
 
 /* whatif_index.c: step 1, the history transitions of every agent and
  * every caused record up to w->to. */

@@ -203,14 +203,8 @@ int hsi_whatif_caused_holds(hsi_whatif *w, const hsi_record *r,
 					       c->id_len);
 	if (k == w->ncaused || w->caused[k].gseq != r->gseq ||
 	    w->caused[k].cause_gseq != c->gseq || ca == NULL ||
-	    c->seq > ca->nh || ca->h[c->seq - 1].gseq != c->gseq) {
-		hsi_set_error(w->rt,
-			      "%s: events key %016llx changed while "
-			      "the what-if read it",
-			      hsi_log_path(w->rt->log),
-			      (unsigned long long)r->gseq);
-		return HS_ECORRUPT;
-	}
+	    c->seq > ca->nh || ca->h[c->seq - 1].gseq != c->gseq)
+		return hsi_whatif_log_changed(w, r->gseq);
 	*cause = ca;
 	*cause_seq = 0;
 	if (!w->caused[k].take)

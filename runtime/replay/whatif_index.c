@@ -30,14 +30,11 @@ static int add_caused(hsi_whatif *w, hsi_wagent *a, const hsi_record *r)
 			      (unsigned long long)c->gseq);
 		return HS_ECORRUPT;
 	}
-	if (w->ncaused == w->caused_cap) {
-		size_t cap = w->caused_cap ? 2 * w->caused_cap : 256;
-		hsi_caused *k = realloc(w->caused, cap * sizeof(*k));
-		if (k == NULL)
-			return HS_ENOMEM;
-		w->caused = k;
-		w->caused_cap = cap;
-	}
+	hsi_caused *k = hsi_whatif_grow(w->caused, w->ncaused, &w->caused_cap,
+					sizeof(*k), 256);
+	if (k == NULL)
+		return HS_ENOMEM;
+	w->caused = k;
 	w->caused[w->ncaused++] = (hsi_caused){
 		.cause_gseq = c->gseq,
 		.gseq = r->gseq,
@@ -100,14 +97,10 @@ static int index_record(hsi_whatif *w, const hsi_record *r)
 	}
 	if (r->cause.seq != 0 && (rc = add_caused(w, a, r)) != 0)
 		return rc;
-	if (a->nh == a->caph) {
-		size_t cap = a->caph ? 2 * a->caph : 8;
-		hsi_htrans *h = realloc(a->h, cap * sizeof(*h));
-		if (h == NULL)
-			return HS_ENOMEM;
-		a->h = h;
-		a->caph = cap;
-	}
+	hsi_htrans *h = hsi_whatif_grow(a->h, a->nh, &a->caph, sizeof(*h), 8);
+	if (h == NULL)
+		return HS_ENOMEM;
+	a->h = h;
 	a->h[a->nh++] = (hsi_htrans){r->gseq, r->state_hash, 0, 0};
 	w->last_time = r->time_ns;
 	return 0;

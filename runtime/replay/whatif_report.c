@@ -77,14 +77,11 @@ static int hist_state(hsi_whatif *w, hsi_wagent *a, uint64_t s, hs_buf *out)
 
 static int add_change(hsi_whatif *w, hsi_wagent *a, uint64_t seq, int kind)
 {
-	if (w->nchanges == w->changes_cap) {
-		size_t cap = w->changes_cap ? 2 * w->changes_cap : 64;
-		struct hsi_wchange *c = realloc(w->changes, cap * sizeof(*c));
-		if (c == NULL)
-			return HS_ENOMEM;
-		w->changes = c;
-		w->changes_cap = cap;
-	}
+	struct hsi_wchange *grown = hsi_whatif_grow(
+		w->changes, w->nchanges, &w->changes_cap, sizeof(*grown), 64);
+	if (grown == NULL)
+		return HS_ENOMEM;
+	w->changes = grown;
 	struct hsi_wchange c = {.a = a, .seq = seq, .kind = (uint8_t)kind};
 	if (kind == HS_WHATIF_MISSING) {
 		/* Just before what the run made at the step of its gseq. */
@@ -159,6 +156,21 @@ static int whatif_record(hsi_whatif *w, hsi_wagent *a, uint64_t s,
 	return 0;
 }
 
+/* Hands ch to the caller's fn with the history and what-if states as
+ * JSON text (NULL for a missing or empty state). */
+static int tell(hsi_whatif *w, hs_whatif_change *ch, const void *hstate,
+		size_t hlen, const void *wstate, size_t wlen)
+{
+	int rc = hsi_json_text(&w->json[0], hstate, hlen,
+			       &ch->history_state_json);
+	if (rc == 0)
+		rc = hsi_json_text(&w->json[1], wstate, wlen,
+				   &ch->whatif_state_json);
+	if (rc != 0)
+		return rc;
+	return w->fn != NULL ? w->fn(w->udata, ch) : 0;
+}
+
 static int report_change(hsi_whatif *w, const struct hsi_wchange *c)
 {
 	hsi_wagent *a = c->a;
@@ -168,7 +180,9 @@ static int report_change(hsi_whatif *w, const struct hsi_wchange *c)
 		.agent = {a->t->name, a->id},
 		.seq = c->seq,
 	};
-	int rc = 0;
+	const void *hstate = NULL, *wstate = NULL;
+	size_t hlen = 0, wlen = 0;
+	int rc;
 	if (c->kind != HS_WHATIF_EXTRA) {
 		hsi_record hr;
 		rc = hist_state(w, a, c->seq, &w->hbuf);
@@ -179,24 +193,21 @@ static int report_change(hsi_whatif *w, const struct hsi_wchange *c)
 		if (rc != 0)
 			return rc;
 		hsi_name_record(&hn, &hr);
-		hn.pub.state = w->hbuf.data;
-		hn.pub.state_len = w->hbuf.len;
+		hstate = w->hbuf.data;
+		hlen = w->hbuf.len;
+		hn.pub.state = hstate;
+		hn.pub.state_len = hlen;
 		ch.history = &hn.pub;
-		rc = hsi_json_text(&w->json[0], w->hbuf.data, w->hbuf.len,
-				   &ch.history_state_json);
 	}
-	if (rc == 0 && c->kind != HS_WHATIF_MISSING) {
+	if (c->kind != HS_WHATIF_MISSING) {
 		rc = whatif_record(w, a, c->seq, &wn);
-		if (rc == 0) {
-			ch.whatif = &wn.pub;
-			rc = hsi_json_text(&w->json[1], wn.pub.state,
-					   wn.pub.state_len,
-					   &ch.whatif_state_json);
-		}
+		if (rc != 0)
+			return rc;
+		wstate = wn.pub.state;
+		wlen = wn.pub.state_len;
+		ch.whatif = &wn.pub;
 	}
-	if (rc != 0)
-		return rc;
-	return w->fn != NULL ? w->fn(w->udata, &ch) : 0;
+	return tell(w, &ch, hstate, hlen, wstate, wlen);
 }
 
 static int cmp_agent(const void *pa, const void *pb)
@@ -233,14 +244,8 @@ static int report_final(hsi_whatif *w, hsi_wagent *a)
 		.agent = {a->t->name, a->id},
 		.seq = a->nw,
 	};
-	rc = hsi_json_text(&w->json[0], w->hbuf.data, w->hbuf.len,
-			   &ch.history_state_json);
-	if (rc == 0)
-		rc = hsi_json_text(&w->json[1], w->wbuf.data, w->wbuf.len,
-				   &ch.whatif_state_json);
-	if (rc != 0)
-		return rc;
-	return w->fn != NULL ? w->fn(w->udata, &ch) : 0;
+	return tell(w, &ch, w->hbuf.data, w->hbuf.len, w->wbuf.data,
+		    w->wbuf.len);
 }
 
 int hsi_whatif_report(hsi_whatif *w)

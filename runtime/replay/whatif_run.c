@@ -77,14 +77,10 @@ static int transit(hsi_whatif *w, hsi_wagent *a, const char *ev, size_t ev_len,
 	}
 	if (time_ns < a->last_time)
 		time_ns = a->last_time;
-	if (a->nw == a->capw) {
-		size_t cap = a->capw ? 2 * a->capw : 8;
-		hsi_wtrans *v = realloc(a->w, cap * sizeof(*v));
-		if (v == NULL)
-			return HS_ENOMEM;
-		a->w = v;
-		a->capw = cap;
-	}
+	hsi_wtrans *v = hsi_whatif_grow(a->w, a->nw, &a->capw, sizeof(*v), 8);
+	if (v == NULL)
+		return HS_ENOMEM;
+	a->w = v;
 	uint64_t seq = a->nw + 1;
 	hsi_record r = {
 		.version = HSI_FORMAT_VERSION,
@@ -260,14 +256,8 @@ static int run_record(hsi_whatif *w, const hsi_record *r)
 	hsi_wagent *a = hsi_whatif_find_agent(w, r->type, r->type_len, r->id,
 					      r->id_len);
 	if (a == NULL || r->seq == 0 || r->seq > a->nh ||
-	    a->h[r->seq - 1].gseq != r->gseq) {
-		hsi_set_error(w->rt,
-			      "%s: events key %016llx changed while "
-			      "the what-if read it",
-			      hsi_log_path(w->rt->log),
-			      (unsigned long long)r->gseq);
-		return HS_ECORRUPT;
-	}
+	    a->h[r->seq - 1].gseq != r->gseq)
+		return hsi_whatif_log_changed(w, r->gseq);
 	hsi_htrans *he = &a->h[r->seq - 1];
 	he->wpos = step;
 	const hsi_wedit *m = NULL;

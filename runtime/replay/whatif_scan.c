@@ -95,3 +95,12 @@ int hsi_whatif_scan(hsi_whatif *w, hsi_whatif_record_fn fn)
 	}
 	return 0;
 }
+
+int hsi_whatif_log_changed(hsi_whatif *w, uint64_t gseq)
+{
+	hsi_set_error(w->rt,
+		      "%s: events key %016llx changed while "
+		      "the what-if read it",
+		      hsi_log_path(w->rt->log), (unsigned long long)gseq);
+	return HS_ECORRUPT;
+}
