@@ -69,6 +69,7 @@ int hs_whatif(hs_runtime *rt, const hs_edit *edits, size_t nedits,
 		rc = hsi_whatif_run(w);
 	if (rc == 0)
 		rc = hsi_whatif_report(w);
+	/* One text for running out of memory, whichever step did. */
 	if (rc == HS_ENOMEM)
 		hsi_set_error(rt, "what-if: out of memory");
 	whatif_free(w);

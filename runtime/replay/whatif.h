@@ -5,6 +5,7 @@
 #define HS_REPLAY_WHATIF_H
 
 #include <stdint.h>
+#include <stdlib.h>
 
 #include "replay/report.h"
 

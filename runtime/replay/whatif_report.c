@@ -149,10 +149,9 @@ static int whatif_record(hsi_whatif *w, hsi_wagent *a, uint64_t s,
 		};
 	}
 	hsi_name_record(wn, &r);
-	if (x->cmp != HSI_CMP_SAME) {
-		wn->pub.state = w->states.data + x->state_off;
-		wn->pub.state_len = x->state_len;
-	}
+	/* Reported, so it differs from history and its state was kept. */
+	wn->pub.state = w->states.data + x->state_off;
+	wn->pub.state_len = x->state_len;
 	return 0;
 }
 

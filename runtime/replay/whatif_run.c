@@ -135,8 +135,6 @@ static int transit(hsi_whatif *w, hsi_wagent *a, const char *ev, size_t ev_len,
 	}
 	if (rc != 0) {
 		hsi_effects_free(sent);
-		if (rc == HS_ENOMEM)
-			hsi_set_error(rt, "what-if: out of memory");
 		return rc;
 	}
 	a->w[a->nw++] = x;

@@ -56,9 +56,7 @@ int hsi_whatif_scan(hsi_whatif *w, hsi_whatif_record_fn fn)
 					      "later key",
 					      path,
 					      (unsigned long long)w->next);
-			else if (w->chunk_err == HS_ENOMEM)
-				hsi_set_error(rt, "what-if: out of memory");
-			else
+			else if (w->chunk_err == 0)
 				hsi_set_log_error(rt);
 			return rc;
 		}
