@@ -35,7 +35,7 @@ typedef struct hsi_wtrans {
 	int64_t time_ns;
 	uint64_t hash;
 	/* The history record whose event it applied unchanged, or 0: then
-	 * the event is in whatif.events at ev_off: type, NUL, body. */
+	 * the event is in hsi_whatif.events at ev_off: type, NUL, body. */
 	uint64_t src_gseq;
 	size_t ev_off;
 	uint32_t body_len;
@@ -44,15 +44,16 @@ typedef struct hsi_wtrans {
 	struct hsi_wagent *cause; /* NULL when it came from outside */
 	uint64_t cause_seq;
 	uint64_t cause_gseq;
-	/* With cmp != HSI_CMP_SAME: its state, in whatif.states. */
+	/* With cmp != HSI_CMP_SAME: its state, in hsi_whatif.states. */
 	size_t state_off;
 	size_t state_len;
 } hsi_wtrans;
 
+/* An agent of the what-if: its history, its what-if run. */
 typedef struct hsi_wagent {
 	const hsi_type *t;
-	uint64_t key_hash;
-	void *state; /* the what-if state; NULL until its first event */
+	uint64_t key_hash; /* the agent map's (whatif_agents.c) */
+	void *state;       /* the what-if state; NULL until its first event */
 	int64_t last_time;
 	hsi_htrans *h; /* history transitions up to `to`, by seq */
 	size_t nh, caph;
@@ -95,13 +96,15 @@ typedef struct hsi_caused {
 struct hsi_send_key;
 struct hsi_wchange;
 
+/* One hs_whatif call. */
 typedef struct hsi_whatif {
 	hs_runtime *rt;
 	uint64_t to;
 	hs_whatif_fn fn;
 	void *udata;
 
-	/* Agents: an open-addressing map and the list of all. */
+	/* Agents: an open-addressing map and the list of all
+	 * (whatif_agents.c). */
 	hsi_wagent **map;
 	size_t map_cap, nagents;
 	hsi_wagent **list;
