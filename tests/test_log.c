@@ -569,22 +569,23 @@ static void test_record_garbage(void **state)
 /* Raw RocksDB access, to make foreign or damaged databases             */
 /* ------------------------------------------------------------------ */
 
-static const char *const cf_names[5] = {"default", "events", "agents",
-					"snapshots", "meta"};
+#define NCF 6
+static const char *const cf_names[NCF] = {"default", "events",	  "agents",
+					  "snapshots", "meta", "timers"};
 
-/* Opens a hindsight log directly with RocksDB (all five CFs). */
+/* Opens a hindsight log directly with RocksDB (all six CFs). */
 static rocksdb_t *raw_open(const char *path,
-			   rocksdb_column_family_handle_t *cf[5],
+			   rocksdb_column_family_handle_t *cf[NCF],
 			   rocksdb_options_t **opts)
 {
-	const rocksdb_options_t *co[5];
+	const rocksdb_options_t *co[NCF];
 	char *err = NULL;
 	rocksdb_t *db;
 
 	*opts = rocksdb_options_create();
-	for (int i = 0; i < 5; i++)
+	for (int i = 0; i < NCF; i++)
 		co[i] = *opts;
-	db = rocksdb_open_column_families(*opts, path, 5, cf_names, co, cf,
+	db = rocksdb_open_column_families(*opts, path, NCF, cf_names, co, cf,
 					  &err);
 	if (err != NULL)
 		print_error("raw_open(%s): %s\n", path, err);
@@ -592,10 +593,10 @@ static rocksdb_t *raw_open(const char *path,
 	return db;
 }
 
-static void raw_close(rocksdb_t *db, rocksdb_column_family_handle_t *cf[5],
+static void raw_close(rocksdb_t *db, rocksdb_column_family_handle_t *cf[NCF],
 		      rocksdb_options_t *opts)
 {
-	for (int i = 0; i < 5; i++)
+	for (int i = 0; i < NCF; i++)
 		rocksdb_column_family_handle_destroy(cf[i]);
 	rocksdb_close(db);
 	rocksdb_options_destroy(opts);
@@ -604,7 +605,7 @@ static void raw_close(rocksdb_t *db, rocksdb_column_family_handle_t *cf[5],
 static void raw_put(const char *path, int cf, const void *k, size_t kn,
 		    const void *v, size_t vn)
 {
-	rocksdb_column_family_handle_t *h[5];
+	rocksdb_column_family_handle_t *h[NCF];
 	rocksdb_options_t *o;
 	rocksdb_t *db = raw_open(path, h, &o);
 	rocksdb_writeoptions_t *wo = rocksdb_writeoptions_create();
@@ -806,7 +807,7 @@ static void test_create_reopen(void **state)
 	assert_string_equal(hsi_log_path(log), f->path);
 	assert_hs(0, hsi_log_get_meta(log, "format", &b));
 	assert_int_equal(b.len, 1);
-	assert_memory_equal(b.data, "1", 1);
+	assert_memory_equal(b.data, "2", 1);
 	hs_buf_reset(&b);
 	assert_hs(0, hsi_log_get_meta(log, "created_ns", &b));
 	assert_true(b.len >= 19);
@@ -921,6 +922,110 @@ static void test_open_interrupted_creation(void **state)
 	log = open_ok(f->path, HSI_LOG_READONLY);
 	assert_int_equal(hsi_log_last_gseq(log), 3);
 	hsi_log_close(log);
+}
+
+/* Turns the log at path into what a format-1 writer left: no "timers"
+ * column family, meta format "1". */
+static void make_format1(const char *path)
+{
+	rocksdb_column_family_handle_t *h[NCF];
+	rocksdb_options_t *o;
+	rocksdb_t *db = raw_open(path, h, &o);
+	char *err = NULL;
+	rocksdb_drop_column_family(db, h[5], &err);
+	assert_null(err);
+	rocksdb_writeoptions_t *wo = rocksdb_writeoptions_create();
+	rocksdb_put_cf(db, wo, h[4], "format", 6, "1", 1, &err);
+	assert_null(err);
+	rocksdb_writeoptions_destroy(wo);
+	raw_close(db, h, o);
+}
+
+/* A meta put into a log of five column families. */
+static void raw_put5(const char *path, const char *key, const char *val)
+{
+	rocksdb_options_t *o = rocksdb_options_create();
+	const rocksdb_options_t *co[5] = {o, o, o, o, o};
+	rocksdb_column_family_handle_t *h[5];
+	char *err = NULL;
+	rocksdb_t *db = rocksdb_open_column_families(o, path, 5, cf_names, co,
+						     h, &err);
+	assert_null(err);
+	rocksdb_writeoptions_t *wo = rocksdb_writeoptions_create();
+	rocksdb_put_cf(db, wo, h[4], key, strlen(key), val, strlen(val), &err);
+	assert_null(err);
+	rocksdb_writeoptions_destroy(wo);
+	for (int i = 0; i < 5; i++)
+		rocksdb_column_family_handle_destroy(h[i]);
+	rocksdb_close(db);
+	rocksdb_options_destroy(o);
+}
+
+static void assert_format(hsi_log *log, const char *want)
+{
+	hs_buf b = HS_BUF_INIT;
+	assert_hs(0, hsi_log_get_meta(log, "format", &b));
+	assert_int_equal(b.len, strlen(want));
+	assert_memory_equal(b.data, want, b.len);
+	hs_buf_free(&b);
+}
+
+static int count_timer(void *udata, const void *k, size_t kn, const void *v,
+		       size_t vn)
+{
+	(void)k, (void)kn, (void)v, (void)vn;
+	++*(int *)udata;
+	return 0;
+}
+
+/* A format-1 log (five column families) opens read-only as it is, with
+ * no timers, and a writable open makes it format 2 (the "timers" column
+ * family, then meta format): its records stay readable. A writer cut off
+ * between those two steps leaves format 1 with "timers", finished on the
+ * next writable open; format 2 without "timers" is not a log. */
+static void test_open_format1(void **state)
+{
+	fx *f = *state;
+	hsi_log *log = open_ok(f->path, HSI_LOG_CREATE);
+	write_events(log, 1, 5, true);
+	hsi_log_close(log);
+	make_format1(f->path);
+
+	log = open_ok(f->path, HSI_LOG_READONLY);
+	assert_int_equal(hsi_log_last_gseq(log), 5);
+	assert_format(log, "1");
+	int n = 0;
+	assert_hs(0, hsi_log_scan_timers(log, count_timer, &n));
+	assert_int_equal(n, 0);
+	hsi_log_close(log);
+
+	log = open_ok(f->path, 0);
+	assert_format(log, "2");
+	hsi_log_batch *b = hsi_log_batch_new();
+	hsi_log_batch_put_timer(log, b, "t\0i\0n", 5, "v", 1);
+	assert_hs(0, hsi_log_write(log, b, true));
+	hsi_log_batch_free(b);
+	hsi_log_close(log);
+	log = open_ok(f->path, HSI_LOG_READONLY);
+	assert_int_equal(hsi_log_last_gseq(log), 5);
+	assert_hs(0, hsi_log_scan_timers(log, count_timer, &n));
+	assert_int_equal(n, 1);
+	hsi_log_close(log);
+
+	/* Cut off after the column family, before meta format. */
+	raw_put(f->path, 4, "format", 6, "1", 1);
+	log = open_ok(f->path, HSI_LOG_READONLY);
+	assert_format(log, "1");
+	hsi_log_close(log);
+	log = open_ok(f->path, 0);
+	assert_format(log, "2");
+	hsi_log_close(log);
+
+	/* Format 2 must have "timers". */
+	make_format1(f->path);
+	raw_put5(f->path, "format", "2");
+	assert_open_fails_with(f->path, HS_ENOTLOG, false,
+			       "without column family \"timers\"", false);
 }
 
 /* Closing a writable log writes its memtables to table files, so that
@@ -1551,6 +1656,8 @@ int main(int argc, char **argv)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_open_interrupted_creation,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_format1, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_close_flushes, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_open_versions, setup,

@@ -1006,7 +1006,7 @@ static void test_open_newer_format(void **state)
 	memcpy(cur, v, vlen);
 	cur[vlen] = '\0';
 	rocksdb_free(v);
-	assert_int_equal(strtol(cur, NULL, 10), HSI_FORMAT_VERSION);
+	assert_int_equal(strtol(cur, NULL, 10), HSI_LOG_FORMAT);
 	pu_db_put(&d, "meta", "format", 6, "999", 3);
 	pu_db_close(&d);
 

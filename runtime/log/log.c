@@ -14,7 +14,7 @@
 #include "codec/record.h"
 
 const char *const hsi_cf_names[HSI_CF_COUNT] = {
-	"default", "events", "agents", "snapshots", "meta",
+	"default", "events", "agents", "snapshots", "meta", "timers",
 };
 
 #define BLOCK_CACHE_BYTES ((size_t)32 << 20)
@@ -153,29 +153,53 @@ static void close_db(hsi_log *log)
 	log->db = NULL;
 }
 
-static int open_db(hsi_log *log, bool readonly)
+/* Opens the first ncf column families. */
+static int open_db(hsi_log *log, bool readonly, int ncf)
 {
 	const rocksdb_options_t *co[HSI_CF_COUNT];
 	char *err = NULL;
 
 	for (int i = 0; i < HSI_CF_COUNT; i++)
 		co[i] = log->cf_opts[i];
+	log->ncf = ncf;
 	if (readonly)
 		/* Replays the WAL in memory, so the state of a log that a
 		 * writer has open is seen as of now. */
 		log->db = rocksdb_open_for_read_only_column_families(
-			log->db_opts, log->path, HSI_CF_COUNT, hsi_cf_names,
-			co, log->cf, 0, &err);
+			log->db_opts, log->path, ncf, hsi_cf_names, co,
+			log->cf, 0, &err);
 	else
 		log->db = rocksdb_open_column_families(
-			log->db_opts, log->path, HSI_CF_COUNT, hsi_cf_names,
-			co, log->cf, &err);
+			log->db_opts, log->path, ncf, hsi_cf_names, co,
+			log->cf, &err);
 	if (err != NULL) {
 		log->db = NULL;
 		for (int i = 0; i < HSI_CF_COUNT; i++)
 			log->cf[i] = NULL;
 		return hsi_log_fail_rocks(log, &err, "cannot open");
 	}
+	return 0;
+}
+
+/* Opens every column family for writing, creating those that are
+ * missing (the format-2 "timers" of a format-1 log). */
+static int open_writable(hsi_log *log)
+{
+	rocksdb_options_set_create_missing_column_families(log->db_opts, 1);
+	int rc = open_db(log, false, HSI_CF_COUNT);
+	rocksdb_options_set_create_missing_column_families(log->db_opts, 0);
+	return rc;
+}
+
+/* Writes meta "format" (this library's) and syncs it. */
+static int put_format(hsi_log *log)
+{
+	char fmt[16], *err = NULL;
+	snprintf(fmt, sizeof(fmt), "%d", HSI_LOG_FORMAT);
+	rocksdb_put_cf(log->db, log->wo_sync, log->cf[HSI_CF_META], "format",
+		       6, fmt, strlen(fmt), &err);
+	if (err != NULL)
+		return hsi_log_fail_rocks(log, &err, "cannot write meta");
 	return 0;
 }
 
@@ -187,7 +211,7 @@ static int write_initial_meta(hsi_log *log)
 	char *err = NULL;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	snprintf(fmt, sizeof(fmt), "%d", HSI_FORMAT_VERSION);
+	snprintf(fmt, sizeof(fmt), "%d", HSI_LOG_FORMAT);
 	snprintf(created, sizeof(created), "%" PRId64,
 		 (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec);
 	rocksdb_writebatch_put_cf(wb, log->cf[HSI_CF_META], "format", 6, fmt,
@@ -209,7 +233,7 @@ static int create_log(hsi_log *log)
 	rocksdb_options_set_create_if_missing(log->db_opts, 1);
 	rocksdb_options_set_create_missing_column_families(log->db_opts, 1);
 	rocksdb_options_set_error_if_exists(log->db_opts, 1);
-	rc = open_db(log, false);
+	rc = open_db(log, false, HSI_CF_COUNT);
 	rocksdb_options_set_create_if_missing(log->db_opts, 0);
 	rocksdb_options_set_create_missing_column_families(log->db_opts, 0);
 	rocksdb_options_set_error_if_exists(log->db_opts, 0);
@@ -222,7 +246,7 @@ static int create_log(hsi_log *log)
 static bool all_empty(hsi_log *log)
 {
 	bool empty = true;
-	for (int i = 0; i < HSI_CF_COUNT && empty; i++) {
+	for (int i = 0; i < log->ncf && empty; i++) {
 		rocksdb_iterator_t *it =
 			rocksdb_create_iterator_cf(log->db, log->ro, log->cf[i]);
 		char *err = NULL;
@@ -238,8 +262,9 @@ static bool all_empty(hsi_log *log)
 	return empty;
 }
 
-/* Checks meta "format" of the open database. */
-static int check_format(hsi_log *log)
+/* Checks meta "format" of the open database; *version (may be NULL)
+ * receives it. */
+static int check_format(hsi_log *log, unsigned long *version)
 {
 	rocksdb_pinnableslice_t *ps;
 	const char *v;
@@ -268,11 +293,13 @@ static int check_format(hsi_log *log)
 		return hsi_log_fail(log, HS_ENOTLOG,
 				    "meta key \"format\" is not a version "
 				    "number: not a hindsight log");
-	if (ver > HSI_FORMAT_VERSION)
+	if (ver > HSI_LOG_FORMAT)
 		return hsi_log_fail(log, HS_EVERSION,
 				    "log format %lu is newer than this "
 				    "library's (%d)",
-				    ver, HSI_FORMAT_VERSION);
+				    ver, HSI_LOG_FORMAT);
+	if (version != NULL)
+		*version = ver;
 	return 0;
 }
 
@@ -369,7 +396,7 @@ static int open_existing(hsi_log *log)
 			snprintf(extra, sizeof(extra), "%s", names[i]);
 	}
 	rocksdb_list_column_families_destroy(names, n);
-	for (int j = 0; j < HSI_CF_COUNT; j++)
+	for (int j = 0; j < HSI_CF_FORMAT1; j++)
 		if (!have[j])
 			return hsi_log_fail(
 				log, HS_ENOTLOG,
@@ -379,18 +406,20 @@ static int open_existing(hsi_log *log)
 
 	/* Check the format through a read-only handle first: a log that is
 	 * newer or not ours is left exactly as it was. */
-	if ((rc = open_db(log, true)) != 0)
+	int ncf = have[HSI_CF_TIMERS] ? HSI_CF_COUNT : HSI_CF_FORMAT1;
+	unsigned long ver = 0;
+	if ((rc = open_db(log, true, ncf)) != 0)
 		return rc;
-	rc = check_format(log);
+	rc = check_format(log, &ver);
 	if (rc == HS_ENOTLOG && extra[0] == '\0' &&
 	    (log->flags & HSI_LOG_CREATE) && all_empty(log)) {
 		/* Exactly our column families, all empty, and no format:
 		 * a creation that was cut off before its first write. */
 		close_db(log);
-		if ((rc = open_db(log, false)) != 0 ||
+		if ((rc = open_writable(log)) != 0 ||
 		    (rc = write_initial_meta(log)) != 0)
 			return rc;
-		return check_format(log);
+		return check_format(log, NULL);
 	}
 	if (rc != 0)
 		return rc;
@@ -398,11 +427,21 @@ static int open_existing(hsi_log *log)
 		return hsi_log_fail(log, HS_ENOTLOG,
 				    "unexpected column family \"%s\": not a "
 				    "hindsight log of format %d",
-				    extra, HSI_FORMAT_VERSION);
+				    extra, HSI_LOG_FORMAT);
+	if (ver >= 2 && !have[HSI_CF_TIMERS])
+		return hsi_log_fail(log, HS_ENOTLOG,
+				    "log format %lu without column family "
+				    "\"timers\": not a hindsight log",
+				    ver);
 	if (!(log->flags & HSI_LOG_READONLY)) {
 		close_db(log);
-		if ((rc = open_db(log, false)) != 0 ||
-		    (rc = check_format(log)) != 0)
+		if ((rc = open_writable(log)) != 0 ||
+		    (rc = check_format(log, &ver)) != 0)
+			return rc;
+		/* A format-1 log becomes format 2 once it has "timers"
+		 * (open_writable made it); a writer cut off between the two
+		 * steps leaves format 1 with "timers", finished here. */
+		if (ver < HSI_LOG_FORMAT && (rc = put_format(log)) != 0)
 			return rc;
 	}
 	return 0;
@@ -487,7 +526,7 @@ static void flush_all(hsi_log *log)
 {
 	rocksdb_flushoptions_t *fo = rocksdb_flushoptions_create();
 	rocksdb_flushoptions_set_wait(fo, 1);
-	for (int i = 0; i < HSI_CF_COUNT; i++) {
+	for (int i = 0; i < log->ncf; i++) {
 		char *err = NULL;
 		rocksdb_flush_cf(log->db, fo, log->cf[i], &err);
 		if (err != NULL)
@@ -610,6 +649,20 @@ void hsi_log_batch_put_snapshot(hsi_log *log, hsi_log_batch *b,
 
 	rocksdb_writebatch_put_cf(b->wb, log->cf[HSI_CF_SNAPSHOTS],
 				  (const char *)k, n, state, len);
+}
+
+void hsi_log_batch_put_timer(hsi_log *log, hsi_log_batch *b, const void *key,
+			     size_t key_len, const void *val, size_t len)
+{
+	rocksdb_writebatch_put_cf(b->wb, log->cf[HSI_CF_TIMERS], key, key_len,
+				  val, len);
+}
+
+void hsi_log_batch_delete_timer(hsi_log *log, hsi_log_batch *b,
+				const void *key, size_t key_len)
+{
+	rocksdb_writebatch_delete_cf(b->wb, log->cf[HSI_CF_TIMERS], key,
+				     key_len);
 }
 
 void hsi_log_batch_put_meta(hsi_log *log, hsi_log_batch *b, const char *key,

@@ -14,12 +14,17 @@
  *   agents     type \0 id \0 seq (8 bytes BE)    -> gseq, time_ns (8 + 8 BE)
  *   snapshots  type \0 id \0 seq (8 bytes BE)    -> encoded state
  *   meta       text keys                         -> values
+ *   timers     type \0 id \0 name                 -> pending timer
  * Every function returns 0 or a negative HS_E... code; on failure the text
  * of the problem, naming the path or key, is kept for hsi_log_error().
  * A log is safe to use from several threads at once (RocksDB is), except
  * hsi_log_close.
  */
 typedef struct hsi_log hsi_log;
+
+/* The format this library writes (meta "format"; docs/FORMAT.md). It
+ * reads format 1 too, and a writer makes a format-1 log format 2. */
+#define HSI_LOG_FORMAT 2
 
 enum {
 	HSI_LOG_CREATE = 1,   /* create the log if the path does not exist or
@@ -64,6 +69,13 @@ void hsi_log_batch_put_snapshot(hsi_log *log, hsi_log_batch *b,
 				const void *state, size_t len);
 void hsi_log_batch_put_meta(hsi_log *log, hsi_log_batch *b, const char *key,
 			    const void *val, size_t len);
+
+/* Puts or deletes a pending timer (format 2; a writable log has the
+ * column family). */
+void hsi_log_batch_put_timer(hsi_log *log, hsi_log_batch *b, const void *key,
+			     size_t key_len, const void *val, size_t len);
+void hsi_log_batch_delete_timer(hsi_log *log, hsi_log_batch *b,
+				const void *key, size_t key_len);
 
 /* Writes the batch; with sync, fsyncs the WAL before returning. */
 int hsi_log_write(hsi_log *log, hsi_log_batch *b, bool sync);
@@ -124,6 +136,14 @@ int hsi_log_scan_events(hsi_log *log, uint64_t from, uint64_t to,
 typedef int (*hsi_agent_fn)(void *udata, const char *type, size_t type_len,
 			    const char *id, size_t id_len, uint64_t last_seq);
 int hsi_log_scan_agents(hsi_log *log, hsi_agent_fn fn, void *udata);
+
+/* Calls fn(udata, key, key_len, value, len) for every pending timer, in
+ * key order; both are valid during the call. fn returns 0 to go on,
+ * anything else to stop (returned as is). A format-1 log opened
+ * read-only has none. */
+typedef int (*hsi_timer_fn)(void *udata, const void *key, size_t key_len,
+			    const void *val, size_t len);
+int hsi_log_scan_timers(hsi_log *log, hsi_timer_fn fn, void *udata);
 
 /* The log's directory. */
 const char *hsi_log_path(const hsi_log *log);

@@ -12,14 +12,18 @@
 #include "log/log.h"
 
 /* Column families, in the order they are opened. RocksDB requires
- * "default"; the log keeps it empty. */
+ * "default"; the log keeps it empty. A format-1 log has the first five
+ * (HSI_CF_FORMAT1); format 2 added "timers", created when a writer opens
+ * a format-1 log. */
 enum {
 	HSI_CF_DEFAULT,
 	HSI_CF_EVENTS,
 	HSI_CF_AGENTS,
 	HSI_CF_SNAPSHOTS,
 	HSI_CF_META,
-	HSI_CF_COUNT
+	HSI_CF_TIMERS,
+	HSI_CF_COUNT,
+	HSI_CF_FORMAT1 = HSI_CF_TIMERS
 };
 
 extern const char *const hsi_cf_names[HSI_CF_COUNT];
@@ -29,6 +33,7 @@ struct hsi_log {
 	unsigned flags;
 	rocksdb_t *db;
 	rocksdb_column_family_handle_t *cf[HSI_CF_COUNT];
+	int ncf; /* opened: HSI_CF_COUNT, or HSI_CF_FORMAT1 read-only */
 
 	/* Owned here, freed at close (RocksDB copies options at open but
 	 * shares the cache). */

@@ -423,3 +423,20 @@ int hsi_log_scan_agents(hsi_log *log, hsi_agent_fn fn, void *udata)
 	}
 	return iter_end(log, it, "agents: cannot scan", rc);
 }
+
+int hsi_log_scan_timers(hsi_log *log, hsi_timer_fn fn, void *udata)
+{
+	if (log->ncf <= HSI_CF_TIMERS)
+		return 0;
+	rocksdb_iterator_t *it = rocksdb_create_iterator_cf(
+		log->db, log->ro, log->cf[HSI_CF_TIMERS]);
+	int rc = 0;
+	for (rocksdb_iter_seek_to_first(it); rc == 0 && rocksdb_iter_valid(it);
+	     rocksdb_iter_next(it)) {
+		size_t kn, vn;
+		const char *k = rocksdb_iter_key(it, &kn);
+		const char *v = rocksdb_iter_value(it, &vn);
+		rc = fn(udata, k, kn, v, vn);
+	}
+	return iter_end(log, it, "timers: cannot scan", rc);
+}

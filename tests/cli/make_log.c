@@ -8,7 +8,7 @@
  *                                 end (for tail -f and reading a log that
  *                                 a program holds)
  *   make_log many DB N            N transitions over 50 counters
- *   make_log future DB            the standard log, then meta format 2
+ *   make_log future DB            the standard log, then meta format 3
  *   make_log corrupt DB WHAT      breaks a standard log: WHAT is record,
  *                                 gap, index, cause, snapshot, seq
  *
@@ -220,7 +220,7 @@ static void future(const char *path)
 	hsi_log *log = open_raw(path);
 	hsi_log_batch *b = hsi_log_batch_new();
 
-	hsi_log_batch_put_meta(log, b, "format", "2", 1);
+	hsi_log_batch_put_meta(log, b, "format", "3", 1);
 	write_batch(log, b);
 	hsi_log_batch_free(b);
 	hsi_log_close(log);

@@ -93,7 +93,7 @@ section_basic() {
 	done
 	run "$H" --version
 	rc_is 0
-	out_has "log format 1"
+	out_has "log format 2"
 	run "$H" nosuch
 	rc_is 2
 	err_has "no command 'nosuch'"
@@ -122,7 +122,7 @@ section_basic() {
 	rc_is 0
 	err_empty
 	equal "$(jq -c '[.events, .agents, .types, .snapshots, .first_gseq, .last_gseq, .format]' <<<"$out")" \
-		"[15,5,3,4,1,15,1]" "stats --json counts"
+		"[15,5,3,4,1,15,2]" "stats --json counts"
 	equal "$(jq -r '.first_time + " " + .last_time' <<<"$out")" \
 		"2026-11-22T10:00:00.000000000Z 2026-11-22T10:00:15.000000000Z" \
 		"stats --json times"
@@ -182,7 +182,7 @@ section_errors() {
 	for c in stats check log; do
 		run "$H" "$c" "$work/future"
 		rc_is 2
-		err_has "log format 2 is newer than this library's (1)"
+		err_has "log format 3 is newer than this library's (2)"
 		err_has "use a newer hindsight"
 	done
 	# An unknown agent.

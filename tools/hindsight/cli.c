@@ -390,7 +390,7 @@ int cli_db_open(cli_db *db, const cli_cmd *cmd, const char *path)
 	case HS_EVERSION:
 		cli_error(cmd, "%s (this is hindsight %s, format %d: use a "
 			       "newer hindsight)",
-			  err, HS_VERSION_TEXT, HSI_FORMAT_VERSION);
+			  err, HS_VERSION_TEXT, HSI_LOG_FORMAT);
 		break;
 	case HS_ENOTLOG:
 		cli_error(cmd, "%s%s (a hindsight log is the directory a "

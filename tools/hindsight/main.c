@@ -64,7 +64,7 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "--version") == 0) {
 		printf("hindsight %s (log format %d)\n", HS_VERSION_TEXT,
-		       HSI_FORMAT_VERSION);
+		       HSI_LOG_FORMAT);
 		return CLI_EXIT_OK;
 	}
 	cmd = cli_find_cmd(argv[1]);
