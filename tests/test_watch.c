@@ -9,8 +9,8 @@
 
 #include "persist_util.h"
 
+#include <inttypes.h>
 #include <signal.h>
-#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 
@@ -435,100 +435,119 @@ static void test_durable_registered_while_writing(void **state)
 
 /*
  * A write that fails: in a child process the file size limit
- * (RLIMIT_FSIZE) makes RocksDB's log write fail with EFBIG part way.
- * The child records in shared memory what each kind of watcher saw and
- * which sends were acknowledged; the durable watcher must have seen
- * exactly the acknowledged ones, the before-durable one also the
+ * (RLIMIT_FSIZE) makes RocksDB's log write fail with EFBIG part way. The
+ * child (this program re-executed, so that it starts without the parent's
+ * RocksDB threads) reports through a pipe what each kind of watcher saw
+ * and how many sends were acknowledged: the durable watcher must have
+ * seen exactly the acknowledged ones, the before-durable one also the
  * transition that never reached the log.
  */
-typedef struct shared_counts {
-	atomic_uint_fast64_t durable_n;
-	atomic_uint_fast64_t durable_last;
-	atomic_uint_fast64_t durable_gaps;
-	atomic_uint_fast64_t before_n;
-	atomic_uint_fast64_t acked;
-	atomic_int failed_rc;
-	atomic_int child_done;
-} shared_counts;
+typedef struct child_counts {
+	uint64_t durable_n, durable_last, durable_gaps, before_n, acked;
+	int failed_rc;
+} child_counts;
 
 static void count_durable(void *udata, const hs_transition *t)
 {
-	shared_counts *s = udata;
-	if (t->gseq != atomic_load(&s->durable_last) + 1)
-		atomic_fetch_add(&s->durable_gaps, 1);
-	atomic_store(&s->durable_last, t->gseq);
-	atomic_fetch_add(&s->durable_n, 1);
+	child_counts *c = udata; /* the writer thread only */
+	if (t->gseq != c->durable_last + 1)
+		c->durable_gaps++;
+	c->durable_last = t->gseq;
+	c->durable_n++;
 }
 
 static void count_before(void *udata, const hs_transition *t)
 {
 	(void)t;
-	atomic_fetch_add(&((shared_counts *)udata)->before_n, 1);
+	((child_counts *)udata)->before_n++; /* one worker */
 }
 
-static void child_fill_disk(const char *dir, shared_counts *s)
+static int efbig_child(const char *dir, int fd)
 {
+	static child_counts c, cb;
 	hs_options o;
 	hs_options_init(&o);
 	o.workers = 1;
 	o.path = dir;
 	hs_runtime *rt = NULL;
 	if (hs_open(&rt, &o) != 0)
-		_exit(10);
+		return 10;
 	hs_type ctr = hsu_counter_type("ctr", HS_ON_ERROR_FAIL);
 	if (hs_register(rt, &ctr) != 0 ||
-	    hs_watch(rt, count_before, s, NULL) != 0 ||
-	    hs_watch_durable(rt, count_durable, s, NULL) != 0)
-		_exit(11);
+	    hs_watch(rt, count_before, &cb, NULL) != 0 ||
+	    hs_watch_durable(rt, count_durable, &c, NULL) != 0)
+		return 11;
 	signal(SIGXFSZ, SIG_IGN);
 	struct rlimit lim = {1 << 20, 1 << 20};
 	if (setrlimit(RLIMIT_FSIZE, &lim) != 0)
-		_exit(12);
-	char body[512];
-	memset(body, 'x', sizeof body);
+		return 12;
+	char pad[512];
+	memset(pad, 'x', sizeof pad);
 	for (int i = 0; i < 100000; i++) {
 		hs_buf b = HS_BUF_INIT;
-		hs_packf(&b, "n:i pad:S", 1, body, sizeof body);
+		hs_packf(&b, "n:i pad:S", 1, pad, sizeof pad);
 		int rc = hs_send_wait(rt, "ctr", "a", "add", b.data, b.len,
 				      NULL);
 		hs_buf_free(&b);
 		if (rc != 0) {
-			atomic_store(&s->failed_rc, rc);
+			c.failed_rc = rc;
 			break;
 		}
-		atomic_fetch_add(&s->acked, 1);
+		c.acked++;
 	}
 	hs_close(rt);
-	atomic_store(&s->child_done, 1);
-	_exit(0);
+	c.before_n = cb.before_n;
+	char line[256];
+	int n = snprintf(line, sizeof line,
+			 "%" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64
+			 " %" PRIu64 " %d\n",
+			 c.durable_n, c.durable_last, c.durable_gaps, c.before_n,
+			 c.acked, c.failed_rc);
+	return write(fd, line, (size_t)n) == n ? 0 : 13;
 }
 
 static void test_durable_never_sees_a_failed_write(void **state)
 {
 	(void)state;
 	char *dir = pu_mkdtemp("watch-efbig");
-	shared_counts *s = mmap(NULL, sizeof *s, PROT_READ | PROT_WRITE,
-				MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	assert_true(s != MAP_FAILED);
-	memset(s, 0, sizeof *s);
+	int p[2];
+	assert_int_equal(pipe(p), 0);
 	pid_t pid = fork();
 	assert_true(pid >= 0);
-	if (pid == 0)
-		child_fill_disk(dir, s);
+	if (pid == 0) {
+		close(p[0]);
+		char fd[16];
+		snprintf(fd, sizeof fd, "%d", p[1]);
+		char *args[] = {"test_watch", "--efbig-child", dir, fd, NULL};
+		execv("/proc/self/exe", args);
+		_exit(127);
+	}
+	close(p[1]);
+	char line[256] = "";
+	size_t got = 0;
+	ssize_t n;
+	while ((n = read(p[0], line + got, sizeof line - 1 - got)) > 0)
+		got += (size_t)n;
+	close(p[0]);
 	int status = 0;
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0);
-	assert_int_equal(atomic_load(&s->child_done), 1);
+	child_counts c;
+	assert_int_equal(sscanf(line,
+				"%" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64
+				" %" SCNu64 " %d",
+				&c.durable_n, &c.durable_last, &c.durable_gaps,
+				&c.before_n, &c.acked, &c.failed_rc),
+			 6);
 
-	uint64_t acked = atomic_load(&s->acked);
-	assert_true(acked > 100);
-	assert_hs(HS_EIO, atomic_load(&s->failed_rc));
-	assert_int_equal(atomic_load(&s->durable_n), acked);
-	assert_int_equal(atomic_load(&s->durable_last), acked);
-	assert_int_equal(atomic_load(&s->durable_gaps), 0);
+	assert_true(c.acked > 100);
+	assert_hs(HS_EIO, c.failed_rc);
+	assert_int_equal(c.durable_n, c.acked);
+	assert_int_equal(c.durable_last, c.acked);
+	assert_int_equal(c.durable_gaps, 0);
 	/* The before-durable watcher also saw the one that failed. */
-	assert_int_equal(atomic_load(&s->before_n), acked + 1);
+	assert_int_equal(c.before_n, c.acked + 1);
 
 	/* The log holds exactly the acknowledged transitions, and a durable
 	 * watcher of the reopened runtime continues right after them. */
@@ -539,15 +558,16 @@ static void test_durable_never_sees_a_failed_write(void **state)
 	assert_hs(0, hs_send_wait(rt, "ctr", "a", "inc", NULL, 0, NULL));
 	assert_hs(0, hs_close(rt));
 	assert_int_equal(next.n, 1);
-	assert_int_equal(next.v[0].gseq, acked + 1);
-	assert_int_equal(next.v[0].seq, acked + 1);
+	assert_int_equal(next.v[0].gseq, c.acked + 1);
+	assert_int_equal(next.v[0].seq, c.acked + 1);
 	collector_free(&next);
-	munmap(s, sizeof *s);
 	free(dir);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	if (argc == 4 && strcmp(argv[1], "--efbig-child") == 0)
+		return efbig_child(argv[2], atoi(argv[3]));
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(
 			test_durable_needs_a_writable_log, setup, teardown),
