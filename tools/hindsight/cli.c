@@ -606,40 +606,6 @@ int cli_db_fail(cli_db *db, int rc, const char *what)
 /* Records                                                              */
 /* ------------------------------------------------------------------ */
 
-static void copy_name(char *dst, size_t cap, const char *src, size_t n)
-{
-	if (n >= cap)
-		n = cap - 1;
-	if (n != 0)
-		memcpy(dst, src, n);
-	dst[n] = '\0';
-}
-
-void cli_record_from(cli_record *o, const hsi_record *r)
-{
-	copy_name(o->type, sizeof(o->type), r->type, r->type_len);
-	copy_name(o->id, sizeof(o->id), r->id, r->id_len);
-	copy_name(o->event, sizeof(o->event), r->event_type,
-		  r->event_type_len);
-	copy_name(o->cause_type, sizeof(o->cause_type), r->cause.type,
-		  r->cause.seq ? r->cause.type_len : 0);
-	copy_name(o->cause_id, sizeof(o->cause_id), r->cause.id,
-		  r->cause.seq ? r->cause.id_len : 0);
-	o->pub = (hs_record){
-		.agent = {o->type, o->id},
-		.seq = r->seq,
-		.gseq = r->gseq,
-		.time_ns = r->time_ns,
-		.event_type = o->event,
-		.body = r->body,
-		.body_len = r->body_len,
-		.cause = {o->cause_type, o->cause_id},
-		.cause_seq = r->cause.seq,
-		.cause_gseq = r->cause.gseq,
-		.state_hash = r->state_hash,
-	};
-}
-
 int cli_read_record(cli_db *db, uint64_t gseq, hs_buf *buf, hsi_record *r)
 {
 	char err[700];

@@ -18,6 +18,7 @@
 #include <stdio.h>
 
 #include "codec/record.h"
+#include "codec/record_names.h"
 #include "hindsight.h"
 #include "log/log.h"
 
@@ -161,18 +162,6 @@ void cli_need_types(const cli_cmd *cmd, const char *type);
 /* ------------------------------------------------------------------ */
 /* Records                                                              */
 /* ------------------------------------------------------------------ */
-
-/* A decoded record with NUL-terminated names, as an hs_record. */
-typedef struct cli_record {
-	hs_record pub;
-	char type[HS_NAME_MAX + 1];
-	char id[HS_ID_MAX + 1];
-	char event[HS_NAME_MAX + 1];
-	char cause_type[HS_NAME_MAX + 1];
-	char cause_id[HS_ID_MAX + 1];
-} cli_record;
-
-void cli_record_from(cli_record *out, const hsi_record *r);
 
 /* Reads and decodes event gseq; on failure prints the problem naming the
  * key and returns 2. */

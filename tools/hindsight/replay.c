@@ -66,7 +66,7 @@ typedef struct stepper {
 	/* The step on show. */
 	uint64_t seq;
 	hs_buf rec_buf;
-	cli_record rec;
+	hsi_named_record rec;
 	hs_buf before, after, diff;
 	char error[600];    /* why the step could not be rebuilt, or "" */
 } stepper;
@@ -134,7 +134,7 @@ static int load_step(stepper *s, uint64_t seq)
 	rc = cli_read_record(s->db, s->gseqs[seq - 1], &s->rec_buf, &r);
 	if (rc != 0)
 		return rc;
-	cli_record_from(&s->rec, &r);
+	hsi_name_record(&s->rec, &r);
 	hs_buf_reset(&s->diff);
 	if (state_after(s, seq - 1, &s->before) == 0 &&
 	    state_after(s, seq, &s->after) == 0 &&

@@ -55,7 +55,7 @@ static int on_event(void *udata, uint64_t gseq, const void *data, size_t len)
 {
 	tailer *t = udata;
 	hsi_record r;
-	cli_record cr;
+	hsi_named_record cr;
 	int rc = hsi_record_decode(data, len, &r);
 
 	if (rc == 0 && r.gseq != gseq)
@@ -69,7 +69,7 @@ static int on_event(void *udata, uint64_t gseq, const void *data, size_t len)
 		t->bad = 1;
 		return 1;
 	}
-	cli_record_from(&cr, &r);
+	hsi_name_record(&cr, &r);
 	rc = t->json ? cli_put_record_json(&t->out, &cr.pub, false)
 		     : cli_put_record_line(&t->out, &cr.pub);
 	if (rc == 0)
