@@ -17,7 +17,6 @@
 #include "codec/mpread.h"
 #include "common/buf.h"
 #include "common/hash.h"
-#include "core/runtime.h"
 
 /* ------------------------------------------------------------------ */
 /* Messages                                                             */
@@ -523,45 +522,6 @@ int cli_db_agent(cli_db *db, const cli_addr *ag, uint64_t *last,
 	if (last_gseq != NULL)
 		*last_gseq = g;
 	return 0;
-}
-
-bool cli_type_registered(cli_db *db, const char *name)
-{
-	return db->rt != NULL && hsi_type_find(db->rt, name) != NULL;
-}
-
-int cli_initial_state(cli_db *db, const char *type, const char *id,
-		      hs_buf *out)
-{
-	const hsi_type *t = db->rt != NULL ? hsi_type_find(db->rt, type) : NULL;
-	size_t start = out->len;
-	void *state;
-	int rc;
-
-	if (t == NULL)
-		return HS_ENOTYPE;
-	state = calloc(1, t->def.state_size);
-	if (state == NULL)
-		return HS_ENOMEM;
-	rc = 0;
-	if (t->def.init != NULL) {
-		hs_addr self = {t->name, id};
-
-		rc = t->def.init(state, &self, t->def.udata);
-		if (rc > 0)
-			rc = HS_EHANDLER;
-	}
-	if (rc == 0) {
-		rc = t->def.encode(state, out, t->def.udata);
-		if (rc > 0)
-			rc = HS_EHANDLER;
-		if (rc != 0)
-			out->len = start;
-	}
-	if (t->def.destroy != NULL)
-		t->def.destroy(state, t->def.udata);
-	free(state);
-	return rc;
 }
 
 void cli_need_types(const cli_cmd *cmd, const char *type)

@@ -145,17 +145,6 @@ int cli_db_fail(cli_db *db, int rc, const char *what);
 int cli_db_agent(cli_db *db, const cli_addr *ag, uint64_t *last,
 		 uint64_t *last_gseq);
 
-/* The state of a new agent (type, id) of a type the plugin registered:
- * init() on a zeroed state, then encode(), appended to out. The public API
- * has no query for it (hs_state_at starts at seq 1); it reads the
- * registered type through the runtime's internals. Returns 0 or a
- * negative code (HS_ENOTYPE when the type is not registered). */
-int cli_initial_state(cli_db *db, const char *type, const char *id,
-		      hs_buf *out);
-
-/* True when the runtime has agent type `name` registered. */
-bool cli_type_registered(cli_db *db, const char *name);
-
 /* The sentence for state and history without --types. */
 void cli_need_types(const cli_cmd *cmd, const char *type);
 

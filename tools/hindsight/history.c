@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common/buf.h"
+#include "core/introspect.h"
 
 static int run(int argc, char **argv);
 
@@ -52,8 +53,8 @@ static int on_record(void *udata, const hs_record *r)
 		/* Before the first transition: the type's initial state
 		 * (or, should init fail, nothing: an empty map). */
 		if (w->prev.len == 0 &&
-		    cli_initial_state(w->db, r->agent.type, r->agent.id,
-				      &w->prev) != 0)
+		    hsi_introspect_initial_state(w->db->rt, r->agent.type,
+						 r->agent.id, &w->prev) != 0)
 			cli_put(&w->prev, "\x80");
 		hs_buf_reset(&w->diff);
 		rc = hs_json_diff(&w->diff, w->prev.data, w->prev.len,

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "common/buf.h"
+#include "core/introspect.h"
 
 static int run(int argc, char **argv);
 
@@ -108,7 +109,8 @@ static int load_index(stepper *s, uint64_t last)
 static int state_after(stepper *s, uint64_t seq, hs_buf *out)
 {
 	hs_buf_reset(out);
-	int rc = seq == 0 ? cli_initial_state(s->db, s->ag.type, s->ag.id, out)
+	int rc = seq == 0 ? hsi_introspect_initial_state(s->db->rt, s->ag.type,
+							 s->ag.id, out)
 			  : hs_state_at(s->db->rt, s->ag.type, s->ag.id,
 					hs_at_seq(seq), out, NULL);
 	if (rc != 0) {
@@ -178,8 +180,8 @@ static int print_step(void *udata, const hs_record *r)
 	int rc = 0;
 
 	if (p->prev.len == 0 &&
-	    cli_initial_state(s->db, r->agent.type, r->agent.id, &p->prev) !=
-		    0)
+	    hsi_introspect_initial_state(s->db->rt, r->agent.type, r->agent.id,
+					 &p->prev) != 0)
 		cli_put(&p->prev, "\x80");
 	if (r->seq >= p->from) {
 		hs_buf_reset(&p->diff);
@@ -774,7 +776,7 @@ static int run(int argc, char **argv)
 	if ((rc = cli_db_agent(&db, &s.ag, &last, NULL)) != 0 ||
 	    (rc = cli_db_runtime(&db, types)) != 0)
 		goto out;
-	if (!cli_type_registered(&db, s.ag.type)) {
+	if (!hsi_introspect_has_type(db.rt, s.ag.type)) {
 		cli_error(cmd,
 			  "the types plugin %s does not register agent type "
 			  "'%s': replay needs its code",

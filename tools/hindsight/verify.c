@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "common/buf.h"
+#include "core/introspect.h"
 
 static int run(int argc, char **argv);
 
@@ -389,7 +390,7 @@ static int run(int argc, char **argv)
 	for (size_t i = 0; i < v.n; i++) {
 		const char *t = (const char *)v.names.data + v.agents[i].off;
 
-		if (!cli_type_registered(&db, t)) {
+		if (!hsi_introspect_has_type(db.rt, t)) {
 			cli_error(cmd,
 				  "agent type '%s' (agent %s/%s and maybe "
 				  "more) is not registered by the types "
