@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/addr_map.h"
 #include "common/buf.h"
 #include "log/keys.h"
 
@@ -39,16 +40,24 @@ const cli_cmd cli_cmd_check = {
 	.run = run,
 };
 
+/* What the events pass learnt of one agent. */
+typedef struct agent_seen {
+	uint64_t last_seq;
+	uint64_t last_gseq;
+	int64_t last_time;
+	uint64_t records;
+	bool irregular; /* its seqs were not 1..S */
+} agent_seen;
+
 typedef struct checker {
 	cli_db *db;
-	cli_agent_map agents;
+	hsi_addr_map agents; /* of agent_seen */
 	uint64_t expect; /* next gseq */
 	uint64_t records, snapshots, problems;
 	hs_buf cause;     /* a cause's record */
 	hs_buf snap;      /* a snapshot */
 	hs_buf line;
 	cli_progress progress;
-	bool oom;
 	char type[HS_NAME_MAX + 1]; /* the agent type being scanned */
 	size_t type_len;
 } checker;
@@ -186,10 +195,11 @@ static int on_event(void *udata, uint64_t gseq, const void *data, size_t len)
 			   PRIu64, gseq, r.gseq);
 	agent_text(r.type, r.type_len, r.id, r.id_len, who, sizeof(who));
 
-	cli_agent *a = cli_agent_get(&c->agents, r.type, r.type_len, r.id,
-				     r.id_len, true, &c->oom);
-	if (a == NULL)
+	void *v;
+	if (hsi_addr_map_find_or_add(&c->agents, r.type, r.type_len, r.id,
+				     r.id_len, &v, NULL) != 0)
 		return HS_ENOMEM;
+	agent_seen *a = v;
 	if (r.seq != a->last_seq + 1) {
 		a->irregular = true;
 		if (a->last_seq == 0)
@@ -323,7 +333,7 @@ static int on_agent(void *udata, const char *t, size_t tn, const char *i,
 		    size_t in, uint64_t last_seq)
 {
 	checker *c = udata;
-	cli_agent *a = cli_agent_get(&c->agents, t, tn, i, in, false, NULL);
+	const agent_seen *a = hsi_addr_map_find(&c->agents, t, tn, i, in);
 	uint64_t have = a != NULL ? a->last_seq : 0;
 
 	check_type(c, t, tn);
@@ -400,6 +410,7 @@ static int run(int argc, char **argv)
 	if ((rc = cli_db_open(&db, cmd, path)) != 0)
 		return rc;
 	checker c = {.db = &db, .expect = 1};
+	hsi_addr_map_init(&c.agents, sizeof(agent_seen));
 	char err[700];
 
 	cli_progress_start(&c.progress, "events", hsi_log_last_gseq(db.log));
@@ -444,7 +455,7 @@ oom:
 	cli_error(cmd, "out of memory");
 	rc = CLI_EXIT_USAGE;
 out:
-	cli_agent_map_free(&c.agents);
+	hsi_addr_map_free(&c.agents);
 	hs_buf_free(&c.cause);
 	hs_buf_free(&c.snap);
 	hs_buf_free(&c.line);

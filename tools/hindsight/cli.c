@@ -16,7 +16,6 @@
 #include "codec/json_parse.h"
 #include "codec/mpread.h"
 #include "common/buf.h"
-#include "common/hash.h"
 
 /* ------------------------------------------------------------------ */
 /* Messages                                                             */
@@ -903,113 +902,6 @@ int cli_filter_done(cli_filter *cf, const cli_cmd *cmd)
 	f->id = cf->has_agent ? cf->agent.id : NULL;
 	f->event_type = cf->event[0] ? cf->event : NULL;
 	return 0;
-}
-
-/* ------------------------------------------------------------------ */
-/* Agent map                                                            */
-/* ------------------------------------------------------------------ */
-
-#define EMPTY UINT32_MAX
-
-static uint64_t agent_hash(const char *t, size_t tn, const char *i, size_t in)
-{
-	uint64_t h = hsi_fnv1a(HSI_FNV_SEED, t, tn);
-
-	h = hsi_fnv1a(h, "", 1);
-	return hsi_mix64(hsi_fnv1a(h, i, in));
-}
-
-static bool agent_is(const cli_agent_map *m, const cli_agent *a,
-		     const char *t, size_t tn, const char *i, size_t in)
-{
-	const uint8_t *k = m->names.data + a->key;
-
-	return a->type_len == tn && a->id_len == in && memcmp(k, t, tn) == 0 &&
-	       memcmp(k + tn + 1, i, in) == 0;
-}
-
-static int grow(cli_agent_map *m)
-{
-	size_t cap = m->cap ? 2 * m->cap : 1024;
-	cli_agent *s = malloc(cap * sizeof(*s));
-
-	if (s == NULL)
-		return HS_ENOMEM;
-	for (size_t i = 0; i < cap; i++)
-		s[i].key = EMPTY;
-	for (size_t i = 0; i < m->cap; i++) {
-		cli_agent *a = &m->slots[i];
-
-		if (a->key == EMPTY)
-			continue;
-		const uint8_t *k = m->names.data + a->key;
-		size_t j = agent_hash((const char *)k, a->type_len,
-				      (const char *)k + a->type_len + 1,
-				      a->id_len) &
-			   (cap - 1);
-		while (s[j].key != EMPTY)
-			j = (j + 1) & (cap - 1);
-		s[j] = *a;
-	}
-	free(m->slots);
-	m->slots = s;
-	m->cap = cap;
-	return 0;
-}
-
-cli_agent *cli_agent_get(cli_agent_map *m, const char *type, size_t tn,
-			 const char *id, size_t idn, bool create, bool *oom)
-{
-	if (oom != NULL)
-		*oom = false;
-	if (m->cap != 0) {
-		size_t j = agent_hash(type, tn, id, idn) & (m->cap - 1);
-
-		for (; m->slots[j].key != EMPTY; j = (j + 1) & (m->cap - 1))
-			if (agent_is(m, &m->slots[j], type, tn, id, idn))
-				return &m->slots[j];
-	}
-	if (!create)
-		return NULL;
-	if (tn > HS_NAME_MAX || idn > HS_ID_MAX ||
-	    m->names.len + tn + idn + 2 >= EMPTY ||
-	    ((m->count + 1) * 10 > m->cap * 7 && grow(m) != 0) ||
-	    hsi_buf_reserve(&m->names, tn + idn + 2) != 0) {
-		if (oom != NULL)
-			*oom = true;
-		return NULL;
-	}
-	size_t j = agent_hash(type, tn, id, idn) & (m->cap - 1);
-	while (m->slots[j].key != EMPTY)
-		j = (j + 1) & (m->cap - 1);
-	cli_agent *a = &m->slots[j];
-	memset(a, 0, sizeof(*a));
-	a->key = (uint32_t)m->names.len;
-	a->type_len = (uint8_t)tn;
-	a->id_len = (uint8_t)idn;
-	hsi_buf_append(&m->names, type, tn);
-	hsi_buf_append(&m->names, "", 1);
-	hsi_buf_append(&m->names, id, idn);
-	hsi_buf_append(&m->names, "", 1);
-	m->count++;
-	return a;
-}
-
-const char *cli_agent_type(const cli_agent_map *m, const cli_agent *a)
-{
-	return (const char *)m->names.data + a->key;
-}
-
-const char *cli_agent_id(const cli_agent_map *m, const cli_agent *a)
-{
-	return (const char *)m->names.data + a->key + a->type_len + 1;
-}
-
-void cli_agent_map_free(cli_agent_map *m)
-{
-	free(m->slots);
-	hs_buf_free(&m->names);
-	memset(m, 0, sizeof(*m));
 }
 
 /* ------------------------------------------------------------------ */

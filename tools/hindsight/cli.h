@@ -255,36 +255,6 @@ int cli_filter_opt(cli_filter *cf, const cli_cmd *cmd, int id,
 int cli_filter_done(cli_filter *cf, const cli_cmd *cmd);
 
 /* ------------------------------------------------------------------ */
-/* Agents seen in a scan                                                */
-/* ------------------------------------------------------------------ */
-
-typedef struct cli_agent {
-	uint64_t last_seq;
-	uint64_t last_gseq;
-	int64_t last_time;
-	uint64_t records;
-	uint32_t key; /* offset of type \0 id \0 in the map's names */
-	uint8_t type_len;
-	uint8_t id_len;
-	bool irregular; /* for the caller: e.g. its seqs were not 1..S */
-} cli_agent;
-
-typedef struct cli_agent_map {
-	cli_agent *slots; /* open addressing; key == UINT32_MAX: empty */
-	size_t cap, count;
-	hs_buf names;
-} cli_agent_map;
-
-/* The agent's entry, created (zeroed) when missing if `create`. NULL
- * when missing and not created, or out of memory (*oom set). Pointers
- * stay valid until the next call that creates. */
-cli_agent *cli_agent_get(cli_agent_map *m, const char *type, size_t tn,
-			 const char *id, size_t idn, bool create, bool *oom);
-const char *cli_agent_type(const cli_agent_map *m, const cli_agent *a);
-const char *cli_agent_id(const cli_agent_map *m, const cli_agent *a);
-void cli_agent_map_free(cli_agent_map *m);
-
-/* ------------------------------------------------------------------ */
 /* Progress on stderr                                                   */
 /* ------------------------------------------------------------------ */
 

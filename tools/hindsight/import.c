@@ -23,6 +23,7 @@
 
 #include "codec/json_parse.h"
 #include "codec/mpread.h"
+#include "common/addr_map.h"
 #include "common/buf.h"
 #include "log/keys.h"
 
@@ -49,6 +50,13 @@ const cli_cmd cli_cmd_import = {
 /* Records per write batch. */
 #define BATCH 4096
 
+/* What the lines so far said of one agent. */
+typedef struct agent_seen {
+	uint64_t last_seq;
+	int64_t last_time;
+	uint64_t records;
+} agent_seen;
+
 typedef struct importer {
 	const cli_cmd *cmd;
 	const char *input;  /* for messages */
@@ -59,7 +67,7 @@ typedef struct importer {
 	size_t in_batch;
 	uint64_t line;
 	uint64_t gseq;      /* the last written */
-	cli_agent_map agents;
+	hsi_addr_map agents; /* of agent_seen */
 	hs_buf types;       /* names of types seen, each \0-terminated */
 	hs_buf mp, rec;
 	cli_progress progress;
@@ -349,7 +357,7 @@ static int flush(importer *im, bool sync)
 static int add(importer *im, const parsed *p)
 {
 	const hsi_record *r = &p->r;
-	bool oom;
+	void *v;
 	int rc;
 
 	if (r->gseq != im->gseq + 1)
@@ -359,10 +367,10 @@ static int add(importer *im, const parsed *p)
 				  "(an unfiltered export), records in gseq "
 				  "order from 1",
 				  r->gseq, im->gseq + 1);
-	cli_agent *a = cli_agent_get(&im->agents, r->type, r->type_len, r->id,
-				     r->id_len, true, &oom);
-	if (a == NULL)
+	if (hsi_addr_map_find_or_add(&im->agents, r->type, r->type_len, r->id,
+				     r->id_len, &v, NULL) != 0)
 		return line_error(im, "out of memory");
+	agent_seen *a = v;
 	if (r->seq != a->last_seq + 1)
 		return line_error(im,
 				  "%s/%s seq %" PRIu64 " where %" PRIu64
@@ -685,6 +693,7 @@ static int run(int argc, char **argv)
 		}
 	}
 	memset(&im, 0, sizeof(im));
+	hsi_addr_map_init(&im.agents, sizeof(agent_seen));
 	im.cmd = cmd;
 	im.target = path;
 	im.input = in == stdin ? "<stdin>" : file;
@@ -710,7 +719,7 @@ static int run(int argc, char **argv)
 			im.gseq, path);
 	if (in != stdin)
 		fclose(in);
-	cli_agent_map_free(&im.agents);
+	hsi_addr_map_free(&im.agents);
 	hs_buf_free(&im.types);
 	hs_buf_free(&im.mp);
 	hs_buf_free(&im.rec);
