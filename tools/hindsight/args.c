@@ -3,10 +3,26 @@
 
 #include <string.h>
 
+/* What next() returns besides an option's id. */
+enum {
+	ARG_END = CLI_ARG_END,
+	ARG_POS = -2,  /* a positional argument, in *val */
+	ARG_ERR = -3,  /* an error was printed: exit 2 */
+	ARG_HELP = -4, /* --help or -h */
+};
+
 void cli_args_init(cli_args *a, const cli_cmd *cmd, const cli_opt *opts,
-		   int argc, char **argv)
+		   cli_pos *pos, size_t npos, int argc, char **argv)
 {
-	*a = (cli_args){cmd, opts, argc, argv, 1, false};
+	*a = (cli_args){
+		.cmd = cmd,
+		.opts = opts,
+		.pos = pos,
+		.npos = npos,
+		.argc = argc,
+		.argv = argv,
+		.i = 1,
+	};
 }
 
 static int take_value(cli_args *a, const cli_opt *o, const char *inline_val,
@@ -18,23 +34,23 @@ static int take_value(cli_args *a, const cli_opt *o, const char *inline_val,
 	}
 	if (a->i >= a->argc) {
 		cli_usage(a->cmd, "option --%s needs a value", o->name);
-		return CLI_ARG_ERR;
+		return ARG_ERR;
 	}
 	*val = a->argv[a->i++];
 	return o->id;
 }
 
-int cli_args_next(cli_args *a, const char **val)
+static int next(cli_args *a, const char **val)
 {
 	const char *arg;
 
 	*val = NULL;
 	if (a->i >= a->argc)
-		return CLI_ARG_END;
+		return ARG_END;
 	arg = a->argv[a->i++];
 	if (a->only_pos || arg[0] != '-' || arg[1] == '\0') {
 		*val = arg;
-		return CLI_ARG_POS;
+		return ARG_POS;
 	}
 	if (arg[1] == '-') {
 		const char *name = arg + 2, *eq = strchr(name, '=');
@@ -42,10 +58,10 @@ int cli_args_next(cli_args *a, const char **val)
 
 		if (n == 0) {
 			a->only_pos = true;
-			return cli_args_next(a, val);
+			return next(a, val);
 		}
 		if (n == 4 && memcmp(name, "help", 4) == 0 && eq == NULL)
-			return CLI_ARG_HELP;
+			return ARG_HELP;
 		for (const cli_opt *o = a->opts; o && o->name; o++) {
 			if (strlen(o->name) != n || memcmp(o->name, name, n))
 				continue;
@@ -55,15 +71,15 @@ int cli_args_next(cli_args *a, const char **val)
 			if (eq != NULL) {
 				cli_usage(a->cmd, "option --%s takes no value",
 					  o->name);
-				return CLI_ARG_ERR;
+				return ARG_ERR;
 			}
 			return o->id;
 		}
 		cli_usage(a->cmd, "unknown option --%.*s", (int)n, name);
-		return CLI_ARG_ERR;
+		return ARG_ERR;
 	}
 	if (arg[1] == 'h' && arg[2] == '\0')
-		return CLI_ARG_HELP;
+		return ARG_HELP;
 	for (const cli_opt *o = a->opts; o && o->name; o++) {
 		if (o->short_name == 0 || o->short_name != arg[1])
 			continue;
@@ -71,12 +87,40 @@ int cli_args_next(cli_args *a, const char **val)
 			return take_value(a, o, arg[2] ? arg + 2 : NULL, val);
 		if (arg[2] != '\0') {
 			cli_usage(a->cmd, "unknown option %s", arg);
-			return CLI_ARG_ERR;
+			return ARG_ERR;
 		}
 		return o->id;
 	}
 	cli_usage(a->cmd, "unknown option %s", arg);
-	return CLI_ARG_ERR;
+	return ARG_ERR;
+}
+
+int cli_args_opt(cli_args *a, const char **val)
+{
+	int id;
+
+	while ((id = next(a, val)) == ARG_POS) {
+		if (a->got == a->npos) {
+			a->exit = cli_usage(a->cmd, "unexpected argument '%s'",
+					    *val);
+			return CLI_ARG_STOP;
+		}
+		a->pos[a->got++].val = *val;
+	}
+	if (id == ARG_ERR || id == ARG_HELP) {
+		a->exit = id == ARG_HELP ? cli_help(a->cmd) : CLI_EXIT_USAGE;
+		return CLI_ARG_STOP;
+	}
+	if (id == ARG_END) {
+		for (size_t k = a->got; k < a->npos; k++) {
+			if (a->pos[k].missing != NULL) {
+				a->exit = cli_usage(a->cmd, "%s",
+						    a->pos[k].missing);
+				return CLI_ARG_STOP;
+			}
+		}
+	}
+	return id;
 }
 
 int cli_parse_u64(const char *s, uint64_t *out)

@@ -18,29 +18,50 @@ typedef struct cli_opt {
 	int id;           /* > 0 */
 } cli_opt;
 
-/* What cli_args_next returns besides an option's id. */
-enum {
-	CLI_ARG_END = 0,   /* no more arguments */
-	CLI_ARG_POS = -1,  /* a positional argument, in *val */
-	CLI_ARG_ERR = -2,  /* an error was printed: exit 2 */
-	CLI_ARG_HELP = -3, /* --help or -h */
-};
+/* A positional argument; a command's come in the order it lists them. */
+typedef struct cli_pos {
+	const char *missing; /* the usage error when absent; NULL: optional */
+	const char *val;     /* the argument (in argv), NULL until given */
+} cli_pos;
+
+#define CLI_MISSING_DB "missing DB (the log's directory)"
+#define CLI_MISSING_AGENT "missing TYPE/ID (the agent, e.g. ship/Gloria)"
 
 typedef struct cli_args {
 	const cli_cmd *cmd;
 	const cli_opt *opts; /* ended by an entry with name NULL */
+	cli_pos *pos;
+	size_t npos, got;
 	int argc;
 	char **argv;
 	int i;
 	bool only_pos; /* after "--" */
+	int exit;      /* the exit code, once cli_args_opt said stop */
 } cli_args;
+
+/* What cli_args_opt returns besides an option's id. */
+enum {
+	CLI_ARG_END = 0,   /* every argument read, the positionals all there */
+	CLI_ARG_STOP = -1, /* the command stops: return a->exit */
+};
 
 /* argv[0] is the command's name; parsing starts at argv[1]. Accepts
  * --name value, --name=value, -x value, -xvalue, and "--" to end
- * options. The values point into argv. */
+ * options. The positionals go to pos[0..npos) (pos may be NULL when npos
+ * is 0); they and the options' values point into argv. */
 void cli_args_init(cli_args *a, const cli_cmd *cmd, const cli_opt *opts,
-		   int argc, char **argv);
-int cli_args_next(cli_args *a, const char **val);
+		   cli_pos *pos, size_t npos, int argc, char **argv);
+
+/*
+ * Reads the arguments up to the next option and returns its id (> 0),
+ * its value in *val (NULL for an option without one). Positionals on the
+ * way fill the next cli_pos. Returns CLI_ARG_END at the end, once every
+ * positional with a `missing` text is there, or CLI_ARG_STOP with the
+ * command's exit code in a->exit: --help (or -h) was shown, or a usage
+ * error printed (an unknown option, a value missing, one positional too
+ * many, a required one absent).
+ */
+int cli_args_opt(cli_args *a, const char **val);
 
 /* A decimal unsigned integer (no sign, no spaces). 0 or -1. */
 int cli_parse_u64(const char *s, uint64_t *out);

@@ -390,22 +390,15 @@ static void check_type(checker *c, const char *t, size_t tn)
 static int run(int argc, char **argv)
 {
 	const cli_cmd *cmd = &cli_cmd_check;
-	const char *path = NULL, *val;
+	cli_pos pos[] = {{CLI_MISSING_DB, NULL}};
+	const char *val;
 	cli_args a;
-	int id, rc;
+	int rc;
 
-	cli_args_init(&a, cmd, NULL, argc, argv);
-	while ((id = cli_args_next(&a, &val)) != CLI_ARG_END) {
-		if (id == CLI_ARG_ERR)
-			return CLI_EXIT_USAGE;
-		if (id == CLI_ARG_HELP)
-			return cli_help(cmd);
-		if (path != NULL)
-			return cli_usage(cmd, "unexpected argument '%s'", val);
-		path = val;
-	}
-	if (path == NULL)
-		return cli_usage(cmd, "missing DB (the log's directory)");
+	cli_args_init(&a, cmd, NULL, pos, 1, argc, argv);
+	if (cli_args_opt(&a, &val) == CLI_ARG_STOP) /* no options */
+		return a.exit;
+	const char *path = pos[0].val;
 
 	cli_db db;
 	if ((rc = cli_db_open(&db, cmd, path)) != 0)

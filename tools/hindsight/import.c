@@ -665,27 +665,18 @@ static int import_all(importer *im, FILE *in)
 static int run(int argc, char **argv)
 {
 	const cli_cmd *cmd = &cli_cmd_import;
-	const char *path = NULL, *file = NULL, *val;
+	cli_pos pos[] = {{"missing DB (the new log's directory)", NULL},
+			 {NULL, NULL}}; /* FILE, optional */
+	const char *val;
 	importer im;
 	cli_args a;
 	FILE *in = stdin;
-	int id, rc;
+	int rc;
 
-	cli_args_init(&a, cmd, NULL, argc, argv);
-	while ((id = cli_args_next(&a, &val)) != CLI_ARG_END) {
-		if (id == CLI_ARG_ERR)
-			return CLI_EXIT_USAGE;
-		if (id == CLI_ARG_HELP)
-			return cli_help(cmd);
-		if (path == NULL)
-			path = val;
-		else if (file == NULL)
-			file = val;
-		else
-			return cli_usage(cmd, "unexpected argument '%s'", val);
-	}
-	if (path == NULL)
-		return cli_usage(cmd, "missing DB (the new log's directory)");
+	cli_args_init(&a, cmd, NULL, pos, 2, argc, argv);
+	if (cli_args_opt(&a, &val) == CLI_ARG_STOP) /* no options */
+		return a.exit;
+	const char *path = pos[0].val, *file = pos[1].val;
 	if (file != NULL && strcmp(file, "-") != 0) {
 		in = fopen(file, "r");
 		if (in == NULL) {

@@ -728,39 +728,27 @@ static int run(int argc, char **argv)
 		{NULL, 0, 0, 0},
 	};
 	const cli_cmd *cmd = &cli_cmd_replay;
-	const char *path = NULL, *agent = NULL, *types = NULL, *val, *why;
+	cli_pos pos[] = {{CLI_MISSING_DB, NULL}, {CLI_MISSING_AGENT, NULL}};
+	const char *types = NULL, *val, *why;
 	uint64_t start = 1, last;
 	stepper s;
 	cli_args a;
 	int id, rc;
 
 	memset(&s, 0, sizeof(s));
-	cli_args_init(&a, cmd, opts, argc, argv);
-	while ((id = cli_args_next(&a, &val)) != CLI_ARG_END) {
-		if (id == CLI_ARG_ERR)
-			return CLI_EXIT_USAGE;
-		if (id == CLI_ARG_HELP)
-			return cli_help(cmd);
-		if (id == OPT_TYPES) {
+	cli_args_init(&a, cmd, opts, pos, 2, argc, argv);
+	while ((id = cli_args_opt(&a, &val)) > 0) {
+		if (id == OPT_TYPES)
 			types = val;
-		} else if (id == OPT_SEQ) {
-			if (cli_parse_u64(val, &start) != 0 || start == 0)
-				return cli_usage(cmd, "--seq: '%s' is not an "
-						      "integer >= 1",
-						 val);
-		} else if (path == NULL) {
-			path = val;
-		} else if (agent == NULL) {
-			agent = val;
-		} else {
-			return cli_usage(cmd, "unexpected argument '%s'", val);
-		}
+		else if (id == OPT_SEQ &&
+			 (cli_parse_u64(val, &start) != 0 || start == 0))
+			return cli_usage(cmd, "--seq: '%s' is not an integer "
+					      ">= 1",
+					 val);
 	}
-	if (path == NULL)
-		return cli_usage(cmd, "missing DB (the log's directory)");
-	if (agent == NULL)
-		return cli_usage(cmd, "missing TYPE/ID (the agent, e.g. "
-				      "ship/Gloria)");
+	if (id == CLI_ARG_STOP)
+		return a.exit;
+	const char *path = pos[0].val, *agent = pos[1].val;
 	if (cli_parse_addr(agent, &s.ag, &why) != 0)
 		return cli_usage(cmd, "'%s': %s", agent, why);
 	if (types == NULL)
