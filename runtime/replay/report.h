@@ -1,62 +1,16 @@
-/* Helpers shared by verify and what-if: records named for people, states
- * as NUL-terminated JSON text, type lookups that explain a miss. */
+/* Helpers shared by verify and what-if: states as NUL-terminated JSON
+ * text, type lookups that explain a miss (records named for people are in
+ * codec/record_names.h). */
 #ifndef HS_REPLAY_REPORT_H
 #define HS_REPLAY_REPORT_H
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "codec/record_names.h"
 #include "common/buf.h"
 #include "core/rebuild.h"
 #include "core/types.h"
-
-/* A decoded record for a callback: NUL-terminated copies of its names. */
-typedef struct hsi_named_record {
-	hs_record pub;
-	char type[HS_NAME_MAX + 1];
-	char id[HS_ID_MAX + 1];
-	char event[HS_NAME_MAX + 1];
-	char cause_type[HS_NAME_MAX + 1];
-	char cause_id[HS_ID_MAX + 1];
-} hsi_named_record;
-
-static inline void hsi_copy_name(char *dst, size_t cap, const char *src,
-				 size_t n)
-{
-	if (n >= cap)
-		n = cap - 1;
-	if (n != 0)
-		memcpy(dst, src, n);
-	dst[n] = '\0';
-}
-
-/* Fills nr from r (state NULL). Without a cause, the cause's names are
- * "" and cause_seq is 0. nr->pub points into nr and r. */
-static inline void hsi_name_record(hsi_named_record *nr, const hsi_record *r)
-{
-	bool caused = r->cause.seq != 0;
-	hsi_copy_name(nr->type, sizeof(nr->type), r->type, r->type_len);
-	hsi_copy_name(nr->id, sizeof(nr->id), r->id, r->id_len);
-	hsi_copy_name(nr->event, sizeof(nr->event), r->event_type,
-		      r->event_type_len);
-	hsi_copy_name(nr->cause_type, sizeof(nr->cause_type), r->cause.type,
-		      caused ? r->cause.type_len : 0);
-	hsi_copy_name(nr->cause_id, sizeof(nr->cause_id), r->cause.id,
-		      caused ? r->cause.id_len : 0);
-	nr->pub = (hs_record){
-		.agent = {nr->type, nr->id},
-		.seq = r->seq,
-		.gseq = r->gseq,
-		.time_ns = r->time_ns,
-		.event_type = nr->event,
-		.body = r->body_len != 0 ? r->body : NULL,
-		.body_len = r->body_len,
-		.cause = {nr->cause_type, nr->cause_id},
-		.cause_seq = r->cause.seq,
-		.cause_gseq = caused ? r->cause.gseq : 0,
-		.state_hash = r->state_hash,
-	};
-}
 
 /*
  * Puts the JSON text of one msgpack value, NUL-terminated, in `out`

@@ -16,9 +16,11 @@
 
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/addr_map.h"
 #include "common/buf.h"
 #include "log/keys.h"
 
@@ -39,16 +41,24 @@ const cli_cmd cli_cmd_check = {
 	.run = run,
 };
 
+/* What the events pass learnt of one agent. */
+typedef struct agent_seen {
+	uint64_t last_seq;
+	uint64_t last_gseq;
+	int64_t last_time;
+	uint64_t records;
+	bool irregular; /* its seqs were not 1..S */
+} agent_seen;
+
 typedef struct checker {
 	cli_db *db;
-	cli_agent_map agents;
+	hsi_addr_map agents; /* of agent_seen */
 	uint64_t expect; /* next gseq */
 	uint64_t records, snapshots, problems;
 	hs_buf cause;     /* a cause's record */
 	hs_buf snap;      /* a snapshot */
 	hs_buf line;
 	cli_progress progress;
-	bool oom;
 	char type[HS_NAME_MAX + 1]; /* the agent type being scanned */
 	size_t type_len;
 } checker;
@@ -186,10 +196,11 @@ static int on_event(void *udata, uint64_t gseq, const void *data, size_t len)
 			   PRIu64, gseq, r.gseq);
 	agent_text(r.type, r.type_len, r.id, r.id_len, who, sizeof(who));
 
-	cli_agent *a = cli_agent_get(&c->agents, r.type, r.type_len, r.id,
-				     r.id_len, true, &c->oom);
-	if (a == NULL)
+	void *v;
+	if (hsi_addr_map_find_or_add(&c->agents, r.type, r.type_len, r.id,
+				     r.id_len, &v, NULL) != 0)
 		return HS_ENOMEM;
+	agent_seen *a = v;
 	if (r.seq != a->last_seq + 1) {
 		a->irregular = true;
 		if (a->last_seq == 0)
@@ -323,7 +334,7 @@ static int on_agent(void *udata, const char *t, size_t tn, const char *i,
 		    size_t in, uint64_t last_seq)
 {
 	checker *c = udata;
-	cli_agent *a = cli_agent_get(&c->agents, t, tn, i, in, false, NULL);
+	const agent_seen *a = hsi_addr_map_find(&c->agents, t, tn, i, in);
 	uint64_t have = a != NULL ? a->last_seq : 0;
 
 	check_type(c, t, tn);
@@ -379,27 +390,21 @@ static void check_type(checker *c, const char *t, size_t tn)
 static int run(int argc, char **argv)
 {
 	const cli_cmd *cmd = &cli_cmd_check;
-	const char *path = NULL, *val;
+	cli_pos pos[] = {{CLI_MISSING_DB, NULL}};
+	const char *val;
 	cli_args a;
-	int id, rc;
+	int rc;
 
-	cli_args_init(&a, cmd, NULL, argc, argv);
-	while ((id = cli_args_next(&a, &val)) != CLI_ARG_END) {
-		if (id == CLI_ARG_ERR)
-			return CLI_EXIT_USAGE;
-		if (id == CLI_ARG_HELP)
-			return cli_help(cmd);
-		if (path != NULL)
-			return cli_usage(cmd, "unexpected argument '%s'", val);
-		path = val;
-	}
-	if (path == NULL)
-		return cli_usage(cmd, "missing DB (the log's directory)");
+	cli_args_init(&a, cmd, NULL, pos, 1, argc, argv);
+	if (cli_args_opt(&a, &val) == CLI_ARG_STOP) /* no options */
+		return a.exit;
+	const char *path = pos[0].val;
 
 	cli_db db;
 	if ((rc = cli_db_open(&db, cmd, path)) != 0)
 		return rc;
 	checker c = {.db = &db, .expect = 1};
+	hsi_addr_map_init(&c.agents, sizeof(agent_seen));
 	char err[700];
 
 	cli_progress_start(&c.progress, "events", hsi_log_last_gseq(db.log));
@@ -444,7 +449,7 @@ oom:
 	cli_error(cmd, "out of memory");
 	rc = CLI_EXIT_USAGE;
 out:
-	cli_agent_map_free(&c.agents);
+	hsi_addr_map_free(&c.agents);
 	hs_buf_free(&c.cause);
 	hs_buf_free(&c.snap);
 	hs_buf_free(&c.line);

@@ -2,9 +2,11 @@
 #include "cli.h"
 
 #include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "common/buf.h"
+#include "core/introspect.h"
 
 static int run(int argc, char **argv);
 
@@ -52,8 +54,8 @@ static int on_record(void *udata, const hs_record *r)
 		/* Before the first transition: the type's initial state
 		 * (or, should init fail, nothing: an empty map). */
 		if (w->prev.len == 0 &&
-		    cli_initial_state(w->db, r->agent.type, r->agent.id,
-				      &w->prev) != 0)
+		    hsi_introspect_initial_state(w->db->rt, r->agent.type,
+						 r->agent.id, &w->prev) != 0)
 			cli_put(&w->prev, "\x80");
 		hs_buf_reset(&w->diff);
 		rc = hs_json_diff(&w->diff, w->prev.data, w->prev.len,
@@ -132,35 +134,24 @@ static int run(int argc, char **argv)
 		{NULL, 0, 0, 0},
 	};
 	const cli_cmd *cmd = &cli_cmd_history;
-	const char *path = NULL, *agent = NULL, *types = NULL, *val, *why;
+	cli_pos pos[] = {{CLI_MISSING_DB, NULL}, {CLI_MISSING_AGENT, NULL}};
+	const char *types = NULL, *val, *why;
 	walker w = {0};
 	cli_addr ag;
 	cli_args a;
 	uint64_t last;
 	int id, rc;
 
-	cli_args_init(&a, cmd, opts, argc, argv);
-	while ((id = cli_args_next(&a, &val)) != CLI_ARG_END) {
-		if (id == CLI_ARG_ERR)
-			return CLI_EXIT_USAGE;
-		if (id == CLI_ARG_HELP)
-			return cli_help(cmd);
+	cli_args_init(&a, cmd, opts, pos, 2, argc, argv);
+	while ((id = cli_args_opt(&a, &val)) > 0) {
 		if (id == OPT_TYPES)
 			types = val;
 		else if (id == OPT_JSON)
 			w.json = true;
-		else if (path == NULL)
-			path = val;
-		else if (agent == NULL)
-			agent = val;
-		else
-			return cli_usage(cmd, "unexpected argument '%s'", val);
 	}
-	if (path == NULL)
-		return cli_usage(cmd, "missing DB (the log's directory)");
-	if (agent == NULL)
-		return cli_usage(cmd, "missing TYPE/ID (the agent, e.g. "
-				      "ship/Gloria)");
+	if (id == CLI_ARG_STOP)
+		return a.exit;
+	const char *path = pos[0].val, *agent = pos[1].val;
 	if (cli_parse_addr(agent, &ag, &why) != 0)
 		return cli_usage(cmd, "'%s': %s", agent, why);
 

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -23,6 +24,7 @@
 
 #include "codec/json_parse.h"
 #include "codec/mpread.h"
+#include "common/addr_map.h"
 #include "common/buf.h"
 #include "log/keys.h"
 
@@ -49,6 +51,13 @@ const cli_cmd cli_cmd_import = {
 /* Records per write batch. */
 #define BATCH 4096
 
+/* What the lines so far said of one agent. */
+typedef struct agent_seen {
+	uint64_t last_seq;
+	int64_t last_time;
+	uint64_t records;
+} agent_seen;
+
 typedef struct importer {
 	const cli_cmd *cmd;
 	const char *input;  /* for messages */
@@ -59,7 +68,7 @@ typedef struct importer {
 	size_t in_batch;
 	uint64_t line;
 	uint64_t gseq;      /* the last written */
-	cli_agent_map agents;
+	hsi_addr_map agents; /* of agent_seen */
 	hs_buf types;       /* names of types seen, each \0-terminated */
 	hs_buf mp, rec;
 	cli_progress progress;
@@ -349,7 +358,7 @@ static int flush(importer *im, bool sync)
 static int add(importer *im, const parsed *p)
 {
 	const hsi_record *r = &p->r;
-	bool oom;
+	void *v;
 	int rc;
 
 	if (r->gseq != im->gseq + 1)
@@ -359,10 +368,10 @@ static int add(importer *im, const parsed *p)
 				  "(an unfiltered export), records in gseq "
 				  "order from 1",
 				  r->gseq, im->gseq + 1);
-	cli_agent *a = cli_agent_get(&im->agents, r->type, r->type_len, r->id,
-				     r->id_len, true, &oom);
-	if (a == NULL)
+	if (hsi_addr_map_find_or_add(&im->agents, r->type, r->type_len, r->id,
+				     r->id_len, &v, NULL) != 0)
 		return line_error(im, "out of memory");
+	agent_seen *a = v;
 	if (r->seq != a->last_seq + 1)
 		return line_error(im,
 				  "%s/%s seq %" PRIu64 " where %" PRIu64
@@ -656,27 +665,18 @@ static int import_all(importer *im, FILE *in)
 static int run(int argc, char **argv)
 {
 	const cli_cmd *cmd = &cli_cmd_import;
-	const char *path = NULL, *file = NULL, *val;
+	cli_pos pos[] = {{"missing DB (the new log's directory)", NULL},
+			 {NULL, NULL}}; /* FILE, optional */
+	const char *val;
 	importer im;
 	cli_args a;
 	FILE *in = stdin;
-	int id, rc;
+	int rc;
 
-	cli_args_init(&a, cmd, NULL, argc, argv);
-	while ((id = cli_args_next(&a, &val)) != CLI_ARG_END) {
-		if (id == CLI_ARG_ERR)
-			return CLI_EXIT_USAGE;
-		if (id == CLI_ARG_HELP)
-			return cli_help(cmd);
-		if (path == NULL)
-			path = val;
-		else if (file == NULL)
-			file = val;
-		else
-			return cli_usage(cmd, "unexpected argument '%s'", val);
-	}
-	if (path == NULL)
-		return cli_usage(cmd, "missing DB (the new log's directory)");
+	cli_args_init(&a, cmd, NULL, pos, 2, argc, argv);
+	if (cli_args_opt(&a, &val) == CLI_ARG_STOP) /* no options */
+		return a.exit;
+	const char *path = pos[0].val, *file = pos[1].val;
 	if (file != NULL && strcmp(file, "-") != 0) {
 		in = fopen(file, "r");
 		if (in == NULL) {
@@ -685,6 +685,7 @@ static int run(int argc, char **argv)
 		}
 	}
 	memset(&im, 0, sizeof(im));
+	hsi_addr_map_init(&im.agents, sizeof(agent_seen));
 	im.cmd = cmd;
 	im.target = path;
 	im.input = in == stdin ? "<stdin>" : file;
@@ -710,7 +711,7 @@ static int run(int argc, char **argv)
 			im.gseq, path);
 	if (in != stdin)
 		fclose(in);
-	cli_agent_map_free(&im.agents);
+	hsi_addr_map_free(&im.agents);
 	hs_buf_free(&im.types);
 	hs_buf_free(&im.mp);
 	hs_buf_free(&im.rec);

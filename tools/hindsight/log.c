@@ -61,33 +61,24 @@ int cli_log_records(const cli_cmd *cmd, int argc, char **argv, bool export)
 		{"json", 0, false, 1},
 		{NULL, 0, 0, 0},
 	};
-	const char *path = NULL, *val;
+	cli_pos pos[] = {{CLI_MISSING_DB, NULL}};
+	const char *val;
 	cli_filter cf;
 	printer p = {.json = export};
 	cli_args a;
 	int id, rc;
 
 	memset(&cf, 0, sizeof(cf));
-	cli_args_init(&a, cmd, opts, argc, argv);
-	while ((id = cli_args_next(&a, &val)) != CLI_ARG_END) {
-		if (id == CLI_ARG_ERR)
-			return CLI_EXIT_USAGE;
-		if (id == CLI_ARG_HELP)
-			return cli_help(cmd);
-		if (id == 1) {
+	cli_args_init(&a, cmd, opts, pos, 1, argc, argv);
+	while ((id = cli_args_opt(&a, &val)) > 0) {
+		if (id == 1)
 			p.json = true;
-		} else if (id == CLI_ARG_POS) {
-			if (path != NULL)
-				return cli_usage(cmd,
-						 "unexpected argument '%s'",
-						 val);
-			path = val;
-		} else if ((rc = cli_filter_opt(&cf, cmd, id, val)) != 0) {
+		else if ((rc = cli_filter_opt(&cf, cmd, id, val)) != 0)
 			return rc;
-		}
 	}
-	if (path == NULL)
-		return cli_usage(cmd, "missing DB (the log's directory)");
+	if (id == CLI_ARG_STOP)
+		return a.exit;
+	const char *path = pos[0].val;
 	if ((rc = cli_filter_done(&cf, cmd)) != 0)
 		return rc;
 

@@ -17,6 +17,7 @@
 #include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -24,6 +25,7 @@
 #include <unistd.h>
 
 #include "common/buf.h"
+#include "core/introspect.h"
 
 static int run(int argc, char **argv);
 
@@ -66,7 +68,7 @@ typedef struct stepper {
 	/* The step on show. */
 	uint64_t seq;
 	hs_buf rec_buf;
-	cli_record rec;
+	hsi_named_record rec;
 	hs_buf before, after, diff;
 	char error[600];    /* why the step could not be rebuilt, or "" */
 } stepper;
@@ -108,7 +110,8 @@ static int load_index(stepper *s, uint64_t last)
 static int state_after(stepper *s, uint64_t seq, hs_buf *out)
 {
 	hs_buf_reset(out);
-	int rc = seq == 0 ? cli_initial_state(s->db, s->ag.type, s->ag.id, out)
+	int rc = seq == 0 ? hsi_introspect_initial_state(s->db->rt, s->ag.type,
+							 s->ag.id, out)
 			  : hs_state_at(s->db->rt, s->ag.type, s->ag.id,
 					hs_at_seq(seq), out, NULL);
 	if (rc != 0) {
@@ -134,7 +137,7 @@ static int load_step(stepper *s, uint64_t seq)
 	rc = cli_read_record(s->db, s->gseqs[seq - 1], &s->rec_buf, &r);
 	if (rc != 0)
 		return rc;
-	cli_record_from(&s->rec, &r);
+	hsi_name_record(&s->rec, &r);
 	hs_buf_reset(&s->diff);
 	if (state_after(s, seq - 1, &s->before) == 0 &&
 	    state_after(s, seq, &s->after) == 0 &&
@@ -178,8 +181,8 @@ static int print_step(void *udata, const hs_record *r)
 	int rc = 0;
 
 	if (p->prev.len == 0 &&
-	    cli_initial_state(s->db, r->agent.type, r->agent.id, &p->prev) !=
-		    0)
+	    hsi_introspect_initial_state(s->db->rt, r->agent.type, r->agent.id,
+					 &p->prev) != 0)
 		cli_put(&p->prev, "\x80");
 	if (r->seq >= p->from) {
 		hs_buf_reset(&p->diff);
@@ -725,39 +728,27 @@ static int run(int argc, char **argv)
 		{NULL, 0, 0, 0},
 	};
 	const cli_cmd *cmd = &cli_cmd_replay;
-	const char *path = NULL, *agent = NULL, *types = NULL, *val, *why;
+	cli_pos pos[] = {{CLI_MISSING_DB, NULL}, {CLI_MISSING_AGENT, NULL}};
+	const char *types = NULL, *val, *why;
 	uint64_t start = 1, last;
 	stepper s;
 	cli_args a;
 	int id, rc;
 
 	memset(&s, 0, sizeof(s));
-	cli_args_init(&a, cmd, opts, argc, argv);
-	while ((id = cli_args_next(&a, &val)) != CLI_ARG_END) {
-		if (id == CLI_ARG_ERR)
-			return CLI_EXIT_USAGE;
-		if (id == CLI_ARG_HELP)
-			return cli_help(cmd);
-		if (id == OPT_TYPES) {
+	cli_args_init(&a, cmd, opts, pos, 2, argc, argv);
+	while ((id = cli_args_opt(&a, &val)) > 0) {
+		if (id == OPT_TYPES)
 			types = val;
-		} else if (id == OPT_SEQ) {
-			if (cli_parse_u64(val, &start) != 0 || start == 0)
-				return cli_usage(cmd, "--seq: '%s' is not an "
-						      "integer >= 1",
-						 val);
-		} else if (path == NULL) {
-			path = val;
-		} else if (agent == NULL) {
-			agent = val;
-		} else {
-			return cli_usage(cmd, "unexpected argument '%s'", val);
-		}
+		else if (id == OPT_SEQ &&
+			 (cli_parse_u64(val, &start) != 0 || start == 0))
+			return cli_usage(cmd, "--seq: '%s' is not an integer "
+					      ">= 1",
+					 val);
 	}
-	if (path == NULL)
-		return cli_usage(cmd, "missing DB (the log's directory)");
-	if (agent == NULL)
-		return cli_usage(cmd, "missing TYPE/ID (the agent, e.g. "
-				      "ship/Gloria)");
+	if (id == CLI_ARG_STOP)
+		return a.exit;
+	const char *path = pos[0].val, *agent = pos[1].val;
 	if (cli_parse_addr(agent, &s.ag, &why) != 0)
 		return cli_usage(cmd, "'%s': %s", agent, why);
 	if (types == NULL)
@@ -774,7 +765,7 @@ static int run(int argc, char **argv)
 	if ((rc = cli_db_agent(&db, &s.ag, &last, NULL)) != 0 ||
 	    (rc = cli_db_runtime(&db, types)) != 0)
 		goto out;
-	if (!cli_type_registered(&db, s.ag.type)) {
+	if (!hsi_introspect_has_type(db.rt, s.ag.type)) {
 		cli_error(cmd,
 			  "the types plugin %s does not register agent type "
 			  "'%s': replay needs its code",

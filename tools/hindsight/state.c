@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -175,7 +176,8 @@ static int run(int argc, char **argv)
 		{NULL, 0, 0, 0},
 	};
 	const cli_cmd *cmd = &cli_cmd_state;
-	const char *path = NULL, *agent = NULL, *types = NULL, *val;
+	cli_pos pos[] = {{CLI_MISSING_DB, NULL}, {CLI_MISSING_AGENT, NULL}};
+	const char *types = NULL, *val;
 	const char *point = "the latest", *why;
 	char point_text[200];
 	int kind = 0, id, rc;
@@ -185,23 +187,9 @@ static int run(int argc, char **argv)
 	cli_addr ag;
 	cli_args a;
 
-	cli_args_init(&a, cmd, opts, argc, argv);
-	while ((id = cli_args_next(&a, &val)) != CLI_ARG_END) {
+	cli_args_init(&a, cmd, opts, pos, 2, argc, argv);
+	while ((id = cli_args_opt(&a, &val)) > 0) {
 		switch (id) {
-		case CLI_ARG_ERR:
-			return CLI_EXIT_USAGE;
-		case CLI_ARG_HELP:
-			return cli_help(cmd);
-		case CLI_ARG_POS:
-			if (path == NULL)
-				path = val;
-			else if (agent == NULL)
-				agent = val;
-			else
-				return cli_usage(cmd,
-						 "unexpected argument '%s'",
-						 val);
-			break;
 		case OPT_AT:
 		case OPT_SEQ:
 		case OPT_GSEQ:
@@ -242,11 +230,9 @@ static int run(int argc, char **argv)
 			break;
 		}
 	}
-	if (path == NULL)
-		return cli_usage(cmd, "missing DB (the log's directory)");
-	if (agent == NULL)
-		return cli_usage(cmd, "missing TYPE/ID (the agent, e.g. "
-				      "ship/Gloria)");
+	if (id == CLI_ARG_STOP)
+		return a.exit;
+	const char *path = pos[0].val, *agent = pos[1].val;
 	if (cli_parse_addr(agent, &ag, &why) != 0)
 		return cli_usage(cmd, "'%s': %s", agent, why);
 

@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -157,26 +158,20 @@ static int run(int argc, char **argv)
 {
 	static const cli_opt opts[] = {{"json", 0, false, 1}, {NULL, 0, 0, 0}};
 	const cli_cmd *cmd = &cli_cmd_stats;
-	const char *path = NULL, *val;
+	cli_pos pos[] = {{CLI_MISSING_DB, NULL}};
+	const char *val;
 	bool json = false;
 	cli_args a;
 	int id, rc;
 
-	cli_args_init(&a, cmd, opts, argc, argv);
-	while ((id = cli_args_next(&a, &val)) != CLI_ARG_END) {
-		if (id == CLI_ARG_ERR)
-			return CLI_EXIT_USAGE;
-		if (id == CLI_ARG_HELP)
-			return cli_help(cmd);
+	cli_args_init(&a, cmd, opts, pos, 1, argc, argv);
+	while ((id = cli_args_opt(&a, &val)) > 0) {
 		if (id == 1)
 			json = true;
-		else if (path == NULL)
-			path = val;
-		else
-			return cli_usage(cmd, "unexpected argument '%s'", val);
 	}
-	if (path == NULL)
-		return cli_usage(cmd, "missing DB (the log's directory)");
+	if (id == CLI_ARG_STOP)
+		return a.exit;
+	const char *path = pos[0].val;
 
 	cli_db db;
 	if ((rc = cli_db_open(&db, cmd, path)) != 0)

@@ -11,6 +11,7 @@
 
 #include <inttypes.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -55,7 +56,7 @@ static int on_event(void *udata, uint64_t gseq, const void *data, size_t len)
 {
 	tailer *t = udata;
 	hsi_record r;
-	cli_record cr;
+	hsi_named_record cr;
 	int rc = hsi_record_decode(data, len, &r);
 
 	if (rc == 0 && r.gseq != gseq)
@@ -69,7 +70,7 @@ static int on_event(void *udata, uint64_t gseq, const void *data, size_t len)
 		t->bad = 1;
 		return 1;
 	}
-	cli_record_from(&cr, &r);
+	hsi_name_record(&cr, &r);
 	rc = t->json ? cli_put_record_json(&t->out, &cr.pub, false)
 		     : cli_put_record_line(&t->out, &cr.pub);
 	if (rc == 0)
@@ -168,27 +169,17 @@ static int run(int argc, char **argv)
 		{NULL, 0, 0, 0},
 	};
 	const cli_cmd *cmd = &cli_cmd_tail;
-	const char *path = NULL, *val;
+	cli_pos pos[] = {{CLI_MISSING_DB, NULL}};
+	const char *val;
 	uint64_t lines = 10, interval = 200;
 	bool f = false;
 	tailer t = {0};
 	cli_args a;
 	int id, rc;
 
-	cli_args_init(&a, cmd, opts, argc, argv);
-	while ((id = cli_args_next(&a, &val)) != CLI_ARG_END) {
+	cli_args_init(&a, cmd, opts, pos, 1, argc, argv);
+	while ((id = cli_args_opt(&a, &val)) > 0) {
 		switch (id) {
-		case CLI_ARG_ERR:
-			return CLI_EXIT_USAGE;
-		case CLI_ARG_HELP:
-			return cli_help(cmd);
-		case CLI_ARG_POS:
-			if (path != NULL)
-				return cli_usage(cmd,
-						 "unexpected argument '%s'",
-						 val);
-			path = val;
-			break;
 		case OPT_LINES:
 			if (cli_parse_u64(val, &lines) != 0)
 				return cli_usage(cmd, "--lines: '%s' is not a "
@@ -211,11 +202,11 @@ static int run(int argc, char **argv)
 			break;
 		}
 	}
-	if (path == NULL)
-		return cli_usage(cmd, "missing DB (the log's directory)");
+	if (id == CLI_ARG_STOP)
+		return a.exit;
 
 	cli_db db;
-	if ((rc = cli_db_open(&db, cmd, path)) != 0)
+	if ((rc = cli_db_open(&db, cmd, pos[0].val)) != 0)
 		return rc;
 	t.db = &db;
 	uint64_t last = hsi_log_last_gseq(db.log);

@@ -7,10 +7,12 @@
 #include "cli.h"
 
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/buf.h"
+#include "core/introspect.h"
 
 static int run(int argc, char **argv);
 
@@ -282,7 +284,8 @@ static int run(int argc, char **argv)
 		{NULL, 0, 0, 0},
 	};
 	const cli_cmd *cmd = &cli_cmd_verify;
-	const char *path = NULL, *types = NULL, *agent = NULL, *type = NULL;
+	cli_pos pos[] = {{CLI_MISSING_DB, NULL}};
+	const char *types = NULL, *agent = NULL, *type = NULL;
 	const char *val, *why;
 	hs_filter scope;
 	verifier v;
@@ -292,22 +295,11 @@ static int run(int argc, char **argv)
 
 	memset(&scope, 0, sizeof(scope));
 	memset(&v, 0, sizeof(v));
-	cli_args_init(&a, cmd, opts, argc, argv);
-	while ((id = cli_args_next(&a, &val)) != CLI_ARG_END) {
+	cli_args_init(&a, cmd, opts, pos, 1, argc, argv);
+	while ((id = cli_args_opt(&a, &val)) > 0) {
 		uint64_t u;
 
 		switch (id) {
-		case CLI_ARG_ERR:
-			return CLI_EXIT_USAGE;
-		case CLI_ARG_HELP:
-			return cli_help(cmd);
-		case CLI_ARG_POS:
-			if (path != NULL)
-				return cli_usage(cmd,
-						 "unexpected argument '%s'",
-						 val);
-			path = val;
-			break;
 		case OPT_TYPES:
 			types = val;
 			break;
@@ -335,8 +327,9 @@ static int run(int argc, char **argv)
 			break;
 		}
 	}
-	if (path == NULL)
-		return cli_usage(cmd, "missing DB (the log's directory)");
+	if (id == CLI_ARG_STOP)
+		return a.exit;
+	const char *path = pos[0].val;
 	if (types == NULL)
 		return cli_usage(cmd, "verify needs --types LIB.so: replay "
 				      "runs the agent types' code (a types "
@@ -389,7 +382,7 @@ static int run(int argc, char **argv)
 	for (size_t i = 0; i < v.n; i++) {
 		const char *t = (const char *)v.names.data + v.agents[i].off;
 
-		if (!cli_type_registered(&db, t)) {
+		if (!hsi_introspect_has_type(db.rt, t)) {
 			cli_error(cmd,
 				  "agent type '%s' (agent %s/%s and maybe "
 				  "more) is not registered by the types "
