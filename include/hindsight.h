@@ -478,6 +478,55 @@ HS_API int hs_ctx_send(hs_ctx *ctx, const char *type, const char *id,
 HS_API int hs_ctx_sendf(hs_ctx *ctx, const char *type, const char *id,
 			const char *event_type, const char *fmt, ...);
 
+/*
+ * Timers: a message that the runtime sends later, when its clock
+ * (hs_options.clock) reaches due_ns. A timer belongs to the agent whose
+ * handler set it and is named by that handler (1..HS_NAME_MAX bytes);
+ * setting a name again replaces the timer, hs_ctx_timer_cancel removes it.
+ * type and id name the agent the message goes to (both NULL: this agent);
+ * event and body are checked and copied as by hs_ctx_send.
+ *
+ * A timer is part of the transition that set it: it takes effect only if
+ * apply returns HS_CHANGED (with HS_UNCHANGED or an error, the calls are
+ * forgotten), and with a log it is written in the same batch, so it
+ * survives a restart. When it fires, its message is delivered with the
+ * setting transition as its recorded cause and due_ns as its time (or the
+ * target's last transition time, if later); the timer is deleted from the
+ * log with the transition that handles the firing, so a firing the runtime
+ * did not handle before it stopped is fired again after the next open.
+ * Timers due while the runtime was down fire at open, in due order, once.
+ * Ties fire in the order they were set.
+ *
+ * In a replay these calls do nothing and return 0 (the firing is a
+ * recorded event of its own). hs_ctx_timer_after is relative to
+ * hs_ctx_now(). Returns 0, HS_EINVAL, HS_ETOOLONG, HS_ENOTYPE, HS_EBADMSG
+ * or HS_ENOMEM.
+ */
+HS_API int hs_ctx_timer_at(hs_ctx *ctx, const char *name, int64_t due_ns,
+			   const char *type, const char *id,
+			   const char *event_type, const void *body,
+			   size_t len);
+HS_API int hs_ctx_timer_after(hs_ctx *ctx, const char *name,
+			      int64_t delay_ns, const char *type,
+			      const char *id, const char *event_type,
+			      const void *body, size_t len);
+HS_API int hs_ctx_timer_cancel(hs_ctx *ctx, const char *name);
+
+/*
+ * A thread of the runtime fires timers when the clock reaches them,
+ * looking at the clock again at least once a second. With a simulated
+ * clock, call this after moving it: it fires every timer due now, in due
+ * order, on the calling thread, before it returns (so an hs_await after it
+ * sees them handled). *fired (may be NULL) receives how many fired.
+ * Thread-safe; not from a handler or watcher. Returns 0, HS_EINVAL or
+ * HS_ENOTSUP (read-only runtime).
+ */
+HS_API int hs_timers_fire_due(hs_runtime *rt, size_t *fired);
+
+/* Timers set and not yet handled (fired ones included until their firing
+ * is handled). Thread-safe. */
+HS_API size_t hs_timers_pending(hs_runtime *rt);
+
 /* ------------------------------------------------------------------ */
 /* Watchers                                                             */
 /* ------------------------------------------------------------------ */

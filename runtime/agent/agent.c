@@ -24,6 +24,7 @@ hsi_msg *hsi_msg_new(const char *event_type, size_t event_type_len,
 	m->event_type_len = (uint8_t)event_type_len;
 	m->cause_type_len = 0;
 	m->cause_id_len = 0;
+	m->timer_name_len = 0;
 	memcpy(m->data, event_type, event_type_len);
 	m->data[event_type_len] = '\0';
 	if (body_len != 0)
@@ -37,6 +38,44 @@ hsi_msg *hsi_msg_new(const char *event_type, size_t event_type_len,
 		memcpy(p + m->cause_type_len + 1, cause->id, cause->id_len);
 		p[m->cause_type_len + 1 + cause->id_len] = '\0';
 	}
+	return m;
+}
+
+hsi_msg *hsi_msg_new_timer(const char *event_type, size_t event_type_len,
+			   const void *body, uint32_t body_len,
+			   const hsi_msg_timer *timer)
+{
+	size_t tail = timer->owner_type_len + 1 + timer->owner_id_len + 1 +
+		      timer->name_len + 1;
+	hsi_msg *m = malloc(sizeof(*m) + event_type_len + 1 + body_len + tail);
+	if (m == NULL)
+		return NULL;
+	*m = (hsi_msg){
+		.time_ns = timer->due_ns,
+		.has_time = true,
+		.cause_seq = timer->seq,
+		.cause_gseq = timer->gseq,
+		.body_len = body_len,
+		.event_type_len = (uint8_t)event_type_len,
+		.cause_type_len = (uint8_t)timer->owner_type_len,
+		.cause_id_len = (uint8_t)timer->owner_id_len,
+		.timer_name_len = (uint8_t)timer->name_len,
+	};
+	char *p = m->data;
+	memcpy(p, event_type, event_type_len);
+	p[event_type_len] = '\0';
+	p += event_type_len + 1;
+	if (body_len != 0)
+		memcpy(p, body, body_len);
+	p += body_len;
+	memcpy(p, timer->owner_type, timer->owner_type_len);
+	p[timer->owner_type_len] = '\0';
+	p += timer->owner_type_len + 1;
+	memcpy(p, timer->owner_id, timer->owner_id_len);
+	p[timer->owner_id_len] = '\0';
+	p += timer->owner_id_len + 1;
+	memcpy(p, timer->name, timer->name_len);
+	p[timer->name_len] = '\0';
 	return m;
 }
 

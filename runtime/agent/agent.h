@@ -25,7 +25,8 @@ typedef struct hsi_waiter hsi_waiter;
 void hsi_waiter_done(hsi_waiter *w, int rc, uint64_t seq, uint64_t gseq);
 
 /* A queued event in one allocation: event type, NUL, body, then, when
- * cause_seq != 0, the cause's type, NUL, id, NUL. */
+ * cause_seq != 0, the cause's type, NUL, id, NUL, and when the event is
+ * the firing of a timer (timer_name_len != 0), the timer's name, NUL. */
 typedef struct hsi_msg {
 	hsi_node node;
 	hsi_waiter *waiter;
@@ -37,6 +38,7 @@ typedef struct hsi_msg {
 	uint8_t event_type_len;
 	uint8_t cause_type_len;
 	uint8_t cause_id_len;
+	uint8_t timer_name_len;
 	char data[];
 } hsi_msg;
 
@@ -48,6 +50,11 @@ static inline const char *hsi_msg_cause_type(const hsi_msg *m)
 static inline const char *hsi_msg_cause_id(const hsi_msg *m)
 {
 	return hsi_msg_cause_type(m) + m->cause_type_len + 1;
+}
+
+static inline const char *hsi_msg_timer_name(const hsi_msg *m)
+{
+	return hsi_msg_cause_id(m) + m->cause_id_len + 1;
 }
 
 static inline const char *hsi_msg_event_type(const hsi_msg *m)
@@ -72,6 +79,24 @@ typedef struct hsi_msg_cause {
 hsi_msg *hsi_msg_new(const char *event_type, size_t event_type_len,
 		     const void *body, uint32_t body_len,
 		     const hsi_msg_cause *cause);
+
+/* The firing of a timer: the event it carries, caused by the transition
+ * (owner type, owner id, seq, gseq) that set it under `name`, at time
+ * due_ns. NULL when out of memory. */
+typedef struct hsi_msg_timer {
+	const char *owner_type;
+	size_t owner_type_len;
+	const char *owner_id;
+	size_t owner_id_len;
+	const char *name;
+	size_t name_len;
+	uint64_t seq, gseq;
+	int64_t due_ns;
+} hsi_msg_timer;
+
+hsi_msg *hsi_msg_new_timer(const char *event_type, size_t event_type_len,
+			   const void *body, uint32_t body_len,
+			   const hsi_msg_timer *timer);
 
 /* What an agent remembers of its handler's errors; allocated on the first
  * one so that healthy agents do not pay for it. */

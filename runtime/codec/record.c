@@ -227,3 +227,70 @@ int hsi_record_decode(const void *data, size_t len, hsi_record *out)
 	*out = rec;
 	return 0;
 }
+
+/* ------------------------------------------------------------------ */
+/* Pending timers (`timers` values)                                     */
+/* ------------------------------------------------------------------ */
+
+#define TIMER_FIELDS 7
+
+int hsi_timer_value_encode(const hsi_timer_value *v, hs_buf *out)
+{
+	msgpack_packer pk;
+	size_t start = out->len;
+	int rc;
+
+	hsi_packer_init(&pk, out);
+	if ((rc = msgpack_pack_array(&pk, TIMER_FIELDS)) != 0 ||
+	    (rc = msgpack_pack_int64(&pk, v->due_ns)) != 0 ||
+	    (rc = pack_str(&pk, v->type, v->type_len)) != 0 ||
+	    (rc = pack_str(&pk, v->id, v->id_len)) != 0 ||
+	    (rc = pack_str(&pk, v->event, v->event_len)) != 0)
+		goto fail;
+	if (v->body_len == 0)
+		rc = msgpack_pack_nil(&pk);
+	else
+		rc = hsi_buf_append(out, v->body, v->body_len);
+	if (rc != 0 || (rc = msgpack_pack_uint64(&pk, v->set_seq)) != 0 ||
+	    (rc = msgpack_pack_uint64(&pk, v->set_gseq)) != 0)
+		goto fail;
+	return 0;
+fail:
+	out->len = start;
+	return HS_ENOMEM;
+}
+
+int hsi_timer_value_decode(const void *data, size_t len, hsi_timer_value *out)
+{
+	rd r = {data, (const uint8_t *)data + len};
+	hsi_timer_value tv;
+	hs_value v;
+	size_t n;
+
+	if (data == NULL)
+		return HS_ECORRUPT;
+	memset(&tv, 0, sizeof(tv));
+	if (rd_array(&r, &n) != 0 || n != TIMER_FIELDS ||
+	    rd_value(&r, &v) != 0 || v.kind != HS_INT)
+		return HS_ECORRUPT;
+	tv.due_ns = v.as.i;
+	if (rd_name(&r, HS_NAME_MAX, &tv.type, &tv.type_len) != 0 ||
+	    rd_name(&r, HS_ID_MAX, &tv.id, &tv.id_len) != 0 ||
+	    rd_name(&r, HS_NAME_MAX, &tv.event, &tv.event_len) != 0)
+		return HS_ECORRUPT;
+	if (!rd_nil(&r)) {
+		const uint8_t *next;
+
+		if (hsi_mp_skip(r.p, r.end, &next) != 0)
+			return HS_ECORRUPT;
+		tv.body = r.p;
+		tv.body_len = (size_t)(next - r.p);
+		r.p = next;
+	}
+	if (rd_uint(&r, &tv.set_seq) != 0 || tv.set_seq == 0 ||
+	    rd_uint(&r, &tv.set_gseq) != 0 || tv.set_gseq == 0 ||
+	    r.p != r.end)
+		return HS_ECORRUPT;
+	*out = tv;
+	return 0;
+}

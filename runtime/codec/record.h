@@ -54,6 +54,31 @@ void hsi_record_patch_gseq(uint8_t *rec, size_t gseq_off, uint64_t gseq);
  * body that is not one msgpack value). */
 int hsi_record_decode(const void *data, size_t len, hsi_record *out);
 
+/* A pending timer as the log's `timers` column family stores it
+ * (docs/FORMAT.md); the key holds its owner and name. Decoded values point
+ * into the decoded buffer; strings are NOT NUL-terminated. */
+typedef struct hsi_timer_value {
+	int64_t due_ns;
+	const char *type; /* the target */
+	size_t type_len;
+	const char *id;
+	size_t id_len;
+	const char *event;
+	size_t event_len;
+	const uint8_t *body; /* one msgpack value, or NULL when body_len 0 */
+	size_t body_len;
+	uint64_t set_seq;  /* the owner's transition that set it */
+	uint64_t set_gseq;
+} hsi_timer_value;
+
+/* Appends the encoded value to out. Returns 0 or HS_ENOMEM (out->len
+ * unchanged). */
+int hsi_timer_value_encode(const hsi_timer_value *v, hs_buf *out);
+
+/* Decodes one stored value. Returns 0 or HS_ECORRUPT. */
+int hsi_timer_value_decode(const void *data, size_t len,
+			   hsi_timer_value *out);
+
 /* The 64-bit hash stored with each record: FNV-1a 64 of the encoded state. */
 uint64_t hsi_state_hash(const void *data, size_t len);
 

@@ -151,3 +151,83 @@ int hs_ctx_sendf(hs_ctx *ctx, const char *type, const char *id,
 	hs_buf_free(&body);
 	return rc;
 }
+
+/* ------------------------------------------------------------------ */
+/* From handlers                                                        */
+/* ------------------------------------------------------------------ */
+
+static int check_name(const char *name, size_t *len)
+{
+	if (name == NULL || name[0] == '\0')
+		return HS_EINVAL;
+	*len = strnlen(name, HS_NAME_MAX + 1);
+	return *len > HS_NAME_MAX ? HS_ETOOLONG : 0;
+}
+
+int hs_ctx_timer_at(hs_ctx *ctx, const char *name, int64_t due_ns,
+		    const char *type, const char *id, const char *event_type,
+		    const void *body, size_t len)
+{
+	if (ctx == NULL)
+		return HS_EINVAL;
+	size_t name_len, id_len;
+	const hsi_type *t;
+	int rc = check_name(name, &name_len);
+	if (rc == 0 && type == NULL && id == NULL) {
+		type = ctx->type->name;
+		id = ctx->id;
+	}
+	if (rc == 0)
+		rc = hsi_check_addr(ctx->rt, type, id, &t, &id_len);
+	hsi_msg *m = NULL;
+	/* The same checks (and nil body rule) as a send. */
+	if (rc == 0)
+		rc = hsi_msg_build(event_type, body, len, NULL, &m);
+	if (rc != 0)
+		return rc;
+	if (ctx->replaying) {
+		free(m);
+		return 0;
+	}
+	hsi_timer_target target = {
+		t->name,		  t->name_len, id, id_len,
+		hsi_msg_event_type(m), m->event_type_len,
+		hsi_msg_body(m),	  m->body_len,
+	};
+	hsi_timer *op = hsi_timer_new(HSI_TIMER_SET, ctx->type->name,
+				      ctx->type->name_len, ctx->id,
+				      ctx->id_len, name, name_len, &target);
+	free(m);
+	if (op == NULL)
+		return HS_ENOMEM;
+	op->due_ns = due_ns;
+	op->set_seq = ctx->seq;
+	hsi_timer_ops_add(&ctx->timers, op);
+	return 0;
+}
+
+int hs_ctx_timer_after(hs_ctx *ctx, const char *name, int64_t delay_ns,
+		       const char *type, const char *id,
+		       const char *event_type, const void *body, size_t len)
+{
+	if (ctx == NULL)
+		return HS_EINVAL;
+	return hs_ctx_timer_at(ctx, name, hs_ctx_now(ctx) + delay_ns, type, id,
+			       event_type, body, len);
+}
+
+int hs_ctx_timer_cancel(hs_ctx *ctx, const char *name)
+{
+	size_t name_len;
+	int rc = ctx == NULL ? HS_EINVAL : check_name(name, &name_len);
+	if (rc != 0 || ctx->replaying)
+		return rc;
+	hsi_timer *op = hsi_timer_new(HSI_TIMER_CANCEL, ctx->type->name,
+				      ctx->type->name_len, ctx->id,
+				      ctx->id_len, name, name_len, NULL);
+	if (op == NULL)
+		return HS_ENOMEM;
+	op->set_seq = ctx->seq;
+	hsi_timer_ops_add(&ctx->timers, op);
+	return 0;
+}

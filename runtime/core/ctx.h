@@ -7,6 +7,7 @@
 
 #include "agent/agent.h"
 #include "core/effect.h"
+#include "core/timers.h"
 
 struct hs_event {
 	const char *type;
@@ -30,6 +31,7 @@ struct hs_ctx {
 	bool replaying;
 	bool capture; /* in a replay, keep the sends instead of dropping */
 	hsi_effects effects;
+	hsi_timer_ops timers;
 	char error[256];
 };
 
@@ -42,6 +44,7 @@ static inline void hsi_ctx_init(hs_ctx *ctx, hs_runtime *rt,
 	*ctx = (hs_ctx){.rt = rt, .type = type, .id = id, .id_len = id_len,
 			.seq = seq};
 	hsi_effects_init(&ctx->effects);
+	hsi_timer_ops_init(&ctx->timers);
 }
 
 /* The transition's time (see hs_ctx.now). */

@@ -32,18 +32,28 @@ void hsi_effects_uncause(hsi_effect *e)
 }
 
 bool hsi_effects_hold(hs_runtime *rt, hsi_agent *a, hsi_effect *e,
-		      hsi_waiter *waiter, int rc)
+		      hsi_waiter *waiter, int rc, hsi_timer *done)
 {
-	if (rt->log == NULL || (e == NULL && waiter == NULL) ||
-	    atomic_load_explicit(&a->pending, memory_order_relaxed) == 0)
+	if (rt->log == NULL) {
+		hsi_timers_apply(rt, done);
+		return false;
+	}
+	if (done == NULL &&
+	    ((e == NULL && waiter == NULL) ||
+	     atomic_load_explicit(&a->pending, memory_order_relaxed) == 0))
 		return false;
 	hsi_commit *c = calloc(1, sizeof(*c));
-	if (c == NULL)
+	if (c == NULL) {
+		/* The firing stays in the log: handled again after the next
+		 * open. */
+		hsi_timers_free(done);
 		return false;
+	}
 	c->agent = a;
 	c->effects = e;
 	c->waiter = waiter;
 	c->result = rc;
+	c->timers = done;
 	/* Without a record, never refused. */
 	hsi_writer_push(rt, c);
 	return true;

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "agent/agent.h"
+#include "timer/timer.h"
 
 typedef struct hsi_effect {
 	struct hsi_effect *next;
@@ -43,11 +44,14 @@ void hsi_effects_uncause(hsi_effect *e);
 /*
  * The outcome of an event that recorded nothing still rests on the agent's
  * state, which may include transitions not yet written: holds its effects
- * and waiter (wakes with rc) behind them, by the writer. Returns false
- * when nothing is waiting to be written (or no memory): release them now.
+ * and waiter (wakes with rc) behind them, by the writer. `done` (may be
+ * NULL; taken) is the end of the timer whose firing the event was: it is
+ * written too, so a held outcome goes to the writer even when nothing else
+ * waits there (in memory it takes effect at once). Returns false when
+ * nothing was held (or no memory): release the effects and waiter now.
  */
 bool hsi_effects_hold(hs_runtime *rt, hsi_agent *a, hsi_effect *e,
-		      hsi_waiter *waiter, int rc);
+		      hsi_waiter *waiter, int rc, hsi_timer *done);
 
 /* Delivers the messages in order, each caused by gseq, or drops them
  * (closing, or rc != 0). Frees the list. */

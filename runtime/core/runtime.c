@@ -61,6 +61,7 @@ static void free_runtime(hs_runtime *rt)
 	for (unsigned i = 0; i < ntypes; i++)
 		free((void *)rt->types[i]);
 	hsi_watchers_destroy(&rt->watchers);
+	hsi_timers_destroy(rt);
 	hsi_log_close(rt->log);
 	free(rt->path);
 	pthread_mutex_destroy(&rt->error_mu);
@@ -143,6 +144,17 @@ int hs_open_err(hs_runtime **out, const hs_options *opts, char *errbuf,
 		free_runtime(rt);
 		return rc;
 	}
+	/* Nothing is registered yet, so nothing can fire before the caller's
+	 * hs_register: due timers wait for their target's type. */
+	rc = hsi_timers_start(rt, errbuf, errcap);
+	if (rc != 0) {
+		hsi_timers_stop(rt);
+		hsi_sched_stop(&rt->sched);
+		hsi_writer_stop(rt);
+		hsi_registry_destroy(&rt->registry, NULL, NULL);
+		free_runtime(rt);
+		return rc;
+	}
 	*out = rt;
 	return 0;
 }
@@ -210,6 +222,8 @@ int hs_close(hs_runtime *rt)
 	atomic_store_explicit(&rt->closing, true, memory_order_seq_cst);
 	while (atomic_load_explicit(&rt->senders, memory_order_seq_cst) != 0)
 		sched_yield();
+	/* Nothing fires from here on; what fired is handled below. */
+	hsi_timers_stop(rt);
 	hs_await(rt, -1);
 	hsi_sched_stop(&rt->sched);
 	hsi_writer_stop(rt);

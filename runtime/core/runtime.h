@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 
 #include "agent/registry.h"
+#include "core/timers.h"
 #include "core/watch.h"
 #include "core/writer.h"
 #include "log/log.h"
@@ -56,6 +57,7 @@ struct hs_runtime {
 	hsi_log *log;
 	char *path;
 	hsi_writer writer;
+	hsi_timers timers;
 	pthread_mutex_t error_mu;
 	char last_error[512];
 };

@@ -11,6 +11,7 @@
 void hsi_sink_memory(void *rt, const hs_transition *t)
 {
 	hsi_transition *tr = (hsi_transition *)t;
+	hsi_timers_apply(rt, tr->timers);
 	hsi_effects_release(rt, tr->effects, 0, 0);
 	hsi_waiter_done(tr->waiter, 0, t->seq, 0);
 }
@@ -64,6 +65,7 @@ static hsi_commit *build_commit(const hsi_transition *tr)
 	c->agent = tr->agent;
 	c->effects = tr->effects;
 	c->waiter = tr->waiter;
+	c->timers = tr->timers;
 	c->seq = t->seq;
 	c->time_ns = t->time_ns;
 	return c;
@@ -103,6 +105,7 @@ void hsi_sink_log(void *p, const hs_transition *t)
 	atomic_store_explicit(&rt->writer.failed, HS_ENOMEM,
 			      memory_order_relaxed);
 	hsi_effects_release(rt, tr->effects, 0, HS_ENOMEM);
+	hsi_timers_free(tr->timers);
 	hsi_waiter_done(tr->waiter, HS_ENOMEM, 0, 0);
 	tr->rc = HS_ENOMEM;
 }

@@ -50,6 +50,7 @@ static void publish(hs_runtime *rt, hsi_worker *w, hsi_agent *a,
 		.agent = a,
 		.effects = ctx->effects.head,
 		.waiter = m->waiter,
+		.timers = ctx->timers.head,
 	};
 	if (m->cause_seq != 0) {
 		tr.pub.cause.type = hsi_msg_cause_type(m);
@@ -99,14 +100,20 @@ static bool handle(hs_runtime *rt, hsi_worker *w, hsi_agent *a,
 	}
 	hsi_spin_unlock(&a->lock);
 
+	/* A firing is handled whatever the outcome: its timer ends. */
+	hsi_timer *done = hsi_timer_done_of(m);
+	if (rc != HS_CHANGED)
+		hsi_timers_free(ctx.timers.head);
 	if (rc < 0) {
 		hsi_effects_free(ctx.effects.head);
 		hsi_waiter *waiter = m->waiter;
 		if (def->on_error == HS_ON_ERROR_SKIP) {
-			if (!hsi_effects_hold(rt, a, NULL, waiter, rc))
+			if (!hsi_effects_hold(rt, a, NULL, waiter, rc, done))
 				hsi_waiter_done(waiter, rc, 0, 0);
 			return true;
 		}
+		if (done != NULL)
+			hsi_effects_hold(rt, a, NULL, NULL, rc, done);
 		atomic_fetch_add_explicit(&rt->nfailed, 1,
 					  memory_order_relaxed);
 		/* From this store on, hs_restart may make another thread the
@@ -123,7 +130,7 @@ static bool handle(hs_runtime *rt, hsi_worker *w, hsi_agent *a,
 		/* Nothing was recorded, so the messages have no cause. */
 		hsi_effect *e = ctx.effects.head;
 		hsi_effects_uncause(e);
-		if (!hsi_effects_hold(rt, a, e, m->waiter, 0)) {
+		if (!hsi_effects_hold(rt, a, e, m->waiter, 0, done)) {
 			hsi_effects_release(rt, e, 0, 0);
 			hsi_waiter_done(m->waiter, 0, 0, 0);
 		}
@@ -137,6 +144,8 @@ static bool handle(hs_runtime *rt, hsi_worker *w, hsi_agent *a,
 		if (def->encode(a->state, &w->new_state, def->udata))
 			hs_buf_reset(&w->new_state);
 	}
+	if (done != NULL)
+		hsi_timer_ops_add(&ctx.timers, done);
 	publish(rt, w, a, m, &ctx);
 	return true;
 }

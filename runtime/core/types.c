@@ -6,6 +6,7 @@
 
 #include "common/hash.h"
 #include "core/runtime.h"
+#include "core/timers.h"
 
 int hs_register(hs_runtime *rt, const hs_type *def)
 {
@@ -45,6 +46,8 @@ int hs_register(hs_runtime *rt, const hs_type *def)
 	pthread_mutex_unlock(&rt->types_mu);
 	if (rc != 0)
 		free(t);
+	else
+		hsi_timers_types_changed(rt);
 	return rc;
 }
 

@@ -53,6 +53,7 @@ void hsi_writer_stop(hs_runtime *rt)
 	}
 	hsi_log_batch_free(w->batch);
 	w->batch = NULL;
+	hs_buf_free(&w->timer_value);
 	pthread_cond_destroy(&w->cv);
 	pthread_mutex_destroy(&w->mu);
 	w->inited = false;
@@ -124,6 +125,10 @@ static int write_list(hs_runtime *rt, hsi_commit *list)
 {
 	hsi_writer *w = &rt->writer;
 	hsi_log_batch_clear(w->batch);
+	/* Ends of fired timers first: a name re-armed later in this batch
+	 * keeps its new timer (see hsi_timers_write_done). */
+	for (hsi_commit *c = list; c != NULL; c = c->next)
+		hsi_timers_write_done(rt, c->timers, w->batch);
 	uint64_t gseq = w->last_gseq;
 	for (hsi_commit *c = list; c != NULL; c = c->next) {
 		const hsi_type *t = c->agent->type;
@@ -148,6 +153,9 @@ static int write_list(hs_runtime *rt, hsi_commit *list)
 			memcpy(key + 5, t->name, t->name_len + 1);
 			hsi_log_batch_put_meta(rt->log, w->batch, key, "", 0);
 		}
+		if (hsi_timers_write_set(rt, c->timers, gseq, w->batch,
+					 &w->timer_value) != 0)
+			return HS_ENOMEM;
 	}
 	int rc = hsi_log_write(rt->log, w->batch,
 			       rt->opts.durability == HS_DURABILITY_SYNC);
@@ -187,6 +195,10 @@ static void finish(hs_runtime *rt, hsi_commit *list, int rc)
 		hsi_commit *c = list;
 		list = c->next;
 		uint64_t gseq = rc == 0 ? c->gseq : 0;
+		if (rc == 0)
+			hsi_timers_apply(rt, c->timers);
+		else
+			hsi_timers_free(c->timers);
 		hsi_effects_release(rt, c->effects, gseq, rc);
 		if (rc == 0 && c->rec.len == 0)
 			hsi_waiter_done(c->waiter, c->result, 0, 0);

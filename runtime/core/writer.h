@@ -28,6 +28,7 @@ typedef struct hsi_commit {
 	hsi_effect *effects;
 	hsi_waiter *waiter;
 	hsi_watched *watched; /* for the durable watchers, or NULL */
+	hsi_timer *timers;    /* operations written with it */
 	uint64_t seq;
 	uint64_t gseq; /* set by the writer */
 	int64_t time_ns;
@@ -55,6 +56,7 @@ typedef struct hsi_writer {
 	/* Writer thread only. */
 	uint64_t last_gseq;
 	hsi_log_batch *batch;
+	hs_buf timer_value;
 	bool type_logged[HSI_MAX_TYPES];
 	/* HS_EIO once a write failed: the log is behind memory from then on,
 	 * so nothing more is written or accepted. */

@@ -1,0 +1,417 @@
+#include "core/timers.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "codec/record.h"
+#include "core/activity.h"
+#include "core/runtime.h"
+#include "core/send.h"
+#include "core/types.h"
+
+/* The firing thread sleeps at most this long, so that a clock that jumps
+ * (or a simulated one) is looked at again. */
+#define MAX_SLEEP_NS INT64_C(1000000000)
+
+/* ------------------------------------------------------------------ */
+/* Loading the log's timers                                             */
+/* ------------------------------------------------------------------ */
+
+typedef struct loader {
+	hsi_timer_table *table;
+	char *errbuf;
+	size_t errcap;
+	const char *path;
+} loader;
+
+/* Splits a key into owner type, id and name; false when malformed. */
+static bool split_key(const char *k, size_t n, size_t *type_len,
+		      size_t *id_len, size_t *name_len)
+{
+	const char *z1 = memchr(k, '\0', n);
+	if (z1 == NULL)
+		return false;
+	const char *z2 = memchr(z1 + 1, '\0', n - (size_t)(z1 + 1 - k));
+	if (z2 == NULL)
+		return false;
+	*type_len = (size_t)(z1 - k);
+	*id_len = (size_t)(z2 - z1 - 1);
+	*name_len = n - (size_t)(z2 + 1 - k);
+	return *type_len >= 1 && *type_len <= HS_NAME_MAX && *id_len >= 1 &&
+	       *id_len <= HS_ID_MAX && *name_len >= 1 &&
+	       *name_len <= HS_NAME_MAX &&
+	       memchr(z2 + 1, '\0', *name_len) == NULL;
+}
+
+static int load_one(void *p, const void *key, size_t key_len, const void *val,
+		    size_t len)
+{
+	loader *l = p;
+	size_t tl, il, nl;
+	hsi_timer_value v;
+	const char *k = key;
+	if (!split_key(k, key_len, &tl, &il, &nl) ||
+	    hsi_timer_value_decode(val, len, &v) != 0) {
+		if (l->errbuf != NULL)
+			snprintf(l->errbuf, l->errcap,
+				 "%s: a pending timer (timers key of %zu "
+				 "bytes) does not decode",
+				 l->path, key_len);
+		return HS_ECORRUPT;
+	}
+	hsi_timer_target target = {v.type,  v.type_len,	 v.id,
+				   v.id_len, v.event,	 v.event_len,
+				   v.body,   v.body_len};
+	hsi_timer *t = hsi_timer_new(HSI_TIMER_SET, k, tl, k + tl + 1, il,
+				     k + tl + 1 + il + 1, nl, &target);
+	if (t == NULL || hsi_timer_table_reserve(l->table, 1) != 0) {
+		free(t);
+		return HS_ENOMEM;
+	}
+	t->due_ns = v.due_ns;
+	t->set_seq = v.set_seq;
+	t->set_gseq = v.set_gseq;
+	hsi_timer_table_put(l->table, t);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Firing                                                               */
+/* ------------------------------------------------------------------ */
+
+static hsi_msg *firing_of(const hsi_timer *t)
+{
+	hsi_msg_timer mt = {
+		.owner_type = t->data,
+		.owner_type_len = t->owner_type_len,
+		.owner_id = hsi_timer_owner_id(t),
+		.owner_id_len = t->owner_id_len,
+		.name = hsi_timer_name(t),
+		.name_len = t->name_len,
+		.seq = t->set_seq,
+		.gseq = t->set_gseq,
+		.due_ns = t->due_ns,
+	};
+	return hsi_msg_new_timer(hsi_timer_event(t), t->event_len,
+				 hsi_timer_body(t), t->body_len, &mt);
+}
+
+/* A fired timer on its way to its target, outside the table's lock. */
+typedef struct firing {
+	struct firing *next;
+	hsi_msg *msg;
+	char target_id[HS_ID_MAX + 1];
+	char target_type[HS_NAME_MAX + 1];
+} firing;
+
+static void deliver(hs_runtime *rt, firing *f)
+{
+	const hsi_type *type = hsi_type_find(rt, f->target_type);
+	int rc = type == NULL ? HS_ENOTYPE
+			      : hsi_deliver(rt, type, f->target_id,
+					    strlen(f->target_id), f->msg);
+	if (rc == 0)
+		return;
+	/* Still in the log: it fires again after the next open. */
+	hsi_set_error(rt, "timer %s of %s/%s for %s/%s: %s; it fires again "
+			  "when the log is next opened",
+		      hsi_msg_timer_name(f->msg), hsi_msg_cause_type(f->msg),
+		      hsi_msg_cause_id(f->msg), f->target_type, f->target_id,
+		      hs_strerror(rc));
+	if (type != NULL)
+		hsi_drop(rt, type, f->target_id, f->msg, rc);
+	free(f->msg);
+}
+
+static bool type_known(void *rt, const hsi_timer *t)
+{
+	return hsi_type_find(rt, hsi_timer_target_type(t)) != NULL;
+}
+
+void hsi_timers_types_changed(hs_runtime *rt)
+{
+	hsi_timers *ts = &rt->timers;
+	if (!ts->inited)
+		return;
+	pthread_mutex_lock(&ts->mu);
+	if (hsi_timer_table_unpark(&ts->table, type_known, rt) != 0)
+		pthread_cond_signal(&ts->cv);
+	pthread_mutex_unlock(&ts->mu);
+}
+
+/* Fires every timer due at `now`, in order. Returns how many. */
+static size_t fire_due(hs_runtime *rt, int64_t now)
+{
+	hsi_timers *ts = &rt->timers;
+	firing *head = NULL, **tail = &head;
+	size_t n = 0;
+	pthread_mutex_lock(&ts->mu);
+	hsi_timer *t;
+	while ((t = hsi_timer_table_fire(&ts->table, now)) != NULL) {
+		if (!type_known(rt, t) && hsi_timer_table_park(&ts->table, t))
+			continue;
+		firing *f = malloc(sizeof(*f));
+		hsi_msg *m = f != NULL ? firing_of(t) : NULL;
+		if (m == NULL) {
+			/* Stays fired in memory; in the log, until the next
+			 * open. */
+			free(f);
+			hsi_set_error(rt, "out of memory firing a timer; it "
+					  "fires again when the log is next "
+					  "opened");
+			continue;
+		}
+		/* Counted as activity until delivered, so that hs_await
+		 * after hs_timers_fire_due waits for its handling. */
+		hsi_activity_begin(rt);
+		f->next = NULL;
+		f->msg = m;
+		memcpy(f->target_type, hsi_timer_target_type(t),
+		       t->target_type_len + 1);
+		memcpy(f->target_id, hsi_timer_target_id(t),
+		       t->target_id_len + 1);
+		*tail = f;
+		tail = &f->next;
+		n++;
+	}
+	pthread_mutex_unlock(&ts->mu);
+	while (head != NULL) {
+		firing *next = head->next;
+		deliver(rt, head);
+		free(head);
+		hsi_deactivate(rt);
+		head = next;
+	}
+	return n;
+}
+
+static void deadline_in(struct timespec *ts, int64_t ns)
+{
+	clock_gettime(CLOCK_REALTIME, ts);
+	ns += ts->tv_nsec;
+	ts->tv_sec += (time_t)(ns / 1000000000);
+	ts->tv_nsec = (long)(ns % 1000000000);
+}
+
+static void *firing_main(void *p)
+{
+	hs_runtime *rt = p;
+	hsi_timers *ts = &rt->timers;
+	pthread_mutex_lock(&ts->mu);
+	while (!ts->stop) {
+		hsi_timer *t = hsi_timer_table_next(&ts->table);
+		if (t == NULL) {
+			pthread_cond_wait(&ts->cv, &ts->mu);
+			continue;
+		}
+		int64_t now = rt->opts.clock(rt->opts.clock_udata);
+		if (t->due_ns <= now) {
+			pthread_mutex_unlock(&ts->mu);
+			fire_due(rt, now);
+			pthread_mutex_lock(&ts->mu);
+			continue;
+		}
+		int64_t wait = t->due_ns - now;
+		struct timespec until;
+		deadline_in(&until, wait < MAX_SLEEP_NS ? wait : MAX_SLEEP_NS);
+		pthread_cond_timedwait(&ts->cv, &ts->mu, &until);
+	}
+	pthread_mutex_unlock(&ts->mu);
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Life                                                                 */
+/* ------------------------------------------------------------------ */
+
+int hsi_timers_start(hs_runtime *rt, char *errbuf, size_t errcap)
+{
+	hsi_timers *ts = &rt->timers;
+	pthread_mutex_init(&ts->mu, NULL);
+	pthread_cond_init(&ts->cv, NULL);
+	hsi_timer_table_init(&ts->table);
+	ts->inited = true;
+	if (rt->log != NULL) {
+		loader l = {&ts->table, errbuf, errcap, rt->path};
+		int rc = hsi_log_scan_timers(rt->log, load_one, &l);
+		if (rc != 0) {
+			if (rc != HS_ECORRUPT && errbuf != NULL)
+				hsi_log_error(rt->log, errbuf, errcap);
+			return rc;
+		}
+	}
+	if (rt->opts.read_only)
+		return 0; /* nothing is handled: nothing fires */
+	if (pthread_create(&ts->thread, NULL, firing_main, rt) != 0)
+		return HS_ETHREAD;
+	ts->started = true;
+	return 0;
+}
+
+void hsi_timers_stop(hs_runtime *rt)
+{
+	hsi_timers *ts = &rt->timers;
+	if (!ts->started)
+		return;
+	pthread_mutex_lock(&ts->mu);
+	ts->stop = true;
+	pthread_cond_signal(&ts->cv);
+	pthread_mutex_unlock(&ts->mu);
+	pthread_join(ts->thread, NULL);
+	ts->started = false;
+}
+
+void hsi_timers_destroy(hs_runtime *rt)
+{
+	hsi_timers *ts = &rt->timers;
+	if (!ts->inited)
+		return;
+	hsi_timers_stop(rt);
+	hsi_timer_table_destroy(&ts->table);
+	pthread_cond_destroy(&ts->cv);
+	pthread_mutex_destroy(&ts->mu);
+	ts->inited = false;
+}
+
+/* ------------------------------------------------------------------ */
+/* Operations                                                           */
+/* ------------------------------------------------------------------ */
+
+hsi_timer *hsi_timer_done_of(const hsi_msg *m)
+{
+	if (m->timer_name_len == 0)
+		return NULL;
+	hsi_timer *t = hsi_timer_new(HSI_TIMER_DONE, hsi_msg_cause_type(m),
+				     m->cause_type_len, hsi_msg_cause_id(m),
+				     m->cause_id_len, hsi_msg_timer_name(m),
+				     m->timer_name_len, NULL);
+	if (t != NULL)
+		t->set_seq = m->cause_seq;
+	return t;
+}
+
+/* Whether the firing `done` names is still the timer in the table (the
+ * owner did not re-arm or cancel the name since). */
+static bool still_armed(hsi_timers *ts, const hsi_timer *done)
+{
+	const hsi_timer *t =
+		hsi_timer_table_find(&ts->table, done->data, done->key_len);
+	return t != NULL && t->set_seq == done->set_seq &&
+	       t->heap_at == HSI_TIMER_FIRED;
+}
+
+void hsi_timers_write_done(hs_runtime *rt, const hsi_timer *ops,
+			   hsi_log_batch *b)
+{
+	hsi_timers *ts = &rt->timers;
+	for (const hsi_timer *t = ops; t != NULL; t = t->next) {
+		if (t->kind != HSI_TIMER_DONE)
+			continue;
+		pthread_mutex_lock(&ts->mu);
+		bool armed = still_armed(ts, t);
+		pthread_mutex_unlock(&ts->mu);
+		if (armed)
+			hsi_log_batch_delete_timer(rt->log, b, t->data,
+						   t->key_len);
+	}
+}
+
+int hsi_timers_write_set(hs_runtime *rt, hsi_timer *ops, uint64_t gseq,
+			 hsi_log_batch *b, hs_buf *scratch)
+{
+	for (hsi_timer *t = ops; t != NULL; t = t->next) {
+		if (t->kind == HSI_TIMER_CANCEL) {
+			hsi_log_batch_delete_timer(rt->log, b, t->data,
+						   t->key_len);
+			continue;
+		}
+		if (t->kind != HSI_TIMER_SET)
+			continue;
+		t->set_gseq = gseq;
+		hsi_timer_value v = {
+			.due_ns = t->due_ns,
+			.type = hsi_timer_target_type(t),
+			.type_len = t->target_type_len,
+			.id = hsi_timer_target_id(t),
+			.id_len = t->target_id_len,
+			.event = hsi_timer_event(t),
+			.event_len = t->event_len,
+			.body = hsi_timer_body(t),
+			.body_len = t->body_len,
+			.set_seq = t->set_seq,
+			.set_gseq = gseq,
+		};
+		hs_buf_reset(scratch);
+		if (hsi_timer_value_encode(&v, scratch) != 0)
+			return HS_ENOMEM;
+		hsi_log_batch_put_timer(rt->log, b, t->data, t->key_len,
+					scratch->data, scratch->len);
+	}
+	return 0;
+}
+
+void hsi_timers_apply(hs_runtime *rt, hsi_timer *ops)
+{
+	hsi_timers *ts = &rt->timers;
+	bool armed = false;
+	pthread_mutex_lock(&ts->mu);
+	while (ops != NULL) {
+		hsi_timer *t = ops;
+		ops = t->next;
+		switch (t->kind) {
+		case HSI_TIMER_SET:
+			if (hsi_timer_table_reserve(&ts->table, 1) != 0) {
+				hsi_set_error(rt, "out of memory arming timer "
+						  "%s: it fires when the log "
+						  "is next opened",
+					      hsi_timer_name(t));
+				break;
+			}
+			hsi_timer_table_put(&ts->table, t);
+			armed = true;
+			continue; /* the table's now */
+		case HSI_TIMER_CANCEL:
+			hsi_timer_table_remove(&ts->table, t->data, t->key_len,
+					       0);
+			break;
+		case HSI_TIMER_DONE:
+			if (still_armed(ts, t))
+				hsi_timer_table_remove(&ts->table, t->data,
+						       t->key_len, t->set_seq);
+			break;
+		}
+		free(t);
+	}
+	if (armed)
+		pthread_cond_signal(&ts->cv);
+	pthread_mutex_unlock(&ts->mu);
+}
+
+/* ------------------------------------------------------------------ */
+/* Public                                                               */
+/* ------------------------------------------------------------------ */
+
+int hs_timers_fire_due(hs_runtime *rt, size_t *fired)
+{
+	if (rt == NULL)
+		return HS_EINVAL;
+	if (rt->opts.read_only)
+		return HS_ENOTSUP;
+	size_t n = fire_due(rt, rt->opts.clock(rt->opts.clock_udata));
+	if (fired != NULL)
+		*fired = n;
+	return 0;
+}
+
+size_t hs_timers_pending(hs_runtime *rt)
+{
+	if (rt == NULL || !rt->timers.inited)
+		return 0;
+	pthread_mutex_lock(&rt->timers.mu);
+	size_t n = rt->timers.table.count;
+	pthread_mutex_unlock(&rt->timers.mu);
+	return n;
+}
