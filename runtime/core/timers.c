@@ -142,15 +142,19 @@ void hsi_timers_types_changed(hs_runtime *rt)
 	pthread_mutex_unlock(&ts->mu);
 }
 
-/* Fires every timer due at `now`, in order. Returns how many. */
-static size_t fire_due(hs_runtime *rt, int64_t now)
+/* Takes up to FIRE_CHUNK due timers off the table (in due order) into a
+ * list of firings counted as activity. */
+#define FIRE_CHUNK 256
+
+static size_t take_due(hs_runtime *rt, int64_t now, firing **head)
 {
 	hsi_timers *ts = &rt->timers;
-	firing *head = NULL, **tail = &head;
+	firing **tail = head;
 	size_t n = 0;
-	pthread_mutex_lock(&ts->mu);
 	hsi_timer *t;
-	while ((t = hsi_timer_table_fire(&ts->table, now)) != NULL) {
+	pthread_mutex_lock(&ts->mu);
+	while (n < FIRE_CHUNK &&
+	       (t = hsi_timer_table_fire(&ts->table, now)) != NULL) {
 		if (!type_known(rt, t) && hsi_timer_table_park(&ts->table, t))
 			continue;
 		firing *f = malloc(sizeof(*f));
@@ -178,14 +182,29 @@ static size_t fire_due(hs_runtime *rt, int64_t now)
 		n++;
 	}
 	pthread_mutex_unlock(&ts->mu);
-	while (head != NULL) {
-		firing *next = head->next;
-		deliver(rt, head);
-		free(head);
-		hsi_deactivate(rt);
-		head = next;
-	}
 	return n;
+}
+
+/* Fires every timer due at `now`, in due order, a chunk at a time.
+ * Returns how many. */
+static size_t fire_due(hs_runtime *rt, int64_t now)
+{
+	size_t total = 0, n;
+	pthread_mutex_lock(&rt->timers.fire_mu);
+	do {
+		firing *head = NULL;
+		n = take_due(rt, now, &head);
+		total += n;
+		while (head != NULL) {
+			firing *next = head->next;
+			deliver(rt, head);
+			free(head);
+			hsi_deactivate(rt);
+			head = next;
+		}
+	} while (n == FIRE_CHUNK);
+	pthread_mutex_unlock(&rt->timers.fire_mu);
+	return total;
 }
 
 static void deadline_in(struct timespec *ts, int64_t ns)
@@ -230,6 +249,7 @@ static void *firing_main(void *p)
 int hsi_timers_start(hs_runtime *rt, char *errbuf, size_t errcap)
 {
 	hsi_timers *ts = &rt->timers;
+	pthread_mutex_init(&ts->fire_mu, NULL);
 	pthread_mutex_init(&ts->mu, NULL);
 	pthread_cond_init(&ts->cv, NULL);
 	hsi_timer_table_init(&ts->table);
@@ -273,6 +293,7 @@ void hsi_timers_destroy(hs_runtime *rt)
 	hsi_timer_table_destroy(&ts->table);
 	pthread_cond_destroy(&ts->cv);
 	pthread_mutex_destroy(&ts->mu);
+	pthread_mutex_destroy(&ts->fire_mu);
 	ts->inited = false;
 }
 

@@ -22,6 +22,10 @@
 #include "timer/timer.h"
 
 typedef struct hsi_timers {
+	/* Held by whoever fires (the thread or hs_timers_fire_due) from
+	 * taking timers off the table to delivering them, so that two firers
+	 * do not deliver out of due order. Taken before mu. */
+	pthread_mutex_t fire_mu;
 	pthread_mutex_t mu;
 	pthread_cond_t cv; /* the firing thread waits here */
 	/* Timers whose target type is not registered yet wait parked in it
