@@ -67,7 +67,8 @@ extern "C" {
 	X(ECORRUPT, -19, "corrupt record")                                    \
 	X(ENOTLOG, -20, "not a hindsight log")                                \
 	X(EVERSION, -21, "log format is newer than this library")            \
-	X(ENOTSUP, -22, "not supported")
+	X(ENOTSUP, -22, "not supported")                                      \
+	X(EEND, -23, "end of the log")
 
 enum {
 	HS_OK = 0,
@@ -895,6 +896,112 @@ typedef int (*hs_whatif_fn)(void *udata, const hs_whatif_change *c);
  */
 HS_API int hs_whatif(hs_runtime *rt, const hs_edit *edits, size_t nedits,
 		     uint64_t to_gseq, hs_whatif_fn fn, void *udata);
+
+/* ------------------------------------------------------------------ */
+/* Following the log: subscriptions                                     */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A subscription delivers the records of a persisted runtime's log, in
+ * gseq order, from a position on: first those already written (read from
+ * the log), then each new one as soon as it is written (shown to the
+ * subscription by a durable watcher, see hs_watch_durable), with no gap
+ * and no repeat at the seam between the two or anywhere else. Records are
+ * delivered as hs_history gives them (hs_record, state NULL), only once
+ * they are in the log.
+ *
+ * Its position is the gseq of the last record it delivered or looked at
+ * and skipped (filtered out): store hs_sub_position() where your own
+ * results are kept, and resume later (also in another run of the program
+ * over the same log) with after_gseq set to it.
+ *
+ * A slow reader never holds up the runtime: new records wait for it in a
+ * bounded buffer, and when that is full the durable watcher drops them
+ * instead of waiting; the subscription notices the gap and reads those
+ * records from the log instead. Nothing is lost, only the latency of a
+ * reader that falls behind grows.
+ *
+ * Threads: a subscription is used by one thread at a time (hs_sub_next,
+ * hs_sub_position, hs_unsubscribe), except hs_sub_cancel, which any thread
+ * may call while the subscription exists. Different subscriptions are
+ * independent. A subscription holds a durable watcher on its runtime:
+ * end every subscription with hs_unsubscribe before hs_close. Records
+ * written while hs_close drains the runtime reach the log but not the
+ * subscription; resume from its position to get them.
+ */
+typedef struct hs_sub hs_sub;
+
+typedef struct hs_sub_options {
+	/* Deliver records with gseq > after_gseq: 0 = from the first record;
+	 * hs_sub_position() of an earlier subscription to resume there. */
+	uint64_t after_gseq;
+	/* Filters, NULL = any; copied. `id` alone matches agents of every
+	 * type with that id. */
+	const char *type;
+	const char *id;
+	const char *event_type;
+	/* How many new records wait for a slow reader before the rest are
+	 * read back from the log; 0 = 4096. Each waiting record holds a copy
+	 * of its names and event body. */
+	size_t buffer;
+} hs_sub_options;
+
+/* Fills *opts with the defaults: from the first record, no filter. */
+HS_API void hs_sub_options_init(hs_sub_options *opts);
+
+/*
+ * Starts a subscription; `opts` may be NULL for the defaults. On success
+ * *out owns it until hs_unsubscribe. Thread-safe (on the runtime); may run
+ * while agents run.
+ * With a runtime opened read_only, the subscription delivers the log as
+ * that runtime sees it (as it was when opened) and then ends: hs_sub_next
+ * returns HS_EEND. To follow a log that another process writes, reopen it
+ * read_only from time to time and resume from the position (this is what
+ * `hindsight tail -f` does).
+ * Returns 0, HS_EINVAL (NULL rt or out, an empty filter string),
+ * HS_ETOOLONG (a filter longer than a name or id can be), HS_ERANGE
+ * (after_gseq is past the end of the log: a position from another log?),
+ * HS_ENOTSUP (an in-memory runtime: it has no log and no gseq), HS_ENOMEM.
+ */
+HS_API int hs_subscribe(hs_runtime *rt, const hs_sub_options *opts,
+			hs_sub **out);
+
+/*
+ * Calls fn for up to `max` records after the position, in gseq order,
+ * each that passes the filters, moving the position past each. Waits up
+ * to timeout_ms (negative = no limit, 0 = not at all) for the first
+ * record, not for more: it delivers what is ready and returns. The record
+ * and its strings are valid during fn only. fn runs on the calling thread
+ * and may call the runtime (hs_send_wait, hs_history, ...), but not
+ * hs_sub_next or hs_unsubscribe on this subscription, nor hs_close. fn
+ * returns 0 to go on, anything else to stop after this record (it counts
+ * as delivered).
+ * Returns the number of records delivered (> 0); or HS_ETIMEDOUT
+ * (nothing came in time: the position may still have moved past records
+ * the filters skipped), HS_EEND (read_only runtime: its whole log has
+ * been delivered), HS_ECLOSED (hs_sub_cancel was called), HS_EINVAL (NULL
+ * sub or fn, max 0), or a storage error (HS_EIO, HS_ECORRUPT, see
+ * hs_last_error). When an error follows records delivered in the same
+ * call, the call returns their number and the next call the error.
+ * After a storage error stops the log writer (see hs_send) nothing more
+ * is written, so nothing more comes.
+ */
+HS_API int hs_sub_next(hs_sub *sub, hs_record_fn fn, void *udata, size_t max,
+		       int timeout_ms);
+
+/* The gseq of the last record delivered or skipped by the filters: every
+ * record up to it has been dealt with. after_gseq until the first call of
+ * hs_sub_next. */
+HS_API uint64_t hs_sub_position(const hs_sub *sub);
+
+/* Makes a waiting hs_sub_next return HS_ECLOSED at once, and every later
+ * one too. Thread-safe, for stopping the thread that reads; that thread
+ * (or another, once it is done) then calls hs_unsubscribe. */
+HS_API void hs_sub_cancel(hs_sub *sub);
+
+/* Ends a subscription and frees it, with the records waiting in its
+ * buffer. Accepts NULL. Returns 0. */
+HS_API int hs_unsubscribe(hs_sub *sub);
 
 /* ------------------------------------------------------------------ */
 /* Showing data to people                                               */

@@ -19,7 +19,8 @@ void hsi_watchers_destroy(hsi_watchers *ws)
 }
 
 static int add(hsi_watchers *ws, hsi_watcher **list, size_t *n,
-	       atomic_size_t *hint, hsi_watcher w, hsi_writer *writer)
+	       atomic_size_t *hint, hsi_watcher w, hsi_writer *writer,
+	       uint64_t *from)
 {
 	hsi_watcher *grown = realloc(*list, (*n + 1) * sizeof(*grown));
 	if (grown == NULL)
@@ -28,13 +29,14 @@ static int add(hsi_watchers *ws, hsi_watcher **list, size_t *n,
 	w.id = ++ws->next_id;
 	if (writer != NULL)
 		w.from_gseq = hsi_writer_durable_add(writer);
+	*from = w.from_gseq;
 	grown[(*n)++] = w;
 	atomic_store_explicit(hint, *n, memory_order_relaxed);
 	return w.id;
 }
 
 static int watch(hs_runtime *rt, bool durable, hs_watch_fn fn, void *udata,
-		 int *id)
+		 int *id, uint64_t *from)
 {
 	if (rt == NULL || fn == NULL)
 		return HS_EINVAL;
@@ -43,26 +45,35 @@ static int watch(hs_runtime *rt, bool durable, hs_watch_fn fn, void *udata,
 	hsi_watchers *ws = &rt->watchers;
 	hsi_watcher w = {fn, udata, 0, 0};
 	pthread_rwlock_wrlock(&ws->lock);
+	uint64_t first = 0;
 	int rc = durable ? add(ws, &ws->durable, &ws->ndurable,
-			       &ws->ndurable_hint, w, &rt->writer)
+			       &ws->ndurable_hint, w, &rt->writer, &first)
 			 : add(ws, &ws->before, &ws->nbefore,
-			       &ws->nbefore_hint, w, NULL);
+			       &ws->nbefore_hint, w, NULL, &first);
 	pthread_rwlock_unlock(&ws->lock);
 	if (rc < 0)
 		return rc;
 	if (id != NULL)
 		*id = rc;
+	if (from != NULL)
+		*from = first;
 	return 0;
 }
 
 int hs_watch(hs_runtime *rt, hs_watch_fn fn, void *udata, int *id)
 {
-	return watch(rt, false, fn, udata, id);
+	return watch(rt, false, fn, udata, id, NULL);
 }
 
 int hs_watch_durable(hs_runtime *rt, hs_watch_fn fn, void *udata, int *id)
 {
-	return watch(rt, true, fn, udata, id);
+	return watch(rt, true, fn, udata, id, NULL);
+}
+
+int hsi_watch_durable_from(hs_runtime *rt, hs_watch_fn fn, void *udata,
+			   int *id, uint64_t *from)
+{
+	return watch(rt, true, fn, udata, id, from);
 }
 
 static bool remove_id(hsi_watcher *list, size_t *n, atomic_size_t *hint,

@@ -47,6 +47,13 @@ typedef struct hsi_watched {
 void hsi_watchers_init(hsi_watchers *ws, hs_watch_fn sink, void *udata);
 void hsi_watchers_destroy(hsi_watchers *ws);
 
+/* hs_watch_durable that also gives the gseq of the first transition fn
+ * will be shown: every record before it is written or queued for writing
+ * when this returns, so a reader of the log up to *from - 1 followed by
+ * fn misses nothing (those queued may still be on their way to the log). */
+int hsi_watch_durable_from(hs_runtime *rt, hs_watch_fn fn, void *udata,
+			   int *id, uint64_t *from);
+
 /* Whether a transition's old and new states must be encoded for the
  * watchers (a hint: a watcher may come or go meanwhile). */
 static inline bool hsi_watchers_want_states(hsi_watchers *ws)

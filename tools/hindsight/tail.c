@@ -30,7 +30,10 @@ const cli_cmd cli_cmd_tail = {
 		"                     until interrupted (Ctrl-C, SIGTERM: "
 		"exit 0)\n"
 		"      --interval MS  how often -f looks (default 200)\n"
-		"      --json         JSON Lines, as `hindsight export`\n",
+		"      --json         JSON Lines, as `hindsight export`\n"
+		"Another process shares only the files: -f reopens the log. "
+		"A program\nfollows its own log in-process with "
+		"hs_subscribe() (no polling).\n",
 	.run = run,
 };
 
