@@ -59,6 +59,7 @@ int hs_whatif(hs_runtime *rt, const hs_edit *edits, size_t nedits,
 	if (w == NULL)
 		return HS_ENOMEM;
 	w->rt = rt;
+	hsi_addr_map_init(&w->agents, sizeof(hsi_wagent *));
 	w->to = to_gseq != 0 ? to_gseq : end;
 	w->fn = fn;
 	w->udata = udata;

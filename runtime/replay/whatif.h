@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "common/addr_map.h"
 #include "replay/report.h"
 
 /* How a what-if transition compares with history at its (agent, seq). */
@@ -52,8 +53,7 @@ typedef struct hsi_wtrans {
 /* An agent of the what-if: its history, its what-if run. */
 typedef struct hsi_wagent {
 	const hsi_type *t;
-	uint64_t key_hash; /* the agent map's (whatif_agents.c) */
-	void *state;       /* the what-if state; NULL until its first event */
+	void *state; /* the what-if state; NULL until its first event */
 	int64_t last_time;
 	hsi_htrans *h; /* history transitions up to `to`, by seq */
 	size_t nh, caph;
@@ -103,12 +103,9 @@ typedef struct hsi_whatif {
 	hs_whatif_fn fn;
 	void *udata;
 
-	/* Agents: an open-addressing map and the list of all
+	/* (type, id) -> hsi_wagent *, in the order the agents were met
 	 * (whatif_agents.c). */
-	hsi_wagent **map;
-	size_t map_cap, nagents;
-	hsi_wagent **list;
-	size_t list_cap;
+	hsi_addr_map agents;
 
 	hsi_wedit *ins, *mods;
 	size_t nins, nmods, ins_i, mods_i;
@@ -204,7 +201,12 @@ int hsi_whatif_caused_holds(hsi_whatif *w, const hsi_record *r,
 /* whatif_report.c: step 3, the differences to the caller's fn. */
 int hsi_whatif_report(hsi_whatif *w);
 
-/* whatif_agents.c: the agents by (type, id). */
+/* whatif_agents.c: the agents by (type, id); hsi_whatif_agent gives
+ * agent i (< w->agents.count) in the order they were met. */
+static inline hsi_wagent *hsi_whatif_agent(const hsi_whatif *w, size_t i)
+{
+	return *(hsi_wagent **)hsi_addr_map_value(&w->agents, i);
+}
 hsi_wagent *hsi_whatif_find_agent(const hsi_whatif *w, const char *type,
 				  size_t type_len, const char *id,
 				  size_t id_len);

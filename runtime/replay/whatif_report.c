@@ -249,9 +249,17 @@ static int report_final(hsi_whatif *w, hsi_wagent *a)
 
 int hsi_whatif_report(hsi_whatif *w)
 {
+	size_t nagents = w->agents.count;
+	if (nagents == 0)
+		return 0;
+	/* The map keeps the order the agents were met in; the final states
+	 * go by a sorted copy, made before fn is first called. */
+	hsi_wagent **sorted = malloc(nagents * sizeof(*sorted));
+	if (sorted == NULL)
+		return HS_ENOMEM;
 	int rc = 0;
-	for (size_t i = 0; rc == 0 && i < w->nagents; i++) {
-		hsi_wagent *a = w->list[i];
+	for (size_t i = 0; rc == 0 && i < nagents; i++) {
+		hsi_wagent *a = sorted[i] = hsi_whatif_agent(w, i);
 		size_t n = a->nh > a->nw ? a->nh : a->nw;
 		for (size_t s = 1; rc == 0 && s <= n; s++) {
 			if (s > a->nw)
@@ -262,18 +270,15 @@ int hsi_whatif_report(hsi_whatif *w)
 				rc = add_change(w, a, s, HS_WHATIF_CHANGED);
 		}
 	}
-	if (rc != 0)
-		return rc;
-	if (w->nchanges > 1)
+	if (rc == 0 && w->nchanges > 1)
 		qsort(w->changes, w->nchanges, sizeof(*w->changes),
 		      cmp_change);
 	for (size_t i = 0; rc == 0 && i < w->nchanges; i++)
 		rc = report_change(w, &w->changes[i]);
-	if (rc != 0)
-		return rc;
-	if (w->nagents > 1)
-		qsort(w->list, w->nagents, sizeof(*w->list), cmp_agent);
-	for (size_t i = 0; rc == 0 && i < w->nagents; i++)
-		rc = report_final(w, w->list[i]);
+	if (rc == 0 && nagents > 1)
+		qsort(sorted, nagents, sizeof(*sorted), cmp_agent);
+	for (size_t i = 0; rc == 0 && i < nagents; i++)
+		rc = report_final(w, sorted[i]);
+	free(sorted);
 	return rc;
 }
