@@ -68,7 +68,8 @@ extern "C" {
 	X(ENOTLOG, -20, "not a hindsight log")                                \
 	X(EVERSION, -21, "log format is newer than this library")            \
 	X(ENOTSUP, -22, "not supported")                                      \
-	X(EEND, -23, "end of the log")
+	X(EEND, -23, "end of the log")                                        \
+	X(ENOREPLY, -24, "handled without a reply")
 
 enum {
 	HS_OK = 0,
@@ -414,6 +415,41 @@ HS_API int hs_send_wait(hs_runtime *rt, const char *type, const char *id,
 			hs_receipt *out);
 
 /*
+ * Asks an agent: sends the event and waits up to timeout_ms (negative: no
+ * limit) for the handler's answer, given with hs_ctx_reply. The answer
+ * comes once the event has been handled and, if it changed the state, its
+ * transition is in the log (as for hs_send_wait); a handler that changes
+ * nothing can answer a question about its state. On success the reply (a
+ * msgpack value; nothing for an empty reply) is appended to `reply`.
+ * Returns what hs_send() returns, or HS_ETIMEDOUT (the question may still
+ * be handled later, its answer then goes nowhere), HS_ENOREPLY (handled
+ * without hs_ctx_reply), HS_EFAILED (the agent failed on the question, is
+ * failed, or dropped it at hs_restart), apply()'s error (with
+ * HS_ON_ERROR_SKIP), HS_ECLOSED, HS_EIO. Thread-safe; never from a handler
+ * or watcher.
+ */
+HS_API int hs_ask(hs_runtime *rt, const char *type, const char *id,
+		  const char *event_type, const void *body, size_t len,
+		  int timeout_ms, hs_buf *reply);
+
+/* The answer of hs_ask_async: rc as hs_ask's, the reply valid during the
+ * call only. */
+typedef void (*hs_reply_fn)(void *udata, int rc, const void *reply,
+			    size_t len);
+
+/*
+ * hs_ask without blocking: fn is called exactly once with the outcome, on
+ * a thread of the runtime (a worker or the log's writer), at the latest
+ * when hs_close drops the question (HS_ECLOSED). fn must be short and must
+ * not call what a watcher must not. There is no timeout: bound the wait
+ * with a timer of your own or hs_ask. Returns 0 (fn will be called) or
+ * what hs_send() returns (fn is never called). Thread-safe.
+ */
+HS_API int hs_ask_async(hs_runtime *rt, const char *type, const char *id,
+			const char *event_type, const void *body, size_t len,
+			hs_reply_fn fn, void *udata);
+
+/*
  * Blocks until every message sent before the call has been handled and the
  * runtime is idle (with a log: every transition written, and the messages
  * it held delivered), or until timeout_ms passes (negative = no limit).
@@ -512,6 +548,38 @@ HS_API int hs_ctx_timer_after(hs_ctx *ctx, const char *name,
 			      const char *id, const char *event_type,
 			      const void *body, size_t len);
 HS_API int hs_ctx_timer_cancel(hs_ctx *ctx, const char *name);
+
+/*
+ * Asking from a handler: sends the event to (type, id) as hs_ctx_send
+ * does, and the answer comes back later as an ordinary event
+ * `reply_event` to this agent (never blocking inside apply), with the body
+ * {"ask": ID, "reply": REPLY} (REPLY nil for an empty reply), or
+ * {"ask": ID, "error": CODE} when the asked agent's handler failed on it,
+ * or, with timeout_ns > 0, {"ask": ID, "timeout": true} if no answer came
+ * within that time (a durable timer, so across a restart too). ID is
+ * written to *ask_id (may be NULL): unique per agent. A late answer after
+ * a timeout still comes; the handler of the answer cancels the timeout
+ * when it returns HS_CHANGED. Part of the transition like hs_ctx_send:
+ * nothing is asked if apply fails. Returns 0, hs_ctx_send's errors, or
+ * HS_ERANGE (more than 65,535 asks in one transition).
+ */
+HS_API int hs_ctx_ask(hs_ctx *ctx, const char *type, const char *id,
+		      const char *event_type, const void *body, size_t len,
+		      const char *reply_event, int64_t timeout_ns,
+		      uint64_t *ask_id);
+
+/*
+ * Answers the question being handled (from hs_ask, hs_ask_async or
+ * hs_ctx_ask) with a msgpack body (copied; NULL, 0 for none). The answer
+ * leaves with the transition's other effects. Returns 0, HS_EINVAL (the
+ * event is not a question), HS_EEXIST (answered already), HS_EBADMSG,
+ * HS_ENOMEM; 0 and nothing done in a replay.
+ */
+HS_API int hs_ctx_reply(hs_ctx *ctx, const void *body, size_t len);
+
+/* Whether the event being handled is a question that has no answer yet
+ * (false in a replay: the state must not depend on it). */
+HS_API bool hs_ctx_asked(const hs_ctx *ctx);
 
 /*
  * A thread of the runtime fires timers when the clock reaches them,

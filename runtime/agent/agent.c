@@ -4,79 +4,66 @@
 #include <stdlib.h>
 #include <string.h>
 
-hsi_msg *hsi_msg_new(const char *event_type, size_t event_type_len,
-		     const void *body, uint32_t body_len,
-		     const hsi_msg_cause *cause)
+hsi_msg *hsi_msg_make(const hsi_msg_parts *p)
 {
-	size_t cause_len = 0;
-	if (cause != NULL)
-		cause_len = cause->type->name_len + 1 + cause->id_len + 1;
-	hsi_msg *m = malloc(sizeof(*m) + event_type_len + 1 + body_len +
-			    cause_len);
+	size_t cause_len = p->cause_type != NULL
+				   ? p->cause_type_len + 1 + p->cause_id_len + 1
+				   : 0;
+	size_t tail_len = p->tail_kind != HSI_TAIL_NONE ? p->tail_len + 1 : 0;
+	hsi_msg *m = malloc(sizeof(*m) + p->event_len + 1 + p->body_len +
+			    cause_len + tail_len);
 	if (m == NULL)
 		return NULL;
-	m->waiter = NULL;
-	m->time_ns = 0;
-	m->has_time = false;
-	m->cause_seq = 0;
-	m->cause_gseq = 0;
-	m->body_len = body_len;
-	m->event_type_len = (uint8_t)event_type_len;
-	m->cause_type_len = 0;
-	m->cause_id_len = 0;
-	m->timer_name_len = 0;
-	memcpy(m->data, event_type, event_type_len);
-	m->data[event_type_len] = '\0';
-	if (body_len != 0)
-		memcpy(m->data + event_type_len + 1, body, body_len);
-	if (cause != NULL) {
-		m->cause_seq = cause->seq;
-		m->cause_type_len = cause->type->name_len;
-		m->cause_id_len = (uint8_t)cause->id_len;
-		char *p = (char *)hsi_msg_cause_type(m);
-		memcpy(p, cause->type->name, m->cause_type_len + 1);
-		memcpy(p + m->cause_type_len + 1, cause->id, cause->id_len);
-		p[m->cause_type_len + 1 + cause->id_len] = '\0';
+	*m = (hsi_msg){
+		.body_len = p->body_len,
+		.event_type_len = (uint8_t)p->event_len,
+		.tail_kind = p->tail_kind,
+		.tail_len = (uint8_t)p->tail_len,
+	};
+	char *d = m->data;
+	memcpy(d, p->event, p->event_len);
+	d[p->event_len] = '\0';
+	d += p->event_len + 1;
+	if (p->body_len != 0)
+		memcpy(d, p->body, p->body_len);
+	d += p->body_len;
+	if (p->cause_type != NULL) {
+		m->cause_seq = p->cause_seq;
+		m->cause_gseq = p->cause_gseq;
+		m->cause_type_len = (uint8_t)p->cause_type_len;
+		m->cause_id_len = (uint8_t)p->cause_id_len;
+		memcpy(d, p->cause_type, p->cause_type_len);
+		d[p->cause_type_len] = '\0';
+		d += p->cause_type_len + 1;
+		memcpy(d, p->cause_id, p->cause_id_len);
+		d[p->cause_id_len] = '\0';
+		d += p->cause_id_len + 1;
+	}
+	if (tail_len != 0) {
+		memcpy(d, p->tail, p->tail_len);
+		d[p->tail_len] = '\0';
 	}
 	return m;
 }
 
-hsi_msg *hsi_msg_new_timer(const char *event_type, size_t event_type_len,
-			   const void *body, uint32_t body_len,
-			   const hsi_msg_timer *timer)
+hsi_msg *hsi_msg_new(const char *event_type, size_t event_type_len,
+		     const void *body, uint32_t body_len,
+		     const hsi_msg_cause *cause)
 {
-	size_t tail = timer->owner_type_len + 1 + timer->owner_id_len + 1 +
-		      timer->name_len + 1;
-	hsi_msg *m = malloc(sizeof(*m) + event_type_len + 1 + body_len + tail);
-	if (m == NULL)
-		return NULL;
-	*m = (hsi_msg){
-		.time_ns = timer->due_ns,
-		.has_time = true,
-		.cause_seq = timer->seq,
-		.cause_gseq = timer->gseq,
+	hsi_msg_parts p = {
+		.event = event_type,
+		.event_len = event_type_len,
+		.body = body,
 		.body_len = body_len,
-		.event_type_len = (uint8_t)event_type_len,
-		.cause_type_len = (uint8_t)timer->owner_type_len,
-		.cause_id_len = (uint8_t)timer->owner_id_len,
-		.timer_name_len = (uint8_t)timer->name_len,
 	};
-	char *p = m->data;
-	memcpy(p, event_type, event_type_len);
-	p[event_type_len] = '\0';
-	p += event_type_len + 1;
-	if (body_len != 0)
-		memcpy(p, body, body_len);
-	p += body_len;
-	memcpy(p, timer->owner_type, timer->owner_type_len);
-	p[timer->owner_type_len] = '\0';
-	p += timer->owner_type_len + 1;
-	memcpy(p, timer->owner_id, timer->owner_id_len);
-	p[timer->owner_id_len] = '\0';
-	p += timer->owner_id_len + 1;
-	memcpy(p, timer->name, timer->name_len);
-	p[timer->name_len] = '\0';
-	return m;
+	if (cause != NULL) {
+		p.cause_type = cause->type->name;
+		p.cause_type_len = cause->type->name_len;
+		p.cause_id = cause->id;
+		p.cause_id_len = cause->id_len;
+		p.cause_seq = cause->seq;
+	}
+	return hsi_msg_make(&p);
 }
 
 int hsi_agent_new(const hsi_type *type, const char *id, size_t id_len,

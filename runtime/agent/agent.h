@@ -18,15 +18,20 @@ typedef struct hsi_type {
 	uint64_t name_hash;
 } hsi_type;
 
-/* Someone blocked in hs_send_wait() for one message. */
+/* Someone waiting for one message's outcome (core/waiter.h). */
 typedef struct hsi_waiter hsi_waiter;
 
-/* Wakes the waiter with a result. */
-void hsi_waiter_done(hsi_waiter *w, int rc, uint64_t seq, uint64_t gseq);
+/* What a message's tail (tail_kind) is for. */
+enum {
+	HSI_TAIL_NONE = 0,
+	HSI_TAIL_TIMER,  /* the name of the timer whose firing this is */
+	HSI_TAIL_ASK,    /* a question from the cause: "ID REPLY_EVENT" */
+	HSI_TAIL_CANCEL, /* a timer of the receiver that handling ends */
+};
 
 /* A queued event in one allocation: event type, NUL, body, then, when
- * cause_seq != 0, the cause's type, NUL, id, NUL, and when the event is
- * the firing of a timer (timer_name_len != 0), the timer's name, NUL. */
+ * cause_seq != 0, the cause's type, NUL, id, NUL, then the tail, NUL
+ * (when tail_kind != HSI_TAIL_NONE). */
 typedef struct hsi_msg {
 	hsi_node node;
 	hsi_waiter *waiter;
@@ -38,7 +43,8 @@ typedef struct hsi_msg {
 	uint8_t event_type_len;
 	uint8_t cause_type_len;
 	uint8_t cause_id_len;
-	uint8_t timer_name_len;
+	uint8_t tail_kind;
+	uint8_t tail_len;
 	char data[];
 } hsi_msg;
 
@@ -52,7 +58,7 @@ static inline const char *hsi_msg_cause_id(const hsi_msg *m)
 	return hsi_msg_cause_type(m) + m->cause_type_len + 1;
 }
 
-static inline const char *hsi_msg_timer_name(const hsi_msg *m)
+static inline const char *hsi_msg_tail(const hsi_msg *m)
 {
 	return hsi_msg_cause_id(m) + m->cause_id_len + 1;
 }
@@ -80,23 +86,25 @@ hsi_msg *hsi_msg_new(const char *event_type, size_t event_type_len,
 		     const void *body, uint32_t body_len,
 		     const hsi_msg_cause *cause);
 
-/* The firing of a timer: the event it carries, caused by the transition
- * (owner type, owner id, seq, gseq) that set it under `name`, at time
- * due_ns. NULL when out of memory. */
-typedef struct hsi_msg_timer {
-	const char *owner_type;
-	size_t owner_type_len;
-	const char *owner_id;
-	size_t owner_id_len;
-	const char *name;
-	size_t name_len;
-	uint64_t seq, gseq;
-	int64_t due_ns;
-} hsi_msg_timer;
+/* Every part of a message, for hsi_msg_make: a cause by name (type NULL:
+ * none) and a tail (kind HSI_TAIL_NONE: none). */
+typedef struct hsi_msg_parts {
+	const char *event;
+	size_t event_len;
+	const void *body;
+	uint32_t body_len;
+	const char *cause_type;
+	size_t cause_type_len;
+	const char *cause_id;
+	size_t cause_id_len;
+	uint64_t cause_seq, cause_gseq;
+	uint8_t tail_kind;
+	const char *tail;
+	size_t tail_len; /* <= 255 */
+} hsi_msg_parts;
 
-hsi_msg *hsi_msg_new_timer(const char *event_type, size_t event_type_len,
-			   const void *body, uint32_t body_len,
-			   const hsi_msg_timer *timer);
+/* Builds a message, copying its parts. NULL when out of memory. */
+hsi_msg *hsi_msg_make(const hsi_msg_parts *p);
 
 /* What an agent remembers of its handler's errors; allocated on the first
  * one so that healthy agents do not pay for it. */

@@ -32,6 +32,9 @@ struct hs_ctx {
 	bool capture; /* in a replay, keep the sends instead of dropping */
 	hsi_effects effects;
 	hsi_timer_ops timers;
+	const hsi_msg *msg; /* the event's message; NULL in a replay */
+	uint32_t asks;      /* hs_ctx_ask calls so far */
+	bool replied;       /* hs_ctx_reply answered an agent's question */
 	char error[256];
 };
 

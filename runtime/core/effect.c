@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/ask.h"
 #include "core/runtime.h"
 #include "core/send.h"
 
@@ -25,10 +26,17 @@ int hsi_effect_add(hsi_effects *l, const hsi_type *type, const char *id,
 	return 0;
 }
 
+/* An answer to a question keeps the question's cause (core/ask.c). */
+static bool own_cause(const hsi_msg *m)
+{
+	return m->tail_kind != HSI_TAIL_CANCEL;
+}
+
 void hsi_effects_uncause(hsi_effect *e)
 {
 	for (; e != NULL; e = e->next)
-		e->msg->cause_seq = 0;
+		if (own_cause(e->msg))
+			e->msg->cause_seq = 0;
 }
 
 bool hsi_effects_hold(hs_runtime *rt, hsi_agent *a, hsi_effect *e,
@@ -64,7 +72,8 @@ void hsi_effects_release(hs_runtime *rt, hsi_effect *e, uint64_t gseq,
 {
 	while (e != NULL) {
 		hsi_effect *next = e->next;
-		e->msg->cause_gseq = gseq;
+		if (own_cause(e->msg))
+			e->msg->cause_gseq = gseq;
 		int drc = rc;
 		/* Relaxed: a message that slips past a concurrent hs_close
 		 * is still handled, since this commit keeps `active` above
@@ -77,7 +86,13 @@ void hsi_effects_release(hs_runtime *rt, hsi_effect *e, uint64_t gseq,
 					  e->msg);
 		if (drc != 0) {
 			hsi_drop(rt, e->type, e->id, e->msg, drc);
+			/* An agent's question to a failed agent is answered. */
+			hsi_effect *answer =
+				drc == HS_EFAILED
+					? hsi_ask_error_answer(rt, e->msg, drc)
+					: NULL;
 			free(e->msg);
+			hsi_effects_release(rt, answer, 0, 0);
 		}
 		free(e);
 		e = next;

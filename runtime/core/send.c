@@ -11,6 +11,7 @@
 #include "core/passivate.h"
 #include "core/runtime.h"
 #include "core/types.h"
+#include "core/waiter.h"
 
 int hsi_msg_build(const char *event_type, const void *body, size_t len,
 		  const hsi_msg_cause *cause, hsi_msg **out)
@@ -45,6 +46,14 @@ int hsi_deliver(hs_runtime *rt, const hsi_type *type, const char *id,
 				   &s, &a);
 	if (rc != 0)
 		return rc;
+	/* A question to a failed agent would wait for a restart: answered
+	 * now. Relaxed: one that slips past waits for the restart (or the
+	 * hs_close that drops it). */
+	if ((m->tail_kind == HSI_TAIL_ASK || hsi_waiter_asks(m->waiter)) &&
+	    atomic_load_explicit(&a->failed, memory_order_relaxed)) {
+		pthread_mutex_unlock(&s->mu);
+		return HS_EFAILED;
+	}
 	bool schedule = hsi_mailbox_push(&a->mbox, &m->node);
 	pthread_mutex_unlock(&s->mu);
 	if (schedule)
@@ -140,47 +149,25 @@ int hs_sendf(hs_runtime *rt, const char *type, const char *id,
 	return rc;
 }
 
-struct hsi_waiter {
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	bool done;
-	int rc;
-	hs_receipt receipt;
-};
-
-void hsi_waiter_done(hsi_waiter *w, int rc, uint64_t seq, uint64_t gseq)
+int hsi_send_waited(hs_runtime *rt, const char *type, const char *id,
+		    const char *event_type, const void *body, size_t len,
+		    hsi_waiter *w)
 {
-	if (w == NULL)
-		return;
-	pthread_mutex_lock(&w->mu);
-	w->done = true;
-	w->rc = rc;
-	w->receipt.seq = seq;
-	w->receipt.gseq = gseq;
-	pthread_cond_signal(&w->cv);
-	/* The waiter's owner may free it as soon as the lock is released. */
-	pthread_mutex_unlock(&w->mu);
+	send_extra extra = {w, false, 0};
+	return send_msg(rt, type, id, event_type, body, len, &extra);
 }
 
 int hs_send_wait(hs_runtime *rt, const char *type, const char *id,
 		 const char *event_type, const void *body, size_t len,
 		 hs_receipt *out)
 {
-	hsi_waiter w = {.done = false};
-	pthread_mutex_init(&w.mu, NULL);
-	pthread_cond_init(&w.cv, NULL);
-	send_extra extra = {&w, false, 0};
-	int rc = send_msg(rt, type, id, event_type, body, len, &extra);
-	if (rc == 0) {
-		pthread_mutex_lock(&w.mu);
-		while (!w.done)
-			pthread_cond_wait(&w.cv, &w.mu);
-		pthread_mutex_unlock(&w.mu);
-		rc = w.rc;
+	hsi_waiter *w = hsi_waiter_new(false, NULL, NULL);
+	if (w == NULL)
+		return HS_ENOMEM;
+	int rc = hsi_send_waited(rt, type, id, event_type, body, len, w);
+	if (rc != 0) {
+		hsi_waiter_abandon(w);
+		return rc;
 	}
-	pthread_cond_destroy(&w.cv);
-	pthread_mutex_destroy(&w.mu);
-	if (rc == 0 && out != NULL)
-		*out = w.receipt;
-	return rc;
+	return hsi_waiter_wait(w, -1, out, NULL);
 }

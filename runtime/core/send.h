@@ -16,6 +16,11 @@ int hsi_msg_build(const char *event_type, const void *body, size_t len,
 int hsi_deliver(hs_runtime *rt, const hsi_type *type, const char *id,
 		size_t id_len, hsi_msg *m);
 
+/* hs_send with a waiter for its outcome (taken when it returns 0). */
+int hsi_send_waited(hs_runtime *rt, const char *type, const char *id,
+		    const char *event_type, const void *body, size_t len,
+		    hsi_waiter *w);
+
 /* Passes a discarded message to the on_drop callback and wakes its waiter
  * with `why`; the caller still owns it. */
 void hsi_drop(hs_runtime *rt, const hsi_type *type, const char *id,

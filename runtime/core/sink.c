@@ -6,6 +6,7 @@
 
 #include "codec/record.h"
 #include "core/runtime.h"
+#include "core/waiter.h"
 #include "core/transition.h"
 
 void hsi_sink_memory(void *rt, const hs_transition *t)

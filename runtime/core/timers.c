@@ -84,19 +84,27 @@ static int load_one(void *p, const void *key, size_t key_len, const void *val,
 
 static hsi_msg *firing_of(const hsi_timer *t)
 {
-	hsi_msg_timer mt = {
-		.owner_type = t->data,
-		.owner_type_len = t->owner_type_len,
-		.owner_id = hsi_timer_owner_id(t),
-		.owner_id_len = t->owner_id_len,
-		.name = hsi_timer_name(t),
-		.name_len = t->name_len,
-		.seq = t->set_seq,
-		.gseq = t->set_gseq,
-		.due_ns = t->due_ns,
+	hsi_msg_parts p = {
+		.event = hsi_timer_event(t),
+		.event_len = t->event_len,
+		.body = hsi_timer_body(t),
+		.body_len = t->body_len,
+		.cause_type = t->data,
+		.cause_type_len = t->owner_type_len,
+		.cause_id = hsi_timer_owner_id(t),
+		.cause_id_len = t->owner_id_len,
+		.cause_seq = t->set_seq,
+		.cause_gseq = t->set_gseq,
+		.tail_kind = HSI_TAIL_TIMER,
+		.tail = hsi_timer_name(t),
+		.tail_len = t->name_len,
 	};
-	return hsi_msg_new_timer(hsi_timer_event(t), t->event_len,
-				 hsi_timer_body(t), t->body_len, &mt);
+	hsi_msg *m = hsi_msg_make(&p);
+	if (m != NULL) {
+		m->has_time = true;
+		m->time_ns = t->due_ns;
+	}
+	return m;
 }
 
 /* A fired timer on its way to its target, outside the table's lock. */
@@ -118,7 +126,7 @@ static void deliver(hs_runtime *rt, firing *f)
 	/* Still in the log: it fires again after the next open. */
 	hsi_set_error(rt, "timer %s of %s/%s for %s/%s: %s; it fires again "
 			  "when the log is next opened",
-		      hsi_msg_timer_name(f->msg), hsi_msg_cause_type(f->msg),
+		      hsi_msg_tail(f->msg), hsi_msg_cause_type(f->msg),
 		      hsi_msg_cause_id(f->msg), f->target_type, f->target_id,
 		      hs_strerror(rc));
 	if (type != NULL)
@@ -303,12 +311,12 @@ void hsi_timers_destroy(hs_runtime *rt)
 
 hsi_timer *hsi_timer_done_of(const hsi_msg *m)
 {
-	if (m->timer_name_len == 0)
+	if (m->tail_kind != HSI_TAIL_TIMER)
 		return NULL;
 	hsi_timer *t = hsi_timer_new(HSI_TIMER_DONE, hsi_msg_cause_type(m),
 				     m->cause_type_len, hsi_msg_cause_id(m),
-				     m->cause_id_len, hsi_msg_timer_name(m),
-				     m->timer_name_len, NULL);
+				     m->cause_id_len, hsi_msg_tail(m),
+				     m->tail_len, NULL);
 	if (t != NULL)
 		t->set_seq = m->cause_seq;
 	return t;

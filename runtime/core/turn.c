@@ -6,9 +6,11 @@
 #include "core/turn.h"
 
 #include "common/buf.h"
+#include "core/ask.h"
 #include "core/activity.h"
 #include "core/ctx.h"
 #include "core/runtime.h"
+#include "core/waiter.h"
 #include "core/transition.h"
 
 static void record_error(hsi_agent *a, const hs_ctx *ctx, const char *event,
@@ -61,6 +63,17 @@ static void publish(hs_runtime *rt, hsi_worker *w, hsi_agent *a,
 	hsi_watchers_run(&rt->watchers, &tr.pub);
 }
 
+/* An answer to this agent's question ends the question's timeout. */
+static void end_timer(hsi_agent *a, const hsi_msg *m, hs_ctx *ctx)
+{
+	hsi_timer *t = hsi_timer_new(HSI_TIMER_CANCEL, a->type->name,
+				     a->type->name_len, a->id, a->id_len,
+				     hsi_msg_tail(m), m->tail_len, NULL);
+	/* Without memory the timeout fires: the handler is told so. */
+	if (t != NULL)
+		hsi_timer_ops_add(&ctx->timers, t);
+}
+
 /* Handles one message. Returns false when the agent has failed. */
 static bool handle(hs_runtime *rt, hsi_worker *w, hsi_agent *a,
 		   const hsi_msg *m)
@@ -69,6 +82,7 @@ static bool handle(hs_runtime *rt, hsi_worker *w, hsi_agent *a,
 	hs_event ev = {hsi_msg_event_type(m), hsi_msg_body(m), m->body_len};
 	hs_ctx ctx;
 	hsi_ctx_init(&ctx, rt, a->type, a->id, a->id_len, a->seq + 1);
+	ctx.msg = m;
 	ctx.now = m->time_ns < a->last_time ? a->last_time : m->time_ns;
 	ctx.floor = a->last_time;
 	ctx.has_now = m->has_time;
@@ -106,14 +120,21 @@ static bool handle(hs_runtime *rt, hsi_worker *w, hsi_agent *a,
 		hsi_timers_free(ctx.timers.head);
 	if (rc < 0) {
 		hsi_effects_free(ctx.effects.head);
+		/* An agent's question gets an error answer; an outside asker
+		 * learns that the agent failed. */
+		hsi_effect *answer = hsi_ask_error_answer(rt, m, rc);
 		hsi_waiter *waiter = m->waiter;
 		if (def->on_error == HS_ON_ERROR_SKIP) {
-			if (!hsi_effects_hold(rt, a, NULL, waiter, rc, done))
+			if (!hsi_effects_hold(rt, a, answer, waiter, rc, done)) {
+				hsi_effects_release(rt, answer, 0, 0);
 				hsi_waiter_done(waiter, rc, 0, 0);
+			}
 			return true;
 		}
-		if (done != NULL)
-			hsi_effects_hold(rt, a, NULL, NULL, rc, done);
+		if (hsi_waiter_asks(waiter))
+			rc = HS_EFAILED;
+		if (!hsi_effects_hold(rt, a, answer, NULL, rc, done))
+			hsi_effects_release(rt, answer, 0, 0);
 		atomic_fetch_add_explicit(&rt->nfailed, 1,
 					  memory_order_relaxed);
 		/* From this store on, hs_restart may make another thread the
@@ -146,6 +167,8 @@ static bool handle(hs_runtime *rt, hsi_worker *w, hsi_agent *a,
 	}
 	if (done != NULL)
 		hsi_timer_ops_add(&ctx.timers, done);
+	if (m->tail_kind == HSI_TAIL_CANCEL)
+		end_timer(a, m, &ctx);
 	publish(rt, w, a, m, &ctx);
 	return true;
 }

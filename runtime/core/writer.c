@@ -14,6 +14,7 @@
 #include "codec/record.h"
 #include "core/activity.h"
 #include "core/runtime.h"
+#include "core/waiter.h"
 
 static void *writer_main(void *p);
 
