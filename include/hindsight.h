@@ -15,7 +15,8 @@
  *    the apply callback that received the context. No function may be
  *    called on a runtime concurrently with, or after, hs_close() on it,
  *    except hs_send() and its variants, which then fail with HS_ECLOSED
- *    while hs_close() runs.
+ *    while hs_close() runs (also those already waiting for room in a
+ *    full mailbox).
  */
 #ifndef HS_HINDSIGHT_H
 #define HS_HINDSIGHT_H
@@ -69,7 +70,8 @@ extern "C" {
 	X(EVERSION, -21, "log format is newer than this library")            \
 	X(ENOTSUP, -22, "not supported")                                      \
 	X(EEND, -23, "end of the log")                                        \
-	X(ENOREPLY, -24, "handled without a reply")
+	X(ENOREPLY, -24, "handled without a reply")                           \
+	X(EAGAIN, -25, "mailbox full")
 
 enum {
 	HS_OK = 0,
@@ -285,6 +287,8 @@ HS_API void hs_last_error(hs_runtime *rt, char *buf, size_t cap);
  * frees everything, including `rt`. Must not be called from a handler or
  * watcher. Accepts NULL. Returns 0, or HS_EFAILED when messages held by
  * failed agents were discarded (the runtime is freed all the same).
+ * Senders waiting in hs_send_timeout() for room in a full mailbox return
+ * HS_ECLOSED as soon as hs_close() begins, having queued nothing.
  */
 HS_API int hs_close(hs_runtime *rt);
 
@@ -346,6 +350,20 @@ typedef struct hs_type {
 	 * in a query of the past) applies at most this many events; 0 =
 	 * never. */
 	unsigned snapshot_every;
+	/*
+	 * Back-pressure: the most messages that may wait in one agent's
+	 * mailbox (not counting the one being handled); 0 = no limit. While
+	 * an agent has this many waiting, sends from outside are held back:
+	 * hs_send() and its variants fail at once with HS_EAGAIN (nothing is
+	 * queued), hs_send_timeout() waits for room. Senders that waited are
+	 * woken when the agent has worked its mailbox down to half the limit.
+	 * Messages sent by handlers (hs_ctx_send) are never refused nor
+	 * delayed: they belong to a transition already accepted (and, with a
+	 * log, written), so they may take a mailbox over its limit, by at
+	 * most what handlers send to it; until it is back under the limit,
+	 * outside senders wait. Types without a limit pay nothing for it.
+	 */
+	unsigned mailbox_limit;
 	void *udata; /* passed to every callback above */
 } hs_type;
 
@@ -370,12 +388,35 @@ HS_API int hs_register(hs_runtime *rt, const hs_type *type);
  * written nor recorded as caused, so replay cannot re-derive it.
  * Returns 0, HS_EINVAL (NULL or empty name or id), HS_ETOOLONG, HS_ENOTYPE,
  * HS_EBADMSG (body not exactly one msgpack value), HS_ECLOSED, HS_ENOMEM,
- * HS_ENOTSUP (a read_only runtime), the error that stopped the log writer
- * (HS_EIO, HS_ENOMEM), the error of the type's init() for a new agent, or
- * for an agent rebuilt from the log, what hs_deref() returns.
+ * HS_EAGAIN (the agent's mailbox is full, see hs_type.mailbox_limit;
+ * nothing was queued), HS_ENOTSUP (a read_only runtime), the error that
+ * stopped the log writer (HS_EIO, HS_ENOMEM), the error of the type's
+ * init() for a new agent, or for an agent rebuilt from the log, what
+ * hs_deref() returns. hs_send() never waits for room in a full mailbox,
+ * nor do hs_sendf(), hs_send_at() and hs_send_wait() (which waits only
+ * for the handling): only hs_send_timeout() does. So hs_send() stays safe
+ * where waiting could deadlock (in a watcher, which runs on a worker or
+ * the log's writer thread).
  */
 HS_API int hs_send(hs_runtime *rt, const char *type, const char *id,
 		   const char *event_type, const void *body, size_t len);
+
+/*
+ * hs_send() that, when the agent's mailbox is full (hs_type.mailbox_limit),
+ * waits up to timeout_ms for room instead of failing with HS_EAGAIN:
+ * 0 = do not wait (exactly hs_send()), negative = no time limit. For a
+ * type without a limit it is hs_send(). Returns what hs_send() returns,
+ * with HS_ETIMEDOUT in place of HS_EAGAIN when the mailbox was still full
+ * at the deadline, and HS_ECLOSED when hs_close() began while it waited;
+ * in both cases nothing was queued. A mailbox stays full while its agent
+ * is failed: the wait then ends with hs_restart(), the timeout or
+ * hs_close(). Thread-safe; must not be called from a handler or watcher
+ * (it could wait for the worker or writer it runs on): hs_ctx_send() is
+ * never held back.
+ */
+HS_API int hs_send_timeout(hs_runtime *rt, const char *type, const char *id,
+			   const char *event_type, const void *body,
+			   size_t len, int timeout_ms);
 
 /* hs_send() with a body built by hs_packf() from fmt:
  *   hs_sendf(rt, "ship", "Gloria", "depart", "port:s cargo:i", "Malmo", 42);
@@ -508,7 +549,12 @@ HS_API void hs_ctx_set_error(hs_ctx *ctx, const char *fmt, ...) HS_PRINTF(2, 3);
 /*
  * Sends from inside apply: the message is delivered after the current
  * transition is done, and not at all if apply returns an error. Same
- * arguments, copying and errors as hs_send(), checked at the call.
+ * arguments, copying and errors as hs_send(), checked at the call, except
+ * that a full mailbox neither refuses nor delays it: it is part of a
+ * transition already accepted, and its delivery (by the worker, or with a
+ * log by the writer thread) must not wait for any agent. It may take the
+ * target's mailbox over its hs_type.mailbox_limit; outside senders are
+ * then held back until the agent is under the limit again.
  */
 HS_API int hs_ctx_send(hs_ctx *ctx, const char *type, const char *id,
 		       const char *event_type, const void *body, size_t len);

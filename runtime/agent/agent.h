@@ -140,6 +140,10 @@ typedef struct hsi_agent {
 	 * readers holding it (deref, status, restart); the agent may leave
 	 * memory only at 0. */
 	atomic_uint pending;
+	/* Messages pushed and not yet popped, counted only for a type with a
+	 * mailbox limit (core/flow.c): raised under the shard lock by
+	 * producers, lowered by the consumer. */
+	atomic_uint queued;
 	void *state;
 	char id[]; /* NUL-terminated; the state follows, aligned */
 } hsi_agent;

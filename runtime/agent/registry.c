@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/hash.h"
 
@@ -19,6 +20,12 @@ int hsi_registry_init(hsi_registry *r)
 		}
 		s->nslots = INITIAL_SLOTS;
 		pthread_mutex_init(&s->mu, NULL);
+		pthread_condattr_t ca;
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&s->room, &ca);
+		pthread_condattr_destroy(&ca);
+		atomic_init(&s->waiting, 0);
 	}
 	return 0;
 }
@@ -42,6 +49,7 @@ void hsi_registry_destroy(hsi_registry *r, void (*fn)(hsi_agent *, void *),
 		free(s->slots);
 		s->slots = NULL;
 		pthread_mutex_destroy(&s->mu);
+		pthread_cond_destroy(&s->room);
 	}
 }
 

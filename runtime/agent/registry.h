@@ -3,6 +3,7 @@
 
 #include <pthread.h>
 #include <stdalign.h>
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include "agent/agent.h"
@@ -18,6 +19,12 @@ typedef struct hsi_shard {
 	 * rebuilt an agent without the lock can tell whether a newer copy
 	 * came and went meanwhile. */
 	uint64_t evictions;
+	/* Senders waiting for room in a full mailbox of one of the shard's
+	 * agents sleep on `room` (with `mu`, CLOCK_MONOTONIC deadlines);
+	 * `waiting` counts them, so that consumers signal only when someone
+	 * waits (core/flow.c). */
+	pthread_cond_t room;
+	atomic_uint waiting;
 } hsi_shard;
 
 /* Maps (type, id) to agents. Agents live until hsi_registry_destroy. */

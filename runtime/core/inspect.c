@@ -3,6 +3,7 @@
 
 #include "core/activate.h"
 #include "core/activity.h"
+#include "core/flow.h"
 #include "core/passivate.h"
 #include "core/runtime.h"
 #include "core/send.h"
@@ -107,8 +108,10 @@ int hs_restart(hs_runtime *rt, const char *type, const char *id,
 	}
 	if (flags & HS_RESTART_DROP_PENDING) {
 		hsi_node *n;
-		while ((n = hsi_mailbox_pop(&a->mbox)) != NULL)
+		while ((n = hsi_mailbox_pop(&a->mbox)) != NULL) {
+			hsi_flow_taken(rt, a);
 			hsi_drop(rt, a->type, a->id, (hsi_msg *)n, HS_EFAILED);
+		}
 	}
 	hsi_spin_lock(&a->lock);
 	if (a->err != NULL) {

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/flow.h"
 #include "core/send.h"
 #include "core/sink.h"
 #include "core/turn.h"
@@ -220,6 +221,8 @@ int hs_close(hs_runtime *rt)
 	 * waited for, one after it sees the flag. The load acquires each
 	 * sender's release decrement: its message is queued. */
 	atomic_store_explicit(&rt->closing, true, memory_order_seq_cst);
+	/* Senders waiting for room give up now (HS_ECLOSED). */
+	hsi_flow_close(rt);
 	while (atomic_load_explicit(&rt->senders, memory_order_seq_cst) != 0)
 		sched_yield();
 	/* Nothing fires from here on; what fired is handled below. */

@@ -1,13 +1,16 @@
 /* Putting messages into mailboxes: hs_send and its variants, the
- * delivery of released effects, and the waiters of hs_send_wait. */
+ * delivery of released effects, and the waiters of hs_send_wait. A full
+ * bounded mailbox holds back outside senders only (core/flow.c). */
 #include "core/send.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/buf.h"
 #include "core/activate.h"
 #include "core/activity.h"
+#include "core/flow.h"
 #include "core/passivate.h"
 #include "core/runtime.h"
 #include "core/types.h"
@@ -37,18 +40,17 @@ int hsi_msg_build(const char *event_type, const void *body, size_t len,
 	return 0;
 }
 
-int hsi_deliver(hs_runtime *rt, const hsi_type *type, const char *id,
-		size_t id_len, hsi_msg *m)
+/* The timeout of a handler's effect: never refused nor delayed. Outside
+ * senders' timeouts are clamped to -1 and above. */
+#define EFFECT_TIMEOUT INT_MIN
+
+/* With the agent's shard locked: queues m, unlocks, schedules the agent
+ * if it was idle. A question to a failed agent would wait for a restart:
+ * HS_EFAILED now instead (relaxed: one that slips past waits for the
+ * restart, or the hs_close that drops it). */
+static inline int push(hs_runtime *rt, hsi_shard *s, hsi_agent *a,
+		       hsi_msg *m)
 {
-	hsi_shard *s;
-	hsi_agent *a;
-	int rc = hsi_agent_acquire(rt, type, id, id_len, HSI_ACQUIRE_CREATE,
-				   &s, &a);
-	if (rc != 0)
-		return rc;
-	/* A question to a failed agent would wait for a restart: answered
-	 * now. Relaxed: one that slips past waits for the restart (or the
-	 * hs_close that drops it). */
 	if ((m->tail_kind == HSI_TAIL_ASK || hsi_waiter_asks(m->waiter)) &&
 	    atomic_load_explicit(&a->failed, memory_order_relaxed)) {
 		pthread_mutex_unlock(&s->mu);
@@ -60,6 +62,60 @@ int hsi_deliver(hs_runtime *rt, const hsi_type *type, const char *id,
 		hsi_activate(rt, a);
 	hsi_check_resident(rt);
 	return 0;
+}
+
+/* deliver() for a type with a limit: counts an effect in, or makes an
+ * outside sender wait for room as hsi_flow_admit says, finding the agent
+ * again after each wait. Out of line, so that deliver() for a type
+ * without a limit is what it was before limits existed plus one test. */
+__attribute__((noinline)) static int
+deliver_bounded(hs_runtime *rt, const hsi_type *type, const char *id,
+		size_t id_len, hsi_msg *m, int timeout_ms)
+{
+	hsi_admit ad = {.timeout_ms = timeout_ms};
+	hsi_shard *s;
+	hsi_agent *a;
+	int rc;
+	do {
+		rc = hsi_agent_acquire(rt, type, id, id_len,
+				       HSI_ACQUIRE_CREATE, &s, &a);
+		if (rc != 0)
+			return rc;
+		if (timeout_ms == EFFECT_TIMEOUT) {
+			hsi_flow_force(a);
+			break;
+		}
+		rc = hsi_flow_admit(rt, s, a, &ad);
+		if (rc != 0)
+			pthread_mutex_unlock(&s->mu);
+	} while (rc == HSI_FLOW_RETRY);
+	if (rc != 0)
+		return rc;
+	return push(rt, s, a, m);
+}
+
+/* Queues m at the agent, taking it on success: timeout_ms is EFFECT_TIMEOUT
+ * for a handler's effect, which a full mailbox never refuses, else the
+ * outside sender's wait for room (0 = none). */
+static inline int deliver(hs_runtime *rt, const hsi_type *type,
+			  const char *id, size_t id_len, hsi_msg *m,
+			  int timeout_ms)
+{
+	if (type->def.mailbox_limit != 0)
+		return deliver_bounded(rt, type, id, id_len, m, timeout_ms);
+	hsi_shard *s;
+	hsi_agent *a;
+	int rc = hsi_agent_acquire(rt, type, id, id_len, HSI_ACQUIRE_CREATE,
+				   &s, &a);
+	if (rc != 0)
+		return rc;
+	return push(rt, s, a, m);
+}
+
+int hsi_deliver(hs_runtime *rt, const hsi_type *type, const char *id,
+		size_t id_len, hsi_msg *m)
+{
+	return deliver(rt, type, id, id_len, m, EFFECT_TIMEOUT);
 }
 
 void hsi_drop(hs_runtime *rt, const hsi_type *type, const char *id,
@@ -77,6 +133,7 @@ typedef struct send_extra {
 	hsi_waiter *waiter;
 	bool has_time;
 	int64_t time_ns;
+	int timeout_ms; /* for room in a full mailbox; 0 = HS_EAGAIN */
 } send_extra;
 
 static int send_msg(hs_runtime *rt, const char *type, const char *id,
@@ -104,12 +161,14 @@ static int send_msg(hs_runtime *rt, const char *type, const char *id,
 	if (rc == 0)
 		rc = hsi_msg_build(event_type, body, len, NULL, &m);
 	if (rc == 0) {
+		int timeout_ms = 0;
 		if (extra != NULL) {
 			m->waiter = extra->waiter;
 			m->has_time = extra->has_time;
 			m->time_ns = extra->time_ns;
+			timeout_ms = extra->timeout_ms;
 		}
-		rc = hsi_deliver(rt, t, id, id_len, m);
+		rc = deliver(rt, t, id, id_len, m, timeout_ms);
 		if (rc != 0)
 			free(m);
 	}
@@ -129,7 +188,15 @@ int hs_send_at(hs_runtime *rt, const char *type, const char *id,
 	       const char *event_type, const void *body, size_t len,
 	       int64_t time_ns)
 {
-	send_extra extra = {NULL, true, time_ns};
+	send_extra extra = {NULL, true, time_ns, 0};
+	return send_msg(rt, type, id, event_type, body, len, &extra);
+}
+
+int hs_send_timeout(hs_runtime *rt, const char *type, const char *id,
+		    const char *event_type, const void *body, size_t len,
+		    int timeout_ms)
+{
+	send_extra extra = {NULL, false, 0, timeout_ms < 0 ? -1 : timeout_ms};
 	return send_msg(rt, type, id, event_type, body, len, &extra);
 }
 
@@ -153,7 +220,7 @@ int hsi_send_waited(hs_runtime *rt, const char *type, const char *id,
 		    const char *event_type, const void *body, size_t len,
 		    hsi_waiter *w)
 {
-	send_extra extra = {w, false, 0};
+	send_extra extra = {w, false, 0, 0};
 	return send_msg(rt, type, id, event_type, body, len, &extra);
 }
 

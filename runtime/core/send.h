@@ -12,7 +12,8 @@ int hsi_msg_build(const char *event_type, const void *body, size_t len,
 		  const hsi_msg_cause *cause, hsi_msg **out);
 
 /* Finds or creates the agent and queues the message (taking ownership of
- * it on success), scheduling the agent if it was idle. */
+ * it on success), scheduling the agent if it was idle. For a handler's
+ * effects: a full mailbox never refuses nor delays it (core/flow.h). */
 int hsi_deliver(hs_runtime *rt, const hsi_type *type, const char *id,
 		size_t id_len, hsi_msg *m);
 

@@ -9,6 +9,7 @@
 #include "core/ask.h"
 #include "core/activity.h"
 #include "core/ctx.h"
+#include "core/flow.h"
 #include "core/runtime.h"
 #include "core/waiter.h"
 #include "core/transition.h"
@@ -196,6 +197,8 @@ void hsi_run_agent(void *udata, unsigned worker, hsi_agent *a)
 			continue; /* a producer is between its two steps */
 		}
 		handled++;
+		/* Before handling: a failed agent is not ours afterwards. */
+		hsi_flow_taken(rt, a);
 		if (!handle(rt, w, a, (const hsi_msg *)n)) {
 			/* Failed: left unscheduled with its idle bit clear,
 			 * so new messages queue up until hs_restart. `a` may
