@@ -1001,6 +1001,10 @@ typedef int (*hs_whatif_fn)(void *udata, const hs_whatif_change *c);
  * to_gseq) and is not delivered. Without edits (and with handlers that
  * replay the log exactly: see hs_verify) the what-if is history itself
  * and nothing is reported; with edits, only what follows from them.
+ * A timer's firing is paired like a send of the transition that set it
+ * (it is taken at its place in history); an unpaired timer of a
+ * transition that differs is delivered right after it, not at its due
+ * time.
  * Calls fn for every (agent, seq) whose transition differs (another
  * event or state: CHANGED; only in history: MISSING; only in the
  * what-if: EXTRA), in the order of the what-if run, then for every agent

@@ -180,12 +180,18 @@ int hs_ctx_timer_at(hs_ctx *ctx, const char *name, int64_t due_ns,
 	if (rc == 0)
 		rc = hsi_check_addr(ctx->rt, type, id, &t, &id_len);
 	hsi_msg *m = NULL;
-	/* The same checks (and nil body rule) as a send. */
+	/* The same checks (and nil body rule) as a send, and the same
+	 * message as its firing will carry. */
+	hsi_msg_cause cause = {ctx->type, ctx->id, ctx->id_len, ctx->seq};
 	if (rc == 0)
-		rc = hsi_msg_build(event_type, body, len, NULL, &m);
+		rc = hsi_msg_build(event_type, body, len, &cause, &m);
 	if (rc != 0)
 		return rc;
 	if (ctx->replaying) {
+		/* A what-if pairs the firing in history with this, as with
+		 * a send. */
+		if (ctx->capture)
+			return hsi_effect_add(&ctx->effects, t, id, id_len, m);
 		free(m);
 		return 0;
 	}
