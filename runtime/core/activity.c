@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <time.h>
 
+#include "common/deadline.h"
 #include "core/runtime.h"
 
 void hsi_activate(hs_runtime *rt, hsi_agent *a)
@@ -35,24 +36,13 @@ void hsi_deactivate(hs_runtime *rt)
 	}
 }
 
-static void deadline_after(struct timespec *ts, int ms)
-{
-	clock_gettime(CLOCK_REALTIME, ts);
-	ts->tv_sec += ms / 1000;
-	ts->tv_nsec += (long)(ms % 1000) * 1000000;
-	if (ts->tv_nsec >= 1000000000) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000;
-	}
-}
-
 int hs_await(hs_runtime *rt, int timeout_ms)
 {
 	if (rt == NULL)
 		return HS_EINVAL;
 	struct timespec deadline;
 	if (timeout_ms >= 0)
-		deadline_after(&deadline, timeout_ms);
+		deadline = hsi_deadline_in_ms(CLOCK_REALTIME, timeout_ms);
 	int rc = 0;
 	pthread_mutex_lock(&rt->idle_mu);
 	/* seq_cst, pairs with hsi_deactivate (see there). */

@@ -29,15 +29,8 @@ int hs_ask(hs_runtime *rt, const char *type, const char *id,
 {
 	if (reply == NULL)
 		return HS_EINVAL;
-	hsi_waiter *w = hsi_waiter_new(true, NULL, NULL);
-	if (w == NULL)
-		return HS_ENOMEM;
-	int rc = hsi_send_waited(rt, type, id, event_type, body, len, w);
-	if (rc != 0) {
-		hsi_waiter_abandon(w);
-		return rc;
-	}
-	return hsi_waiter_wait(w, timeout_ms, NULL, reply);
+	return hsi_send_and_wait(rt, type, id, event_type, body, len,
+				 timeout_ms, NULL, reply);
 }
 
 int hs_ask_async(hs_runtime *rt, const char *type, const char *id,

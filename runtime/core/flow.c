@@ -15,22 +15,12 @@
 #include <errno.h>
 #include <pthread.h>
 
+#include "common/deadline.h"
 #include "core/runtime.h"
 
 /* Waiting senders are let in at this count: between it and the limit,
  * the agent has work while they wake, and one broadcast admits many. */
 #define LOW_WATER(limit) ((limit) / 2)
-
-static void deadline_after(struct timespec *ts, int ms)
-{
-	clock_gettime(CLOCK_MONOTONIC, ts);
-	ts->tv_sec += ms / 1000;
-	ts->tv_nsec += (long)(ms % 1000) * 1000000;
-	if (ts->tv_nsec >= 1000000000) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000;
-	}
-}
 
 int hsi_flow_admit(hs_runtime *rt, hsi_shard *s, hsi_agent *a,
 		   hsi_admit *ad)
@@ -50,7 +40,8 @@ int hsi_flow_admit(hs_runtime *rt, hsi_shard *s, hsi_agent *a,
 	if (ad->expired)
 		return HS_ETIMEDOUT;
 	if (ad->timeout_ms > 0 && !ad->has_deadline) {
-		deadline_after(&ad->deadline, ad->timeout_ms);
+		ad->deadline =
+			hsi_deadline_in_ms(CLOCK_MONOTONIC, ad->timeout_ms);
 		ad->has_deadline = true;
 	}
 

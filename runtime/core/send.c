@@ -224,11 +224,11 @@ int hsi_send_waited(hs_runtime *rt, const char *type, const char *id,
 	return send_msg(rt, type, id, event_type, body, len, &extra);
 }
 
-int hs_send_wait(hs_runtime *rt, const char *type, const char *id,
-		 const char *event_type, const void *body, size_t len,
-		 hs_receipt *out)
+int hsi_send_and_wait(hs_runtime *rt, const char *type, const char *id,
+		      const char *event_type, const void *body, size_t len,
+		      int timeout_ms, hs_receipt *receipt, hs_buf *reply)
 {
-	hsi_waiter *w = hsi_waiter_new(false, NULL, NULL);
+	hsi_waiter *w = hsi_waiter_new(reply != NULL, NULL, NULL);
 	if (w == NULL)
 		return HS_ENOMEM;
 	int rc = hsi_send_waited(rt, type, id, event_type, body, len, w);
@@ -236,5 +236,13 @@ int hs_send_wait(hs_runtime *rt, const char *type, const char *id,
 		hsi_waiter_abandon(w);
 		return rc;
 	}
-	return hsi_waiter_wait(w, -1, out, NULL);
+	return hsi_waiter_wait(w, timeout_ms, receipt, reply);
+}
+
+int hs_send_wait(hs_runtime *rt, const char *type, const char *id,
+		 const char *event_type, const void *body, size_t len,
+		 hs_receipt *out)
+{
+	return hsi_send_and_wait(rt, type, id, event_type, body, len, -1, out,
+				 NULL);
 }

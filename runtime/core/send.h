@@ -22,6 +22,12 @@ int hsi_send_waited(hs_runtime *rt, const char *type, const char *id,
 		    const char *event_type, const void *body, size_t len,
 		    hsi_waiter *w);
 
+/* Sends with a waiter and waits up to timeout_ms for the outcome; with
+ * `reply` (not NULL) the waiter asks, and the reply is appended there. */
+int hsi_send_and_wait(hs_runtime *rt, const char *type, const char *id,
+		      const char *event_type, const void *body, size_t len,
+		      int timeout_ms, hs_receipt *receipt, hs_buf *reply);
+
 /* Passes a discarded message to the on_drop callback and wakes its waiter
  * with `why`; the caller still owns it. */
 void hsi_drop(hs_runtime *rt, const hsi_type *type, const char *id,

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "codec/record.h"
+#include "common/deadline.h"
 #include "core/activity.h"
 #include "core/runtime.h"
 #include "core/send.h"
@@ -215,14 +216,6 @@ static size_t fire_due(hs_runtime *rt, int64_t now)
 	return total;
 }
 
-static void deadline_in(struct timespec *ts, int64_t ns)
-{
-	clock_gettime(CLOCK_REALTIME, ts);
-	ns += ts->tv_nsec;
-	ts->tv_sec += (time_t)(ns / 1000000000);
-	ts->tv_nsec = (long)(ns % 1000000000);
-}
-
 static void *firing_main(void *p)
 {
 	hs_runtime *rt = p;
@@ -242,8 +235,8 @@ static void *firing_main(void *p)
 			continue;
 		}
 		int64_t wait = t->due_ns - now;
-		struct timespec until;
-		deadline_in(&until, wait < MAX_SLEEP_NS ? wait : MAX_SLEEP_NS);
+		struct timespec until = hsi_deadline_in_ns(
+			CLOCK_REALTIME, wait < MAX_SLEEP_NS ? wait : MAX_SLEEP_NS);
 		pthread_cond_timedwait(&ts->cv, &ts->mu, &until);
 	}
 	pthread_mutex_unlock(&ts->mu);

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "common/buf.h"
+#include "common/deadline.h"
 
 struct hsi_waiter {
 	pthread_mutex_t mu;
@@ -106,23 +107,12 @@ void hsi_waiter_done(hsi_waiter *w, int rc, uint64_t seq, uint64_t gseq)
 	release(w);
 }
 
-static void deadline_after(struct timespec *ts, int ms)
-{
-	clock_gettime(CLOCK_REALTIME, ts);
-	ts->tv_sec += ms / 1000;
-	ts->tv_nsec += (long)(ms % 1000) * 1000000;
-	if (ts->tv_nsec >= 1000000000) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000;
-	}
-}
-
 int hsi_waiter_wait(hsi_waiter *w, int timeout_ms, hs_receipt *receipt,
 		    hs_buf *reply)
 {
 	struct timespec until;
 	if (timeout_ms >= 0)
-		deadline_after(&until, timeout_ms);
+		until = hsi_deadline_in_ms(CLOCK_REALTIME, timeout_ms);
 	pthread_mutex_lock(&w->mu);
 	while (!w->done) {
 		if (timeout_ms < 0) {
