@@ -936,6 +936,34 @@ HS_API int hs_verify(hs_runtime *rt, const hs_filter *scope,
 		     hs_divergence_fn fn, void *udata,
 		     hs_verify_report *report);
 
+/* One message a handler sends, or one timer it sets, as
+ * hs_replay_effects shows it. Pointers are valid during the call only. */
+typedef struct hs_effect_info {
+	hs_addr to;             /* the agent the message goes to */
+	const char *event_type;
+	const void *body;       /* msgpack, NULL when none */
+	size_t body_len;
+	const char *timer;      /* a timer: its name; a send: NULL */
+	int64_t due_ns;         /* a timer: when it fires */
+} hs_effect_info;
+
+typedef int (*hs_effect_fn)(void *udata, const hs_effect_info *e);
+
+/*
+ * What the handler of agent (type, id)'s transition `seq` sends and which
+ * timers it sets, found by running it again with today's code on the
+ * rebuilt state before it (nothing is delivered or set): fn is called for
+ * each, in the order the handler made them; it returns non-zero to stop.
+ * Firings of timers and answers to questions are records of their own,
+ * whose causes name the transition. Returns 0, fn's non-zero result,
+ * HS_EINVAL, HS_ENOTSUP (no log), HS_ENOTYPE, HS_ENOAGENT (no such
+ * transition), HS_EHANDLER or apply's error (today's code no longer
+ * records this transition as a change), or an error as hs_state_at.
+ */
+HS_API int hs_replay_effects(hs_runtime *rt, const char *type,
+			     const char *id, uint64_t seq, hs_effect_fn fn,
+			     void *udata);
+
 /* A change to the past for hs_whatif. */
 typedef enum hs_edit_kind {
 	HS_EDIT_INSERT,  /* a new event for (type, id) just before record

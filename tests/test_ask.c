@@ -359,6 +359,32 @@ static void test_ask_async(void **state)
 /* From a handler                                                       */
 /* ------------------------------------------------------------------ */
 
+static int count_change(void *udata, const hs_whatif_change *c)
+{
+	(void)c;
+	++*(int *)udata;
+	return 0;
+}
+
+typedef struct sends_seen {
+	int sends, timers;
+	char last_send[128];
+} sends_seen;
+
+static int on_effect(void *udata, const hs_effect_info *e)
+{
+	sends_seen *s = udata;
+	if (e->timer != NULL) {
+		s->timers++;
+		CB_CHECK(strncmp(e->timer, "hs.ask.", 7) == 0);
+	} else {
+		s->sends++;
+		snprintf(s->last_send, sizeof s->last_send, "%s/%s %s",
+			 e->to.type, e->to.id, e->event_type);
+	}
+	return 0;
+}
+
 /* The answer arrives as an event, caused by the asking transition, and
  * ends the question's timeout. */
 static void test_ctx_ask_answered(void **state)
@@ -385,6 +411,16 @@ static void test_ctx_ask_answered(void **state)
 	hs_verify_report rep;
 	assert_hs(0, hs_verify(rt, NULL, NULL, NULL, &rep));
 	assert_int_equal(rep.divergences, 0);
+	/* The asking transition, run again: its question and its timeout. */
+	sends_seen seen = {0};
+	assert_hs(0, hs_replay_effects(rt, "asker", "q", 1, on_effect, &seen));
+	assert_int_equal(seen.sends, 1);
+	assert_int_equal(seen.timers, 1);
+	assert_string_equal(seen.last_send, "bank/b get");
+	/* A what-if without edits is history, answers included. */
+	int changes = 0;
+	assert_hs(0, hs_whatif(rt, NULL, 0, 0, count_change, &changes));
+	assert_int_equal(changes, 0);
 	assert_hs(0, hs_close(rt));
 
 	pu_recs recs;

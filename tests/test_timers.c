@@ -446,6 +446,29 @@ static void test_restart_after_sigkill(void **state)
 	free(dir);
 }
 
+typedef struct effects_seen {
+	int n;
+	char timer[HS_NAME_MAX + 1];
+	char to[HS_ID_MAX + 1];
+	char event[HS_NAME_MAX + 1];
+	int64_t due, body_n;
+} effects_seen;
+
+static int on_effect(void *udata, const hs_effect_info *e)
+{
+	effects_seen *s = udata;
+	s->n++;
+	hsu_copy(s->timer, sizeof s->timer, e->timer);
+	hsu_copy(s->to, sizeof s->to, e->to.id);
+	hsu_copy(s->event, sizeof s->event, e->event_type);
+	s->due = e->due_ns;
+	s->body_n = -1;
+	if (e->body != NULL)
+		CB_CHECK_EQ(hs_get_i64(e->body, e->body_len, "n", &s->body_n),
+			    0);
+	return 0;
+}
+
 static int count_change(void *udata, const hs_whatif_change *c)
 {
 	(void)c;
@@ -475,6 +498,23 @@ static void test_whatif(void **state)
 	int changes = 0;
 	assert_hs(0, hs_whatif(rt, NULL, 0, 0, count_change, &changes));
 	assert_int_equal(changes, 0);
+
+	/* What the handlers set, run again. */
+	effects_seen seen = {0};
+	assert_hs(0, hs_replay_effects(rt, "alarm", "w", 1, on_effect, &seen));
+	assert_int_equal(seen.n, 1);
+	assert_string_equal(seen.timer, "a");
+	assert_string_equal(seen.to, "w");
+	assert_string_equal(seen.event, "ring");
+	assert_int_equal(seen.due, T0 + 10 * SEC);
+	assert_int_equal(seen.body_n, 1);
+	memset(&seen, 0, sizeof seen);
+	assert_hs(0, hs_replay_effects(rt, "alarm", "w", 5, on_effect, &seen));
+	assert_int_equal(seen.n, 0); /* the disarm */
+	assert_hs(HS_ENOAGENT,
+		  hs_replay_effects(rt, "alarm", "w", 99, on_effect, &seen));
+	assert_hs(HS_EINVAL,
+		  hs_replay_effects(rt, "alarm", "w", 0, on_effect, &seen));
 
 	/* Without the first arm, its ring never happens. */
 	hs_edit drop = {.kind = HS_EDIT_DROP, .gseq = 1};

@@ -79,10 +79,6 @@ int hs_ctx_ask(hs_ctx *ctx, const char *type, const char *id,
 	uint64_t ask = ctx->seq << 16 | ctx->asks++;
 	if (ask_id != NULL)
 		*ask_id = ask;
-	if (ctx->replaying) {
-		free(m);
-		return 0;
-	}
 	char tail[HS_NAME_MAX + 32];
 	int tail_len = snprintf(tail, sizeof(tail), "%" PRIu64 " %s", ask,
 				reply_event);
@@ -100,6 +96,12 @@ int hs_ctx_ask(hs_ctx *ctx, const char *type, const char *id,
 		.tail = tail,
 		.tail_len = (size_t)tail_len,
 	};
+	if (ctx->replaying && !ctx->capture) {
+		free(m);
+		return 0;
+	}
+	/* In a capturing replay the question and its timeout are shown
+	 * (hs_replay_effects) and paired by a what-if like any send. */
 	hsi_msg *q = hsi_msg_make(&p);
 	free(m);
 	if (q == NULL)

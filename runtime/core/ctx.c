@@ -188,12 +188,33 @@ int hs_ctx_timer_at(hs_ctx *ctx, const char *name, int64_t due_ns,
 	if (rc != 0)
 		return rc;
 	if (ctx->replaying) {
-		/* A what-if pairs the firing in history with this, as with
-		 * a send. */
-		if (ctx->capture)
-			return hsi_effect_add(&ctx->effects, t, id, id_len, m);
+		/* Captured as its firing: a what-if pairs the firing in
+		 * history with it, as with a send, and hs_replay_effects
+		 * shows it (the tail names the timer, the time is due). */
+		hsi_msg *f = NULL;
+		if (ctx->capture) {
+			hsi_msg_parts p = {
+				.event = hsi_msg_event_type(m),
+				.event_len = m->event_type_len,
+				.body = hsi_msg_body(m),
+				.body_len = m->body_len,
+				.cause_type = ctx->type->name,
+				.cause_type_len = ctx->type->name_len,
+				.cause_id = ctx->id,
+				.cause_id_len = ctx->id_len,
+				.cause_seq = ctx->seq,
+				.tail_kind = HSI_TAIL_TIMER,
+				.tail = name,
+				.tail_len = name_len,
+			};
+			f = hsi_msg_make(&p);
+		}
 		free(m);
-		return 0;
+		if (f == NULL)
+			return ctx->capture ? HS_ENOMEM : 0;
+		f->has_time = true;
+		f->time_ns = due_ns;
+		return hsi_effect_add(&ctx->effects, t, id, id_len, f);
 	}
 	hsi_timer_target target = {
 		t->name,		  t->name_len, id, id_len,

@@ -80,13 +80,21 @@ static int cmp_send_key(const void *pa, const void *pb)
  * cause: per target agent, in order, each record takes the first send
  * after the previous pair with the same event type and body. A paired
  * record is taken from history at its place (hsi_caused.take), so its
- * send is dropped from *sent. With drop_rest, the unpaired sends go too.
+ * send is dropped from *sent. With drop_rest (the transition also started
+ * from history's state), the unpaired sends go too, and every record that
+ * names it as cause is taken: besides sends, its timers' firings and the
+ * answers to its questions, which a replay cannot re-derive (an answer
+ * comes from the answerer's handler, a firing was paired above when its
+ * timer was set again).
  */
 static int pair_with_history(hsi_whatif *w, uint64_t cause_gseq,
 			     bool drop_rest, hsi_effect **sent)
 {
 	size_t lo = hsi_whatif_first_caused(w, cause_gseq, 0);
 	size_t hi = hsi_whatif_first_caused(w, cause_gseq + 1, 0);
+	if (drop_rest)
+		for (size_t k = lo; k < hi; k++)
+			w->caused[k].take = true;
 	size_t n = 0;
 	for (hsi_effect *e = *sent; e != NULL; e = e->next)
 		n++;

@@ -693,6 +693,10 @@ section_replay() {
 	out_has 'before: {"n":3,"adds":2,"label":""}'
 	out_has 'after:  {"n":3,"adds":2,"label":"first"}'
 	out_has '  label: "" -> "first"'
+	# What a step's handler sends, run again.
+	out_has 'effects:'
+	out_has '  => send audit/log saw {"from":"a","n":3}'
+	equal "$(grep -c '^  => send audit/log saw' <<<"$out")" 2 "replay effects"
 	run "$H" replay "$db" counter/a --types "$PLUGIN" --seq 5
 	equal "$(grep -c '^== step ' <<<"$out")" 2 "replay --seq 5"
 	run "$H" replay "$db" counter/a

@@ -70,8 +70,36 @@ typedef struct stepper {
 	hs_buf rec_buf;
 	hsi_named_record rec;
 	hs_buf before, after, diff;
+	hs_buf effects;     /* lines: what its handler sends and sets */
 	char error[600];    /* why the step could not be rebuilt, or "" */
 } stepper;
+
+static int put_effect(void *udata, const hs_effect_info *e)
+{
+	hs_buf *b = udata;
+	if (e->timer != NULL) {
+		char t[48];
+		cli_format_time(e->due_ns, t, sizeof(t));
+		cli_putf(b, "  => timer %s at %s: ", e->timer, t);
+	} else {
+		cli_put(b, "  => send ");
+	}
+	cli_putf(b, "%s/%s %s ", e->to.type, e->to.id, e->event_type);
+	hs_json(b, e->body, e->body_len, 0);
+	cli_put(b, "\n");
+	return 0;
+}
+
+/* What the handler of step seq sends and which timers it sets, as lines
+ * into out ("" when nothing, or when it cannot be run again: the states
+ * say why). */
+static void effects_of(stepper *s, uint64_t seq, hs_buf *out)
+{
+	hs_buf_reset(out);
+	if (hs_replay_effects(s->db->rt, s->ag.type, s->ag.id, seq,
+			      put_effect, out) != 0)
+		hs_buf_reset(out);
+}
 
 static int collect(void *udata, uint64_t seq, uint64_t gseq, int64_t time_ns)
 {
@@ -145,6 +173,7 @@ static int load_step(stepper *s, uint64_t seq)
 			 s->after.data, s->after.len) != 0)
 		snprintf(s->error, sizeof(s->error),
 			 "a state is not valid msgpack");
+	effects_of(s, seq, &s->effects);
 	return 0;
 }
 
@@ -198,6 +227,12 @@ static int print_step(void *udata, const hs_record *r)
 		cli_put(&p->out, "\nchanges:\n");
 		if (rc == 0)
 			rc = cli_put_diff_lines(&p->out, &p->diff, "  ");
+		effects_of(s, r->seq, &s->effects);
+		if (rc == 0 && s->effects.len != 0) {
+			cli_put(&p->out, "effects:\n");
+			hsi_buf_append(&p->out, s->effects.data,
+				       s->effects.len);
+		}
 		if (rc == 0 && cli_flush(&p->out) != 0)
 			return 1;
 	}
@@ -403,6 +438,7 @@ static void draw(screen *sc, stepper *s)
 	size_t nchanges = 0, room = rows - used - 4; /* 2 headers, 2 keys */
 	if (s->error[0] == '\0') {
 		cli_put_diff_lines(&changes, &s->diff, "  ");
+		hsi_buf_append(&changes, s->effects.data, s->effects.len);
 		for (size_t i = 0; i < changes.len; i++)
 			nchanges += changes.data[i] == '\n';
 	} else {
@@ -795,6 +831,7 @@ out:
 	hs_buf_free(&s.before);
 	hs_buf_free(&s.after);
 	hs_buf_free(&s.diff);
+	hs_buf_free(&s.effects);
 	cli_db_close(&db);
 	return rc;
 }
