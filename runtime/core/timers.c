@@ -28,25 +28,6 @@ typedef struct loader {
 	const char *path;
 } loader;
 
-/* Splits a key into owner type, id and name; false when malformed. */
-static bool split_key(const char *k, size_t n, size_t *type_len,
-		      size_t *id_len, size_t *name_len)
-{
-	const char *z1 = memchr(k, '\0', n);
-	if (z1 == NULL)
-		return false;
-	const char *z2 = memchr(z1 + 1, '\0', n - (size_t)(z1 + 1 - k));
-	if (z2 == NULL)
-		return false;
-	*type_len = (size_t)(z1 - k);
-	*id_len = (size_t)(z2 - z1 - 1);
-	*name_len = n - (size_t)(z2 + 1 - k);
-	return *type_len >= 1 && *type_len <= HS_NAME_MAX && *id_len >= 1 &&
-	       *id_len <= HS_ID_MAX && *name_len >= 1 &&
-	       *name_len <= HS_NAME_MAX &&
-	       memchr(z2 + 1, '\0', *name_len) == NULL;
-}
-
 static int load_one(void *p, const void *key, size_t key_len, const void *val,
 		    size_t len)
 {
@@ -54,7 +35,7 @@ static int load_one(void *p, const void *key, size_t key_len, const void *val,
 	size_t tl, il, nl;
 	hsi_timer_value v;
 	const char *k = key;
-	if (!split_key(k, key_len, &tl, &il, &nl) ||
+	if (!hsi_timer_key_split(k, key_len, &tl, &il, &nl) ||
 	    hsi_timer_value_decode(val, len, &v) != 0) {
 		if (l->errbuf != NULL)
 			snprintf(l->errbuf, l->errcap,

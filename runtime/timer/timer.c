@@ -53,6 +53,24 @@ hsi_timer *hsi_timer_new(hsi_timer_kind kind, const char *owner_type,
 	return t;
 }
 
+bool hsi_timer_key_split(const char *k, size_t n, size_t *type_len,
+			 size_t *id_len, size_t *name_len)
+{
+	const char *z1 = memchr(k, '\0', n);
+	if (z1 == NULL)
+		return false;
+	const char *z2 = memchr(z1 + 1, '\0', n - (size_t)(z1 + 1 - k));
+	if (z2 == NULL)
+		return false;
+	*type_len = (size_t)(z1 - k);
+	*id_len = (size_t)(z2 - z1 - 1);
+	*name_len = n - (size_t)(z2 + 1 - k);
+	return *type_len >= 1 && *type_len <= HS_NAME_MAX && *id_len >= 1 &&
+	       *id_len <= HS_ID_MAX && *name_len >= 1 &&
+	       *name_len <= HS_NAME_MAX &&
+	       memchr(z2 + 1, '\0', *name_len) == NULL;
+}
+
 void hsi_timers_free(hsi_timer *list)
 {
 	while (list != NULL) {

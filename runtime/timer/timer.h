@@ -97,6 +97,12 @@ hsi_timer *hsi_timer_new(hsi_timer_kind kind, const char *owner_type,
 			 size_t owner_id_len, const char *name,
 			 size_t name_len, const hsi_timer_target *target);
 
+/* Splits a timers key (owner type \0 owner id \0 name) into the lengths
+ * of its parts; false when it is not one (a part empty, too long, or a
+ * NUL in the name). */
+bool hsi_timer_key_split(const char *key, size_t n, size_t *type_len,
+			 size_t *id_len, size_t *name_len);
+
 /* Frees a list of operations. */
 void hsi_timers_free(hsi_timer *list);
 

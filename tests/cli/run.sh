@@ -326,6 +326,13 @@ section_check() {
 	out_has "snapshots key counter/a/3: its hash"
 	out_has "is not the state hash"
 
+	"$MK" corrupt "$work/c7" timers || fail "make_log corrupt timers"
+	run "$H" check "$work/c7"
+	rc_is 1
+	out_has "timers key counter/a/late: set by counter/a #2 at gseq 8, which holds no such record"
+	out_has "timers key counter/b/junk: the pending timer does not decode"
+	equal "$(grep -c '^problem:' <<<"$out")" 2 "two timer problems"
+
 	"$MK" corrupt "$work/c6" seq || fail "make_log corrupt seq"
 	run "$H" check "$work/c6"
 	rc_is 1

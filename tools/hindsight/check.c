@@ -23,6 +23,7 @@
 #include "common/addr_map.h"
 #include "common/buf.h"
 #include "log/keys.h"
+#include "timer/timer.h"
 
 static int run(int argc, char **argv);
 
@@ -34,8 +35,9 @@ const cli_cmd cli_cmd_check = {
 	.help = "Checks that every record decodes, gseqs run 1..N without a "
 		"gap, each agent's\nseqs run 1..S, the index and the events "
 		"agree both ways, every cause exists\nand precedes its "
-		"effect, and every snapshot's hash is its record's state "
-		"hash.\n\nPrints each problem found (the key, what is wrong) "
+		"effect, every snapshot's hash is its record's state "
+		"hash, and\nevery pending timer decodes and names the "
+		"record that set it.\n\nPrints each problem found (the key, what is wrong) "
 		"and exits 1, or prints a\nsummary and exits 0 when all "
 		"holds. Exit 2: the log cannot be opened.\n",
 	.run = run,
@@ -54,7 +56,7 @@ typedef struct checker {
 	cli_db *db;
 	hsi_addr_map agents; /* of agent_seen */
 	uint64_t expect; /* next gseq */
-	uint64_t records, snapshots, problems;
+	uint64_t records, snapshots, timers, problems;
 	hs_buf cause;     /* a cause's record */
 	hs_buf snap;      /* a snapshot */
 	hs_buf line;
@@ -387,6 +389,45 @@ static void check_type(checker *c, const char *t, size_t tn)
 	hs_buf_free(&b);
 }
 
+/* A pending timer: its key and value decode, and the record it names as
+ * its setter is its owner's transition set_seq. */
+static int on_timer(void *udata, const void *key, size_t key_len,
+		    const void *val, size_t len)
+{
+	checker *c = udata;
+	const char *k = key;
+	size_t tl, il, nl;
+	hsi_timer_value v;
+	hsi_record r;
+	char who[400];
+
+	c->timers++;
+	if (!hsi_timer_key_split(k, key_len, &tl, &il, &nl)) {
+		problem(c, "timers: a key of %zu bytes is not type/id/name",
+			key_len);
+		return 0;
+	}
+	agent_text(k, tl, k + tl + 1, il, who, sizeof(who));
+	if (hsi_timer_value_decode(val, len, &v) != 0) {
+		problem(c, "timers key %s/%.*s: the pending timer does not "
+			   "decode",
+			who, (int)nl, k + tl + 1 + il + 1);
+		return 0;
+	}
+	hs_buf_reset(&c->cause);
+	if (v.set_gseq > hsi_log_last_gseq(c->db->log) ||
+	    hsi_log_get_event(c->db->log, v.set_gseq, &c->cause) != 0 ||
+	    hsi_record_decode(c->cause.data, c->cause.len, &r) != 0 ||
+	    r.type_len != tl || memcmp(r.type, k, tl) != 0 ||
+	    r.id_len != il || memcmp(r.id, k + tl + 1, il) != 0 ||
+	    r.seq != v.set_seq)
+		problem(c, "timers key %s/%.*s: set by %s #%" PRIu64
+			   " at gseq %" PRIu64 ", which holds no such record",
+			who, (int)nl, k + tl + 1 + il + 1, who, v.set_seq,
+			v.set_gseq);
+	return 0;
+}
+
 static int run(int argc, char **argv)
 {
 	const cli_cmd *cmd = &cli_cmd_check;
@@ -426,6 +467,14 @@ static int run(int argc, char **argv)
 		problem(&c, "agents: the scan stopped: %s", err);
 	}
 
+	rc = hsi_log_scan_timers(db.log, on_timer, &c);
+	if (rc == HS_ENOMEM)
+		goto oom;
+	if (rc != 0) {
+		hsi_log_error(db.log, err, sizeof(err));
+		problem(&c, "timers: the scan stopped: %s", err);
+	}
+
 	if (c.problems == 0) {
 		printf("ok: %s: %" PRIu64 " record%s of %zu agent%s, %" PRIu64
 		       " snapshot%s: gseqs and seqs contiguous, index and "
@@ -434,6 +483,10 @@ static int run(int argc, char **argv)
 		       path, c.records, c.records == 1 ? "" : "s",
 		       c.agents.count, c.agents.count == 1 ? "" : "s",
 		       c.snapshots, c.snapshots == 1 ? "" : "s");
+		if (c.timers != 0)
+			printf("ok: %" PRIu64 " pending timer%s, each set by "
+			       "the record it names\n",
+			       c.timers, c.timers == 1 ? "" : "s");
 		rc = CLI_EXIT_OK;
 	} else {
 		printf("%" PRIu64 " problem%s in %s (%" PRIu64
