@@ -577,8 +577,13 @@ HS_API int hs_ctx_sendf(hs_ctx *ctx, const char *type, const char *id,
  * target's last transition time, if later); the timer is deleted from the
  * log with the transition that handles the firing, so a firing the runtime
  * did not handle before it stopped is fired again after the next open.
- * Timers due while the runtime was down fire at open, in due order, once.
- * Ties fire in the order they were set.
+ * Timers due while the runtime was down fire at open, in due order, once
+ * their target's type is registered (register every type before the
+ * clock passes their dues, or a timer of a type registered later fires
+ * after a later-due one of a type registered earlier). Ties fire in the
+ * order they were set. A firing that waits in a mailbox while its owner
+ * sets the name again or cancels it is stale and not handled: a re-armed
+ * timer fires once, at its new time.
  *
  * In a replay these calls do nothing and return 0 (the firing is a
  * recorded event of its own). hs_ctx_timer_after is relative to
@@ -605,8 +610,10 @@ HS_API int hs_ctx_timer_cancel(hs_ctx *ctx, const char *name);
  * within that time (a durable timer, so across a restart too). ID is
  * written to *ask_id (may be NULL): unique per agent. A late answer after
  * a timeout still comes; the handler of the answer cancels the timeout
- * when it returns HS_CHANGED. Part of the transition like hs_ctx_send:
- * nothing is asked if apply fails. Returns 0, hs_ctx_send's errors, or
+ * when it returns HS_CHANGED (a timeout already on its way is then not
+ * handled). Part of the transition, and only of one that
+ * is recorded: nothing is asked unless apply returns HS_CHANGED (ask ids
+ * come from the transition's seq). Returns 0, hs_ctx_send's errors, or
  * HS_ERANGE (more than 65,535 asks in one transition).
  */
 HS_API int hs_ctx_ask(hs_ctx *ctx, const char *type, const char *id,
@@ -684,7 +691,9 @@ typedef void (*hs_watch_fn)(void *udata, const hs_transition *t);
  * agents concurrently, with gseq 0. It may see a transition that never
  * reaches the log (the write fails later, or the process dies first): use
  * it for what must happen in the turn (metrics, live views), not for what
- * must agree with the log. While it runs it delays its agent.
+ * must agree with the log. While it runs it delays its agent. A watcher
+ * registered while an event is being handled may see that transition
+ * with an empty old state (old_len 0).
  *
  * A watcher must not call hs_watch, hs_watch_durable, hs_unwatch,
  * hs_send_wait, hs_await or hs_close; it may call hs_send. On success *id

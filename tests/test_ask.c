@@ -116,7 +116,7 @@ static int asker_decode(void *state, const void *data, size_t len,
 static int asker_apply(hs_ctx *ctx, void *state, const hs_event *ev)
 {
 	asker *a = state;
-	if (hs_event_is(ev, "ask")) {
+	if (hs_event_is(ev, "ask") || hs_event_is(ev, "ask_quiet")) {
 		char to[HS_ID_MAX + 1], q[HS_NAME_MAX + 1];
 		int64_t timeout = 0;
 		uint64_t id = 0;
@@ -128,7 +128,7 @@ static int asker_apply(hs_ctx *ctx, void *state, const hs_event *ev)
 		CB_CHECK_EQ(rc, 0);
 		CB_CHECK_EQ(id >> 16, hs_ctx_seq(ctx));
 		a->asked = (int64_t)id;
-		return HS_CHANGED;
+		return hs_event_is(ev, "ask_quiet") ? HS_UNCHANGED : HS_CHANGED;
 	}
 	if (!hs_event_is(ev, "answer"))
 		return HS_EINVAL;
@@ -286,8 +286,22 @@ static void test_ask_failed_agent(void **state)
 	assert_hs(HS_ERANGE, hs_ask(rt, "skip", "k", "boom", NULL, 0, -1, &r));
 	assert_hs(0, hs_ask(rt, "skip", "k", "get", NULL, 0, -1, &r));
 	assert_int_equal(reply_n(&r), 0);
-	hs_buf_free(&r);
 	assert_hs(0, hs_restart(rt, "bank", "f", 0));
+
+	/* A bounded mailbox keeps no room for refused questions. */
+	hs_type lim = hsu_counter_type("lim", HS_ON_ERROR_FAIL);
+	lim.apply = bank_apply;
+	lim.mailbox_limit = 2;
+	assert_hs(0, hs_register(rt, &lim));
+	assert_hs(HS_EFAILED, hs_ask(rt, "lim", "l", "boom", NULL, 0, -1, &r));
+	for (int i = 0; i < 5; i++)
+		assert_hs(HS_EFAILED,
+			  hs_ask(rt, "lim", "l", "get", NULL, 0, -1, &r));
+	assert_hs(0, hs_restart(rt, "lim", "l", 0));
+	for (int i = 0; i < 2; i++)
+		assert_hs(0, hs_send(rt, "lim", "l", "deposit", NULL, 0));
+	assert_hs(0, hs_await(rt, HSU_AWAIT_MS));
+	hs_buf_free(&r);
 	assert_hs(0, hs_close(rt));
 }
 
@@ -467,6 +481,15 @@ static void test_ctx_ask_timeout_and_error(void **state)
 	a = asker_state(rt, "q");
 	assert_int_equal(a.answers, 2);
 	assert_int_equal(a.error, HS_ERANGE);
+	assert_int_equal(hs_timers_pending(rt), 0);
+	/* A handler that changes nothing asks nothing. */
+	assert_hs(0, hs_sendf(rt, "asker", "q2", "ask_quiet",
+			      "to:s q:s timeout:I", "quiet", "get",
+			      INT64_C(2000000000)));
+	assert_hs(HS_EFAILED, hs_await(rt, HSU_AWAIT_MS));
+	hs_buf nb = HS_BUF_INIT;
+	assert_hs(HS_ENOAGENT, hs_deref(rt, "bank", "quiet", &nb));
+	hs_buf_free(&nb);
 	assert_int_equal(hs_timers_pending(rt), 0);
 	/* A question to the failed agent is answered at once. */
 	assert_hs(0, hs_sendf(rt, "asker", "q", "ask", "to:s q:s", "c", "get"));

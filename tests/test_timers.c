@@ -19,6 +19,9 @@
 
 static _Atomic int64_t sim_now;
 
+/* Set while "block" handlers must wait (test_rearmed_firing_is_stale). */
+static atomic_bool blocked;
+
 static int64_t sim_clock(void *udata)
 {
 	(void)udata;
@@ -93,6 +96,9 @@ static int alarm_apply(hs_ctx *ctx, void *state, const hs_event *ev)
 			    0);
 	} else if (hs_event_is(ev, "disarm")) {
 		CB_CHECK_EQ(hs_ctx_timer_cancel(ctx, name), 0);
+	} else if (hs_event_is(ev, "block")) {
+		while (atomic_load(&blocked))
+			hsu_sleep_ms(1);
 	} else if (hs_event_is(ev, "ring")) {
 		a->count++;
 		a->code = a->code * 1000 + n;
@@ -309,6 +315,53 @@ static void test_rearm_while_firing(void **state)
 	assert_int_equal(advance(rt, T0 + 20 * SEC), 1);
 	assert_int_equal(alarm_state(rt, "far").code, 1002);
 	assert_hs(0, hs_close(rt));
+	free(dir);
+}
+
+/* A firing that waits in the mailbox behind a re-arm (or a cancel) of
+ * its timer is stale and not handled: the re-armed timer fires once, at
+ * its new time. */
+static void rearmed_firing_is_stale(const char *dir)
+{
+	hs_runtime *rt;
+	if (dir != NULL) {
+		rt = open_rt(dir, sim_clock);
+	} else {
+		hs_options o;
+		hs_options_init(&o);
+		o.workers = 2;
+		o.clock = sim_clock;
+		assert_hs(0, hs_open(&rt, &o));
+		register_alarm(rt);
+	}
+	arm(rt, "d", "idle", T0 + SEC, 1);
+	arm(rt, "d", "gone", T0 + SEC, 2);
+	assert_hs(0, hs_await(rt, HSU_AWAIT_MS));
+	atomic_store(&blocked, true);
+	assert_hs(0, hs_send(rt, "alarm", "d", "block", NULL, 0));
+	arm(rt, "d", "idle", T0 + 10 * SEC, 3);
+	assert_hs(0, hs_sendf(rt, "alarm", "d", "disarm", "name:s", "gone"));
+	atomic_store(&sim_now, T0 + 2 * SEC);
+	size_t fired = 0;
+	assert_hs(0, hs_timers_fire_due(rt, &fired));
+	assert_int_equal(fired, 2); /* both queued behind the block */
+	atomic_store(&blocked, false);
+	assert_hs(0, hs_await(rt, HSU_AWAIT_MS));
+	assert_int_equal(alarm_state(rt, "d").count, 0);
+	assert_int_equal(hs_timers_pending(rt), 1);
+	assert_int_equal(advance(rt, T0 + 20 * SEC), 1);
+	alarm_st a = alarm_state(rt, "d");
+	assert_int_equal(a.count, 1);
+	assert_int_equal(a.code, 3);
+	assert_hs(0, hs_close(rt));
+}
+
+static void test_rearmed_firing_is_stale(void **state)
+{
+	(void)state;
+	char *dir = pu_mkdtemp("timers-stale");
+	rearmed_firing_is_stale(dir);
+	rearmed_firing_is_stale(NULL);
 	free(dir);
 }
 
@@ -575,6 +628,8 @@ int main(int argc, char **argv)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_in_memory, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_rearmed_firing_is_stale,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_real_clock, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_restart_after_sigkill,

@@ -44,18 +44,26 @@ int hsi_msg_build(const char *event_type, const void *body, size_t len,
  * senders' timeouts are clamped to -1 and above. */
 #define EFFECT_TIMEOUT INT_MIN
 
+/* With the agent's shard locked: true (and the shard unlocked) when m is
+ * a question and the agent is failed: it would wait for a restart, so
+ * the asker hears HS_EFAILED now. Checked before a bounded mailbox counts
+ * m in. Relaxed: a question that slips past waits for the restart, or
+ * the hs_close that drops it. */
+static inline bool refuse_question(hsi_shard *s, hsi_agent *a,
+				   const hsi_msg *m)
+{
+	if ((m->tail_kind != HSI_TAIL_ASK && !hsi_waiter_asks(m->waiter)) ||
+	    !atomic_load_explicit(&a->failed, memory_order_relaxed))
+		return false;
+	pthread_mutex_unlock(&s->mu);
+	return true;
+}
+
 /* With the agent's shard locked: queues m, unlocks, schedules the agent
- * if it was idle. A question to a failed agent would wait for a restart:
- * HS_EFAILED now instead (relaxed: one that slips past waits for the
- * restart, or the hs_close that drops it). */
+ * if it was idle. */
 static inline int push(hs_runtime *rt, hsi_shard *s, hsi_agent *a,
 		       hsi_msg *m)
 {
-	if ((m->tail_kind == HSI_TAIL_ASK || hsi_waiter_asks(m->waiter)) &&
-	    atomic_load_explicit(&a->failed, memory_order_relaxed)) {
-		pthread_mutex_unlock(&s->mu);
-		return HS_EFAILED;
-	}
 	bool schedule = hsi_mailbox_push(&a->mbox, &m->node);
 	pthread_mutex_unlock(&s->mu);
 	if (schedule)
@@ -81,6 +89,8 @@ deliver_bounded(hs_runtime *rt, const hsi_type *type, const char *id,
 				       HSI_ACQUIRE_CREATE, &s, &a);
 		if (rc != 0)
 			return rc;
+		if (refuse_question(s, a, m))
+			return HS_EFAILED;
 		if (timeout_ms == EFFECT_TIMEOUT) {
 			hsi_flow_force(a);
 			break;
@@ -109,6 +119,8 @@ static inline int deliver(hs_runtime *rt, const hsi_type *type,
 				   &s, &a);
 	if (rc != 0)
 		return rc;
+	if (refuse_question(s, a, m))
+		return HS_EFAILED;
 	return push(rt, s, a, m);
 }
 

@@ -84,6 +84,9 @@ void hsi_sink_log(void *p, const hs_transition *t)
 {
 	hs_runtime *rt = p;
 	hsi_transition *tr = (hsi_transition *)t;
+	/* Firings of timers this transition re-arms or cancels are stale
+	 * from now on, though the table changes only once it is written. */
+	hsi_timers_supersede(rt, tr->timers);
 	hsi_commit *c = build_commit(tr);
 	bool copy = hsi_watchers_want_durable(&rt->watchers);
 	for (;;) {

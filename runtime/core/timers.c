@@ -296,6 +296,42 @@ hsi_timer *hsi_timer_done_of(const hsi_msg *m)
 	return t;
 }
 
+bool hsi_timers_stale(hs_runtime *rt, const hsi_msg *m)
+{
+	if (m->tail_kind != HSI_TAIL_TIMER)
+		return false;
+	char key[HSI_TIMER_KEY_MAX];
+	size_t n = 0;
+	memcpy(key, hsi_msg_cause_type(m), m->cause_type_len + 1);
+	n += m->cause_type_len + 1;
+	memcpy(key + n, hsi_msg_cause_id(m), m->cause_id_len + 1);
+	n += m->cause_id_len + 1;
+	memcpy(key + n, hsi_msg_tail(m), m->tail_len);
+	n += m->tail_len;
+	hsi_timers *ts = &rt->timers;
+	pthread_mutex_lock(&ts->mu);
+	const hsi_timer *t = hsi_timer_table_find(&ts->table, key, n);
+	bool stale = t == NULL || t->set_seq != m->cause_seq ||
+		     t->heap_at != HSI_TIMER_FIRED || t->superseded;
+	pthread_mutex_unlock(&ts->mu);
+	return stale;
+}
+
+void hsi_timers_supersede(hs_runtime *rt, const hsi_timer *ops)
+{
+	hsi_timers *ts = &rt->timers;
+	for (const hsi_timer *op = ops; op != NULL; op = op->next) {
+		if (op->kind == HSI_TIMER_DONE)
+			continue;
+		pthread_mutex_lock(&ts->mu);
+		hsi_timer *t = hsi_timer_table_find(&ts->table, op->data,
+						    op->key_len);
+		if (t != NULL && t->set_seq < op->set_seq)
+			t->superseded = true;
+		pthread_mutex_unlock(&ts->mu);
+	}
+}
+
 /* Whether the firing `done` names is still the timer in the table (the
  * owner did not re-arm or cancel the name since). */
 static bool still_armed(hsi_timers *ts, const hsi_timer *done)
@@ -367,6 +403,10 @@ void hsi_timers_apply(hs_runtime *rt, hsi_timer *ops)
 		switch (t->kind) {
 		case HSI_TIMER_SET:
 			if (hsi_timer_table_reserve(&ts->table, 1) != 0) {
+				/* The older generation must not fire: its end
+				 * would delete this one from the log. */
+				hsi_timer_table_remove(&ts->table, t->data,
+						       t->key_len, 0);
 				hsi_set_error(rt, "out of memory arming timer "
 						  "%s: it fires when the log "
 						  "is next opened",

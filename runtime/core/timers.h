@@ -70,6 +70,16 @@ void hsi_timers_stop(hs_runtime *rt);
 /* Frees the table. Accepts timers that were never started. */
 void hsi_timers_destroy(hs_runtime *rt);
 
+/* Whether m is the firing of a timer that was re-armed or cancelled (or
+ * whose new set or cancel is on its way to the log) since it fired: such
+ * a firing is not handled. */
+bool hsi_timers_stale(hs_runtime *rt, const hsi_msg *m);
+
+/* Marks the timers that the SETs and CANCELs of ops (a transition the
+ * log sink accepted) will replace, so that their firings in flight are
+ * stale from now on. */
+void hsi_timers_supersede(hs_runtime *rt, const hsi_timer *ops);
+
 /* The DONE operation for a message that is the firing of a timer, or
  * NULL (not a firing, or out of memory: the firing is then handled again
  * after the next open). */

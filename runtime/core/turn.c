@@ -64,6 +64,24 @@ static void publish(hs_runtime *rt, hsi_worker *w, hsi_agent *a,
 	hsi_watchers_run(&rt->watchers, &tr.pub);
 }
 
+/* The effects but the questions (freed). */
+static hsi_effect *without_questions(hsi_effect *e)
+{
+	hsi_effect *head = NULL, **tail = &head;
+	while (e != NULL) {
+		hsi_effect *next = e->next;
+		e->next = NULL;
+		if (e->msg->tail_kind == HSI_TAIL_ASK) {
+			hsi_effects_free(e);
+		} else {
+			*tail = e;
+			tail = &e->next;
+		}
+		e = next;
+	}
+	return head;
+}
+
 /* An answer to this agent's question ends the question's timeout. */
 static void end_timer(hsi_agent *a, const hsi_msg *m, hs_ctx *ctx)
 {
@@ -81,6 +99,9 @@ static bool handle(hs_runtime *rt, hsi_worker *w, hsi_agent *a,
 {
 	const hs_type *def = &a->type->def;
 	hs_event ev = {hsi_msg_event_type(m), hsi_msg_body(m), m->body_len};
+	/* The owner re-armed or cancelled the timer since it fired. */
+	if (hsi_timers_stale(rt, m))
+		return true;
 	hs_ctx ctx;
 	hsi_ctx_init(&ctx, rt, a->type, a->id, a->id_len, a->seq + 1);
 	ctx.msg = m;
@@ -88,12 +109,12 @@ static bool handle(hs_runtime *rt, hsi_worker *w, hsi_agent *a,
 	ctx.floor = a->last_time;
 	ctx.has_now = m->has_time;
 
+	/* A watcher that comes before publish sees an empty old state, not
+	 * the worker's buffer of an earlier transition. */
 	bool watched = hsi_watchers_want_states(&rt->watchers);
-	if (watched) {
+	hs_buf_reset(&w->old_state);
+	if (watched && def->encode(a->state, &w->old_state, def->udata))
 		hs_buf_reset(&w->old_state);
-		if (def->encode(a->state, &w->old_state, def->udata))
-			hs_buf_reset(&w->old_state);
-	}
 
 	hsi_spin_lock(&a->lock);
 	int rc = def->apply(&ctx, a->state, &ev);
@@ -149,8 +170,9 @@ static bool handle(hs_runtime *rt, hsi_worker *w, hsi_agent *a,
 		return false;
 	}
 	if (rc == HS_UNCHANGED) {
-		/* Nothing was recorded, so the messages have no cause. */
-		hsi_effect *e = ctx.effects.head;
+		/* Nothing was recorded, so the messages have no cause, and
+		 * no questions leave: their ask ids come from the seq. */
+		hsi_effect *e = without_questions(ctx.effects.head);
 		hsi_effects_uncause(e);
 		if (!hsi_effects_hold(rt, a, e, m->waiter, 0, done)) {
 			hsi_effects_release(rt, e, 0, 0);
@@ -159,13 +181,11 @@ static bool handle(hs_runtime *rt, hsi_worker *w, hsi_agent *a,
 		return true;
 	}
 
-	if (observed) {
+	/* A state that cannot be encoded is logged and watched as empty;
+	 * replay will then report the divergence. */
+	hs_buf_reset(&w->new_state);
+	if (observed && def->encode(a->state, &w->new_state, def->udata))
 		hs_buf_reset(&w->new_state);
-		/* A state that cannot be encoded is logged and watched as
-		 * empty; replay will then report the divergence. */
-		if (def->encode(a->state, &w->new_state, def->udata))
-			hs_buf_reset(&w->new_state);
-	}
 	if (done != NULL)
 		hsi_timer_ops_add(&ctx.timers, done);
 	if (m->tail_kind == HSI_TAIL_CANCEL)

@@ -99,10 +99,16 @@ void hsi_timer_table_destroy(hsi_timer_table *tt)
 /* The heap: soonest due first, then the order of setting               */
 /* ------------------------------------------------------------------ */
 
+/* Ties fire in the order they were set: by the setting transition's
+ * gseq (also for timers loaded at open, whose table order is the key's),
+ * then by the order of putting (in memory, where there is no gseq). */
 static bool sooner(const hsi_timer *a, const hsi_timer *b)
 {
-	return a->due_ns < b->due_ns ||
-	       (a->due_ns == b->due_ns && a->order < b->order);
+	if (a->due_ns != b->due_ns)
+		return a->due_ns < b->due_ns;
+	if (a->set_gseq != b->set_gseq)
+		return a->set_gseq < b->set_gseq;
+	return a->order < b->order;
 }
 
 static void heap_place(hsi_timer_table *tt, size_t i, hsi_timer *t)

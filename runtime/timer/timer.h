@@ -37,6 +37,9 @@ typedef struct hsi_timer {
 	uint32_t body_len;
 	uint16_t key_len;
 	uint8_t kind;
+	/* In the table: a newer set or cancel of the key was accepted and is
+	 * on its way to the log; this generation's firing is stale. */
+	bool superseded;
 	uint8_t owner_type_len, owner_id_len, name_len;
 	uint8_t target_type_len, target_id_len, event_len;
 	/* key (owner type \0 owner id \0 name), then for SET: target type
