@@ -359,7 +359,9 @@ static int dir_is_empty(const char *path)
 	return empty;
 }
 
-static int open_existing(hsi_log *log)
+/* HS_EAGAIN from open_existing_as_listed: the column families changed
+ * between listing and opening (a writer migrated the log meanwhile). */
+static int open_existing_as_listed(hsi_log *log)
 {
 	bool have[HSI_CF_COUNT] = {false};
 	char extra[HS_NAME_MAX + 1] = "";
@@ -428,6 +430,8 @@ static int open_existing(hsi_log *log)
 				    "unexpected column family \"%s\": not a "
 				    "hindsight log of format %d",
 				    extra, HSI_LOG_FORMAT);
+	if (ver >= 2 && !have[HSI_CF_TIMERS] && (log->flags & HSI_LOG_READONLY))
+		return HS_EAGAIN;
 	if (ver >= 2 && !have[HSI_CF_TIMERS])
 		return hsi_log_fail(log, HS_ENOTLOG,
 				    "log format %lu without column family "
@@ -445,6 +449,23 @@ static int open_existing(hsi_log *log)
 			return rc;
 	}
 	return 0;
+}
+
+static int open_existing(hsi_log *log)
+{
+	int rc = open_existing_as_listed(log);
+	if (rc == HS_EAGAIN) {
+		/* Listed as format 1, read as format 2: list again. */
+		close_db(log);
+		rc = open_existing_as_listed(log);
+	}
+	if (rc == HS_EAGAIN) {
+		close_db(log);
+		rc = hsi_log_fail(log, HS_ENOTLOG,
+				  "log format 2 without column family "
+				  "\"timers\": not a hindsight log");
+	}
+	return rc;
 }
 
 static int open_path(hsi_log *log)
