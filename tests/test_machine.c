@@ -426,6 +426,14 @@ static void test_load_errors(void **state)
 			      "\"x\",\"success\":{\"state\":\"b\"}}}]},"
 			      "\"b\":{\"end\":true}}}",
 		      HS_EINVAL, "state 'a': always[0].invoke.error: missing");
+	/* a map with an integer key */
+	static const uint8_t intkey[] = {0x81, 0x01, 0x02};
+	assert_hs(HS_EINVAL, hs_machine_load_msgpack(m, intkey, sizeof intkey,
+						     &d, NULL, 0));
+	char kerr[128];
+	assert_hs(HS_EINVAL, hs_machine_load_msgpack(m, intkey, sizeof intkey,
+						     &d, kerr, sizeof kerr));
+	assert_string_equal(kerr, "machine: every key must be a string");
 	expect_reject(m, "{\"version\":1,\"start-at\":\"a\",\"states\":{}}",
 		      HS_EINVAL, "machine: id: missing");
 
@@ -508,6 +516,21 @@ static void test_order_ships(void **state)
 	assert_hs(0, hs_close(rt));
 	hs_machines_destroy(m);
 	free(dir);
+}
+
+/* Without a log: the same steps, the wait-for on the in-memory timers. */
+static void test_in_memory(void **state)
+{
+	(void)state;
+	hs_machines *m = order_set();
+	hs_runtime *rt = open_rt(NULL, m);
+	start_and_release(rt, m, "mem", 1);
+	assert_state(rt, "shipment", "mem/ship-1", "failed");
+	advance(rt, T0 + 5 * SEC);
+	assert_state(rt, "order", "mem", "shipped");
+	assert_int_equal(state_i64(rt, "order", "mem", "entered"), 8);
+	assert_hs(0, hs_close(rt));
+	hs_machines_destroy(m);
 }
 
 /* An action the state does not take: asked, a clear answer; sent, the
@@ -820,6 +843,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_load_errors, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_order_ships, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_in_memory, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_rejected_action, setup,
 						teardown),

@@ -118,6 +118,9 @@ typedef struct hsi_machine {
 struct hs_machines {
 	hsi_mfn *fns;
 	size_t nfns, fcap;
+	/* Accept callback names that are not in the set (tools that only
+	 * read or draw definitions); such a set must not be registered. */
+	bool any_callback;
 	pthread_mutex_t mu; /* guards machines/nmachines */
 	hsi_machine **machines;
 	size_t nmachines, mcap;

@@ -398,6 +398,8 @@ static int resolve_fn(loader *L, const char *where, const char *field,
 	if (name == NULL)
 		return 0;
 	const hsi_mfn *f = hsi_machines_fn(L->set, name, guard);
+	if (f == NULL && L->set->any_callback)
+		return 0; /* a tool that only shows the definition */
 	if (f == NULL)
 		return fail(L, "%s: %s.%s: no %s callback named '%s'", where,
 			    field, what, guard ? "guard" : "update", name);
@@ -550,6 +552,11 @@ int hs_machine_load_msgpack(const hs_machines *m, const void *mp, size_t len,
 	int rc = load_top(&L, mp);
 	if (rc == 0)
 		rc = hsi_mdef_validate(L.def, err, cap);
+	if (rc != 0 && rc != HS_EINVAL && rc != HS_ENOMEM) {
+		/* from the map walk: a key that is not a string */
+		fail(&L, "machine: every key must be a string");
+		rc = HS_EINVAL;
+	}
 	if (rc != 0) {
 		if (rc == HS_ENOMEM && err != NULL && cap > 0)
 			snprintf(err, cap, "machine: out of memory");
