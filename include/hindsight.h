@@ -1197,8 +1197,12 @@ HS_API int hs_json_diff(hs_buf *out, const void *old_mp, size_t old_len,
  * is a map: machine, version, state, via (the name of the step that
  * reached it), entered (entries so far), context, parent, child (pending
  * invoke), end ("success" or "error" once ended) and result. An action
- * that the current state does not accept changes nothing and is not
- * recorded: asked (hs_ask), it is answered {"ok": false, "error": TEXT};
+ * that arrives while the current state's automatic step is still due
+ * (sent right after `$start`, say) and that this state does not accept
+ * is taken after that step, in one transition: the automatic steps run
+ * first, inside the action's transition, up to a state that waits (for
+ * actions, a wait-for or a child). An action that the state it meets
+ * does not accept changes nothing and is not recorded: asked (hs_ask), it is answered {"ok": false, "error": TEXT};
  * sent, it is skipped with HS_EINVAL and TEXT as the agent's error
  * message (hs_agent_status). An accepted action that was asked is
  * answered {"ok": true, "state": NAME, "context": MAP}.

@@ -533,6 +533,47 @@ static void test_in_memory(void **state)
 	hs_machines_destroy(m);
 }
 
+/* Actions sent right after $start, before its automatic step: the step
+ * is taken first, in the action's transition, and its own $always then
+ * changes nothing. A refused action leaves no child and no timer behind
+ * (its steps' effects are made only with its transition). */
+static void test_action_before_always(void **state)
+{
+	(void)state;
+	char *dir = pu_mkdtemp("machine-early");
+	hs_machines *m = order_set();
+	hs_runtime *rt = open_rt(dir, m);
+	assert_hs(0, hs_machine_start(rt, m, "order", "e", 0, NULL, 0));
+	char s[256];
+	assert_true(ask(rt, "e", "add", "qty:I", 1, s, sizeof s));
+	assert_string_equal(s, "cart");
+	assert_hs(0, hs_send(rt, "order", "e", "place", NULL, 0));
+	assert_hs(0, hs_send(rt, "order", "e", "fraud-approve", NULL, 0));
+	assert_hs(0, hs_await(rt, HSU_AWAIT_MS));
+	assert_state(rt, "order", "e", "shipped");
+
+	/* fraud-approved -> released -> invoke: an action no state on the
+	 * way takes is refused, and the catch-up started no child. */
+	assert_hs(0, hs_machine_start(rt, m, "order", "f", 0, NULL, 0));
+	assert_true(ask(rt, "f", "add", "qty:I", 1, s, sizeof s));
+	assert_true(ask(rt, "f", "place", NULL, 0, s, sizeof s));
+	assert_hs(0, hs_send(rt, "order", "f", "fraud-approve", NULL, 0));
+	assert_false(ask(rt, "f", "cancel", NULL, 0, s, sizeof s));
+	assert_hs(0, hs_await(rt, HSU_AWAIT_MS));
+	assert_state(rt, "order", "f", "shipped");
+	assert_state(rt, "shipment", "f/ship-1", "delivered");
+	/* (a second $start would have been skipped as "started already") */
+	hs_agent_status st;
+	assert_hs(0, hs_agent_status_get(rt, "shipment", "f/ship-1", &st));
+	assert_int_equal(st.skipped, 0);
+	hs_verify_report rep;
+	assert_hs(0, hs_verify(rt, NULL, NULL, NULL, &rep));
+	assert_int_equal(rep.divergences, 0);
+	assert_hs(0, hs_close(rt));
+	hs_machines_destroy(m);
+	free(dir);
+}
+
 /* An action the state does not take: asked, a clear answer; sent, the
  * agent's error. Neither is recorded. */
 static void test_rejected_action(void **state)
@@ -844,6 +885,8 @@ int main(int argc, char **argv)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_order_ships, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_action_before_always,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_in_memory, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_rejected_action, setup,

@@ -201,12 +201,82 @@ static int exec_decode(void *state, const void *data, size_t len,
 
 /* One step being taken: the execution as it will be (`nx`), and what it
  * needs from the handler. */
+typedef enum fx_kind { FX_SEND, FX_WAIT, FX_CANCEL_WAIT } fx_kind;
+
+/* A message or timer of the step, made only if the whole step succeeds
+ * (an UNCHANGED outcome would still deliver sends). */
+typedef struct fx {
+	fx_kind kind;
+	char type[HS_NAME_MAX + 1];
+	char id[HS_ID_MAX + 1];
+	char event[HS_NAME_MAX + 1];
+	hs_buf body;
+	int64_t delay_ns;
+	uint64_t entered; /* a $always to self: the entry it is for */
+} fx;
+
+#define MAX_FX 16
+
 typedef struct step {
 	hs_ctx *ctx;
 	const exec *was;
 	exec nx;
 	hs_addr self;
+	fx fx[MAX_FX];
+	int nfx;
 } step;
+
+/* Queues an effect; body is taken over (reset on return). */
+static int fx_add(step *s, fx_kind kind, const char *type, const char *id,
+		  const char *event, hs_buf *body, int64_t delay_ns,
+		  uint64_t entered)
+{
+	if (s->nfx == MAX_FX) {
+		hs_buf_free(body);
+		return HS_ERANGE;
+	}
+	fx *f = &s->fx[s->nfx++];
+	f->kind = kind;
+	snprintf(f->type, sizeof f->type, "%s", type ? type : "");
+	snprintf(f->id, sizeof f->id, "%s", id ? id : "");
+	snprintf(f->event, sizeof f->event, "%s", event ? event : "");
+	f->body = body ? *body : (hs_buf)HS_BUF_INIT;
+	if (body)
+		*body = (hs_buf)HS_BUF_INIT;
+	f->delay_ns = delay_ns;
+	f->entered = entered;
+	return 0;
+}
+
+static void fx_free(step *s)
+{
+	for (int i = 0; i < s->nfx; i++)
+		hs_buf_free(&s->fx[i].body);
+	s->nfx = 0;
+}
+
+/* Makes the step's effects, in order. A $always for an entry that later
+ * steps of this transition left behind is not sent. */
+static int fx_flush(step *s)
+{
+	int rc = 0;
+	for (int i = 0; rc == 0 && i < s->nfx; i++) {
+		fx *f = &s->fx[i];
+		if (f->kind == FX_SEND && f->entered != 0 &&
+		    f->entered != s->nx.entered)
+			continue;
+		if (f->kind == FX_SEND)
+			rc = hs_ctx_send(s->ctx, f->type, f->id, f->event,
+					 f->body.data, f->body.len);
+		else if (f->kind == FX_WAIT)
+			rc = hs_ctx_timer_after(s->ctx, "$wait", f->delay_ns,
+						NULL, NULL, "$wait",
+						f->body.data, f->body.len);
+		else
+			rc = hs_ctx_timer_cancel(s->ctx, "$wait");
+	}
+	return rc;
+}
 
 static const char *state_name(const exec *x)
 {
@@ -261,7 +331,8 @@ static int enter(step *s, int t, const char *via)
 {
 	exec *x = &s->nx;
 	if (x->wait_edge >= 0) {
-		int rc = hs_ctx_timer_cancel(s->ctx, "$wait");
+		int rc = fx_add(s, FX_CANCEL_WAIT, NULL, NULL, NULL, NULL, 0,
+				0);
 		if (rc != 0)
 			return rc;
 	}
@@ -284,14 +355,13 @@ static int enter(step *s, int t, const char *via)
 				      st->end == HSI_MEND_SUCCESS,
 				      x->result.data, x->result.len);
 		if (rc == 0 && x->parent_type[0])
-			rc = hs_ctx_send(s->ctx, x->parent_type,
-					 x->parent_id, "$child", b.data,
-					 b.len);
+			rc = fx_add(s, FX_SEND, x->parent_type, x->parent_id,
+				    "$child", &b, 0, 0);
 	} else if (st->nalways > 0) {
 		rc = hs_packf(&b, "entered:U", x->entered);
 		if (rc == 0)
-			rc = hs_ctx_send(s->ctx, s->self.type, s->self.id,
-					 "$always", b.data, b.len);
+			rc = fx_add(s, FX_SEND, s->self.type, s->self.id,
+				    "$always", &b, 0, x->entered);
 	}
 	hs_buf_free(&b);
 	return rc;
@@ -329,8 +399,8 @@ static int invoke(step *s, int i, const hsi_medge *e)
 			      (uint64_t)cd->version, in.data, in.len,
 			      s->self.type, s->self.id);
 	if (rc == 0)
-		rc = hs_ctx_send(s->ctx, inv->machine, x->child, "$start",
-				 b.data, b.len);
+		rc = fx_add(s, FX_SEND, inv->machine, x->child, "$start", &b,
+			    0, 0);
 	hs_buf_free(&in);
 	hs_buf_free(&b);
 	return rc;
@@ -346,9 +416,8 @@ static int take(step *s, int i, const hsi_medge *e, const void *in,
 		hs_buf b = HS_BUF_INIT;
 		int rc = hs_packf(&b, "entered:U edge:i", x->entered, i);
 		if (rc == 0)
-			rc = hs_ctx_timer_after(s->ctx, "$wait", e->wait_ns,
-						NULL, NULL, "$wait", b.data,
-						b.len);
+			rc = fx_add(s, FX_WAIT, NULL, NULL, NULL, &b,
+				    e->wait_ns, 0);
 		hs_buf_free(&b);
 		x->wait_edge = i;
 		snprintf(x->via, sizeof x->via, "%s", e->name);
@@ -568,24 +637,44 @@ static int on_child(step *s, const hs_event *ev)
 	return rc < 0 ? rc : HS_CHANGED;
 }
 
+/* Whether an automatic step is due: the state has always transitions
+ * and is neither waiting (wait-for) nor waiting for a child. */
+static bool always_due(const exec *x)
+{
+	return x->def->states[x->state].nalways > 0 && x->wait_edge < 0 &&
+	       !x->child[0];
+}
+
 static int on_action(step *s, const hs_event *ev)
 {
-	const exec *w = s->was;
+	exec *x = &s->nx;
 	const char *name = hs_event_type(ev);
-	const hsi_maction *a = hsi_mdef_action(w->def, w->state, name);
+	size_t len = 0;
+	const void *body = hs_event_body(ev, &len);
+	const hsi_maction *a = hsi_mdef_action(x->def, x->state, name);
+	/* An action that came before the automatic steps of a state it
+	 * does not take (sent right after $start, say): those steps are
+	 * taken first, in this transition, up to a state that waits. Their
+	 * own $always messages then find them done and change nothing. */
+	for (int hops = 0; a == NULL && always_due(x) && hops < 64; hops++) {
+		int rc = take_always(s);
+		if (rc < 0)
+			return rc;
+		if (rc == 0)
+			break;
+		a = hsi_mdef_action(x->def, x->state, name);
+	}
 	if (a == NULL)
 		return reject(s->ctx, "%s '%s': state '%s' does not accept "
 				      "action '%s'",
-			      w->mc->id, s->self.id, state_name(w), name);
-	size_t len = 0;
-	const void *body = hs_event_body(ev, &len);
+			      x->mc->id, s->self.id, state_name(x), name);
 	int rc = run_guard(s, &a->edge, body, len);
 	if (rc < 0)
 		return rc;
 	if (rc == 0)
 		return reject(s->ctx, "%s '%s': state '%s': action '%s' "
 				      "refused by guard '%s'",
-			      w->mc->id, s->self.id, state_name(w), name,
+			      x->mc->id, s->self.id, state_name(x), name,
 			      a->edge.when.name);
 	rc = take(s, -1, &a->edge, body, len, false);
 	return rc < 0 ? rc : HS_CHANGED;
@@ -608,7 +697,11 @@ static int answer(step *s)
 static int exec_apply(hs_ctx *ctx, void *state, const hs_event *ev)
 {
 	exec *x = state;
-	step s = {ctx, x, {0}, hs_ctx_self(ctx)};
+	static const step blank;
+	step s = blank;
+	s.ctx = ctx;
+	s.was = x;
+	s.self = hs_ctx_self(ctx);
 	int rc;
 	if (hs_event_is(ev, "$start") && x->def != NULL)
 		return reject(ctx, "%s '%s': started already", x->mc->id,
@@ -636,10 +729,13 @@ static int exec_apply(hs_ctx *ctx, void *state, const hs_event *ev)
 	else
 		rc = on_action(&s, ev);
 	if (rc == HS_CHANGED) {
-		int arc = answer(&s);
-		if (arc != 0)
-			rc = arc;
+		int frc = fx_flush(&s);
+		if (frc == 0)
+			frc = answer(&s);
+		if (frc != 0)
+			rc = frc;
 	}
+	fx_free(&s);
 	if (rc != HS_CHANGED) {
 		exec_destroy(&s.nx, NULL);
 		return rc;
