@@ -799,7 +799,7 @@ static void test_wait_across_sigkill(void **state)
 /* ------------------------------------------------------------------ */
 
 typedef struct path {
-	char line[32][96];
+	char line[32][200];
 	int n;
 	bool causes_ok;
 } path;
@@ -817,7 +817,7 @@ static int path_step(void *udata, const hs_record *rec)
 	      rec->cause_seq == rec->seq - 1))
 		p->causes_ok = false;
 	if (p->n < 32)
-		snprintf(p->line[p->n++], 96, "%s %s %s", rec->event_type, via,
+		snprintf(p->line[p->n++], sizeof p->line[0], "%s %s %s", rec->event_type, via,
 			 st);
 	return 0;
 }
