@@ -73,46 +73,6 @@ static int prepare_db(const char *path)
 	return logdir_remove("hs-orders", path);
 }
 
-/* Loads DIR/NAME.json into the set. */
-static int load(hs_machines *m, const char *dir, const char *name)
-{
-	char path[1024], err[512];
-	snprintf(path, sizeof path, "%s/%s.json", dir, name);
-	FILE *f = fopen(path, "rb");
-	if (f == NULL) {
-		perror(path);
-		return -1;
-	}
-	char *text = NULL;
-	size_t len = 0, cap = 0, got;
-	do {
-		if (len == cap) {
-			char *n = realloc(text, cap = cap ? cap * 2 : 4096);
-			if (n == NULL)
-				break;
-			text = n;
-		}
-		got = fread(text + len, 1, cap - len, f);
-		len += got;
-	} while (got > 0);
-	fclose(f);
-	hs_machine_def *d = NULL;
-	int rc = text ? hs_machine_load_json(m, text, len, &d, err, sizeof err)
-		      : HS_ENOMEM;
-	free(text);
-	if (rc == 0)
-		rc = hs_machine_add(m, d);
-	if (rc != 0) {
-		fprintf(stderr, "hs-orders: %s: %s\n", path,
-			err[0] ? err : hs_strerror(rc));
-		hs_machine_def_free(d);
-		return -1;
-	}
-	printf("loaded %s: machine %s version %u\n", path,
-	       hs_machine_def_id(d), (unsigned)hs_machine_def_version(d));
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	static sim s;
@@ -121,8 +81,7 @@ int main(int argc, char **argv)
 	if (prepare_db(s.a.db) != 0)
 		return 1;
 	if (hs_machines_create(&s.m) != 0 || orders_callbacks(s.m) != 0 ||
-	    load(s.m, s.a.defs, "shipment") != 0 ||
-	    load(s.m, s.a.defs, "order") != 0)
+	    orders_load(s.m, s.a.defs, true) != 0)
 		return 1;
 	s.seen = calloc(s.a.orders, sizeof *s.seen);
 	if (s.seen == NULL)

@@ -61,6 +61,9 @@ int64_t sim_clock(void *udata);
 
 /* callbacks.c: the guards and updates the definitions name. */
 int orders_callbacks(hs_machines *m);
+/* defs.c: loads DIR/shipment.json and DIR/order.json into m (their
+ * callbacks named first); prints what is wrong to stderr. 0 or -1. */
+int orders_load(hs_machines *m, const char *dir, bool verbose);
 /* simulate.c */
 int simulate(sim *s, hs_runtime *rt);
 void watcher(void *udata, const hs_transition *t);

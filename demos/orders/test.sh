@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # ctest demo_orders: runs hs-orders and checks the facts it prints, not
 # just its exit code.
-# usage: test.sh PATH/TO/hs-orders
+# usage: test.sh PATH/TO/hs-orders [PATH/TO/libhs_orders_types.so [PATH/TO/hindsight]]
 set -euo pipefail
 
 bin=$1
+plugin=${2:-}
+cli=${3:-}
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/hs-orders-test.XXXXXX")
@@ -85,5 +87,27 @@ if "$bin" --orders 5 --defs "$tmp/defs" --db "$tmp/d" >"$tmp/d.out" 2>"$tmp/d.er
 fi
 grep -qF "state 'ship-finished': always[0].state: unknown state 'shiped'" \
 	"$tmp/d.err" || { cat "$tmp/d.err"; fail "the error does not name the state and field"; }
+
+# --- 4. the `hindsight` command on the log, through the types plugin --------
+if [ -n "$cli" ] && [ -n "$plugin" ]; then
+	longest=$(sed -nE 's/^path of order (order-[0-9]+):$/\1/p' "$tmp/a.out")
+	"$cli" machine "$tmp/b" "order/$longest" --types "$plugin" >"$tmp/p.out" ||
+		fail "hindsight machine DB order/$longest failed"
+	cat "$tmp/p.out"
+	steps=$(sed -nE "s/^CHECK path of $longest ends in [a-z-]+ after ([0-9]+) steps .*/\1/p" "$tmp/a.out")
+	head -1 "$tmp/p.out" | grep -qE "^order/$longest: machine order version 1, $steps steps$" ||
+		fail "path header: $(head -1 "$tmp/p.out"), want $steps steps"
+	# the same steps as the demo printed: event, state, via, one a line
+	diff <(sed -nE 's/^  #[0-9]+ +[0-9:]+  ([^ ]+) +-> ([^ ]+) +via ([^ ]+) .*/\1 \2 \3/p' \
+			<(sed -n "/^path of order /,/^CHECK path/p" "$tmp/a.out")) \
+		<(sed -nE 's/^  #[0-9]+ +[^ ]+  ([^ ]+) +-> ([^ ]+) +via ([^ ]+) .*/\1 \2 \3/p' "$tmp/p.out") ||
+		fail "hindsight's path differs from the demo's"
+	tail -1 "$tmp/p.out" | grep -qF "(end: success)" ||
+		fail "the path's last step is not an end"
+	"$cli" verify "$tmp/b" --types "$plugin" >"$tmp/v.out" ||
+		{ cat "$tmp/v.out"; fail "hindsight verify found a divergence"; }
+	grep -qE '^ok: [0-9]+ records of [0-9]+ agents replayed' "$tmp/v.out" ||
+		fail "hindsight verify: $(cat "$tmp/v.out")"
+fi
 
 echo "demo_orders: ok"

@@ -832,6 +832,12 @@ section_machine() {
 		<<<"$err" || fail "machine: error does not name the field: $err"
 	run "$H" machine "$work/none.json"
 	rc_is 2
+	# an execution's path needs the machines (demo_orders runs it)
+	run "$H" machine "$work" order/o1
+	rc_is 2
+	checks=$((checks + 1))
+	grep -qF "needs --types LIB.so" <<<"$err" ||
+		fail "machine DB TYPE/ID without --types: $err"
 }
 
 case $section in

@@ -4,6 +4,7 @@
 
 #include "machine/def.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,13 +13,20 @@ static int run(int argc, char **argv);
 
 const cli_cmd cli_cmd_machine = {
 	.name = "machine",
-	.synopsis = "DEF.json [--dot]",
-	.summary = "Check a state machine definition; list or draw it.",
-	.help = "Loads the definition as hs_machine_load_json does, with "
-		"every check except\nthat the callbacks it names need not "
-		"exist here; a rejected definition is\nexit 2 with the "
-		"state and field named.\n\n"
+	.synopsis = "DEF.json [--dot] | DB TYPE/ID --types LIB.so",
+	.summary = "Check a state machine definition; list or draw it; "
+		   "an execution's path.",
+	.help = "With DEF.json: loads the definition as "
+		"hs_machine_load_json does, with every\ncheck except that "
+		"the callbacks it names need not exist here; a rejected\n"
+		"definition is exit 2 with the state and field named.\n"
+		"With DB TYPE/ID: the path of one execution, a line per step "
+		"(time, event,\nstate reached, the transition's name, cause), "
+		"rebuilt with the machines that\nthe types plugin registers "
+		"(hs_machines_register).\n\n"
 		"options:\n"
+		"      --types LIB.so  (with DB TYPE/ID) a types plugin that "
+		"registers the machines\n"
 		"      --dot    Graphviz text (`dot -Tsvg`): states as "
 		"boxes, the start in bold,\n"
 		"               ends doubled (error ends red); actions solid, "
@@ -179,23 +187,107 @@ static void print_text(const hs_machine_def *d)
 	}
 }
 
+/* ---- the path of one execution ------------------------------------ */
+
+static int path_step(void *udata, const hs_record *r)
+{
+	int *steps = udata;
+	char when[64], state[HS_NAME_MAX + 1] = "-", via[HS_NAME_MAX + 1] = "";
+	char end[16] = "";
+	cli_format_time(r->time_ns, when, sizeof when);
+	hs_get_strcpy(r->state, r->state_len, "state", state, sizeof state);
+	hs_get_strcpy(r->state, r->state_len, "via", via, sizeof via);
+	hs_get_strcpy(r->state, r->state_len, "end", end, sizeof end);
+	printf("  #%-3" PRIu64 " %s  %-16s -> %-16s via %-16s", r->seq, when,
+	       r->event_type, state, via);
+	if (r->cause_seq == 0)
+		printf(" from outside");
+	else if (strcmp(r->cause.type, r->agent.type) == 0 &&
+		 strcmp(r->cause.id, r->agent.id) == 0)
+		printf(" after #%" PRIu64, r->cause_seq);
+	else
+		printf(" from %s/%s #%" PRIu64, r->cause.type, r->cause.id,
+		       r->cause_seq);
+	printf("%s%s%s\n", end[0] ? " (end: " : "", end, end[0] ? ")" : "");
+	(*steps)++;
+	return 0;
+}
+
+static int path(const cli_cmd *cmd, const char *dbpath, const char *agent,
+		const char *types)
+{
+	const char *why;
+	cli_addr ag;
+	uint64_t last;
+	int rc;
+	if (cli_parse_addr(agent, &ag, &why) != 0)
+		return cli_usage(cmd, "'%s': %s", agent, why);
+	if (types == NULL)
+		return cli_usage(cmd, "the path of %s needs --types LIB.so (a "
+				      "plugin that registers the machines)",
+				 agent);
+	cli_db db;
+	if ((rc = cli_db_open(&db, cmd, dbpath)) != 0)
+		return rc;
+	if ((rc = cli_db_agent(&db, &ag, &last, NULL)) != 0 ||
+	    (rc = cli_db_runtime(&db, types)) != 0) {
+		cli_db_close(&db);
+		return rc;
+	}
+	hs_buf cur = HS_BUF_INIT;
+	int64_t version = 0;
+	rc = hs_deref(db.rt, ag.type, ag.id, &cur);
+	if (rc == 0 && hs_get_i64(cur.data, cur.len, "version", &version) != 0)
+		rc = HS_ETYPE;
+	hs_buf_free(&cur);
+	if (rc == 0) {
+		printf("%s/%s: machine %s version %" PRId64 ", %" PRIu64
+		       " steps\n",
+		       ag.type, ag.id, ag.type, version, last);
+		hs_filter f = {.type = ag.type,
+			       .id = ag.id,
+			       .flags = HS_HISTORY_STATES};
+		int steps = 0;
+		rc = hs_history(db.rt, &f, path_step, &steps);
+	}
+	if (rc == HS_ETYPE) {
+		cli_error(cmd, "%s is not an execution of a machine", agent);
+		rc = CLI_EXIT_USAGE;
+	} else if (rc != 0) {
+		char what[400];
+		snprintf(what, sizeof what, "path of %s/%s", ag.type, ag.id);
+		rc = cli_db_fail(&db, rc, what);
+	}
+	cli_db_close(&db);
+	return rc;
+}
+
 static int run(int argc, char **argv)
 {
 	static const cli_opt opts[] = {{"dot", 0, false, 1},
+				       {"types", 't', true, 2},
 				       {NULL, 0, 0, 0}};
 	const cli_cmd *cmd = &cli_cmd_machine;
-	cli_pos pos[] = {{"missing DEF.json (a machine definition)", NULL}};
-	const char *val;
+	cli_pos pos[] = {{"missing DEF.json (a machine definition), or DB "
+			  "TYPE/ID",
+			  NULL},
+			 {NULL, NULL}};
+	const char *val, *types = NULL;
 	bool dot = false;
 	cli_args a;
 	int id;
 
-	cli_args_init(&a, cmd, opts, pos, 1, argc, argv);
-	while ((id = cli_args_opt(&a, &val)) > 0)
+	cli_args_init(&a, cmd, opts, pos, 2, argc, argv);
+	while ((id = cli_args_opt(&a, &val)) > 0) {
 		if (id == 1)
 			dot = true;
+		else if (id == 2)
+			types = val;
+	}
 	if (id == CLI_ARG_STOP)
 		return a.exit;
+	if (pos[1].val != NULL)
+		return path(cmd, pos[0].val, pos[1].val, types);
 	size_t len = 0;
 	char *text = read_file(pos[0].val, &len);
 	if (text == NULL) {
