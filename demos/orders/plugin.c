@@ -5,8 +5,9 @@
  * `hindsight verify` replays the log. The definitions are read from
  * $HS_ORDERS_DEFS, else from the source directory the build knew.
  *
- * The set lives as long as the process (a tool's): the runtime that
- * uses it has no hook to say when it is done with it.
+ * The set lives as long as the plugin is loaded: a program unloads the
+ * plugin (dlclose) only after closing the runtimes it registered on,
+ * as `hindsight` does, and the set is freed then.
  */
 #include "orders.h"
 
@@ -16,9 +17,18 @@
 #define HS_ORDERS_DEFS "demos/orders"
 #endif
 
+static hs_machines *m;
+
+#if defined(__GNUC__)
+__attribute__((destructor)) static void unload(void)
+{
+	hs_machines_destroy(m);
+	m = NULL;
+}
+#endif
+
 HS_PLUGIN_EXPORT int hindsight_register_types(hs_runtime *rt)
 {
-	static hs_machines *m;
 	if (m == NULL) {
 		const char *dir = getenv("HS_ORDERS_DEFS");
 		int rc = hs_machines_create(&m);
