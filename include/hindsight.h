@@ -1185,6 +1185,175 @@ HS_API int hs_json_diff(hs_buf *out, const void *old_mp, size_t old_len,
 
 
 /* ------------------------------------------------------------------ */
+/* Declarative state machines                                           */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A machine is a definition, data rather than code, that hindsight runs as
+ * an agent type named after the machine's id: each execution is an agent
+ * of that type, and every step it takes is a recorded transition. A
+ * definition (JSON, or the same shape in msgpack):
+ *
+ *   {"id": "order", "version": 1, "start-at": "create",
+ *    "context": {"items": []},            initial context, a map
+ *    "states": {
+ *      "create": {"always": [{"name": "created", "state": "cart"}]},
+ *      "cart":   {"actions": {"add":   {"state": "cart", "context": "add"},
+ *                             "place": {"state": "submitted"}}},
+ *      "failed": {"always": [{"name": "retry", "state": "fetching",
+ *                             "wait-for": {"seconds": 5}}]},
+ *      "released": {"always": [{"name": "ship", "invoke": {
+ *                     "machine": "shipment", "version": 1,
+ *                     "input": "ship_input",
+ *                     "success": {"state": "shipped", "context": "took"},
+ *                     "error": {"state": "canceled"}}}]},
+ *      "shipped":  {"end": true, "return": {"delivered": true}},
+ *      "canceled": {"end": "error"}}}
+ *
+ * A transition names the state it goes to ("state"), optionally a guard
+ * ("when": a guard callback's name; the first `always` transition whose
+ * guard passes is taken, none passing leaves the execution waiting for
+ * actions), a context update ("context": an update callback's name), a
+ * delay ("wait-for": {"seconds": N} or {"ms": N}; a durable timer, so a
+ * restart in the middle of the wait resumes it), and a "name" recorded
+ * as the way the state was reached (default: the action's name, or the
+ * target state's). "invoke" starts a child machine as its own agent
+ * (input from the "input" update callback, else an empty map; "version"
+ * 0 or absent: the newest) and waits for its end: a success end takes
+ * "success" (its update's input is the child's return value), an error
+ * end takes "error". An end state ("end": true or "error") returns
+ * "return" (any JSON value), or its context when "return" is absent.
+ *
+ * Steps and the log. An execution starts with the event `$start`
+ * (hs_machine_start) and then takes one recorded transition per step: an
+ * action is the event of the same name; an automatic step is a `$always`
+ * event the execution sends itself when it enters a state with `always`
+ * transitions (so its cause is the transition that entered the state);
+ * `$wait` is the firing of a wait-for timer, `$child` a child's end. The
+ * state of an execution (what hs_deref, hs_state_at and hs_history show)
+ * is a map: machine, version, state, via (the name of the step that
+ * reached it), entered (entries so far), context, parent, child (pending
+ * invoke), end ("success" or "error" once ended) and result. An action
+ * that arrives while the current state's automatic step is still due
+ * (sent right after `$start`, say) and that this state does not accept
+ * is taken after that step, in one transition: the automatic steps run
+ * first, inside the action's transition, up to a state that waits (for
+ * actions, a wait-for or a child). An action that the state it meets
+ * does not accept changes nothing and is not recorded: asked (hs_ask), it is answered {"ok": false, "error": TEXT};
+ * sent, it is skipped with HS_EINVAL and TEXT as the agent's error
+ * message (hs_agent_status). An accepted action that was asked is
+ * answered {"ok": true, "state": NAME, "context": MAP}.
+ *
+ * Versions: an execution keeps the version it started with (it is in its
+ * state and in its `$start` event); new versions apply to new executions;
+ * replay uses the recorded version, so every version that has executions
+ * in a log must be added before they are rebuilt.
+ */
+typedef struct hs_machines hs_machines;
+typedef struct hs_machine_def hs_machine_def;
+
+/* What a guard or update callback sees. Pointers are valid during the call
+ * only. */
+typedef struct hs_machine_call {
+	const char *machine;  /* the machine's id */
+	uint32_t version;
+	const char *id;       /* the execution (agent id) */
+	const char *state;    /* the state the transition leaves */
+	const void *context;  /* msgpack map */
+	size_t context_len;
+	const void *input;    /* the action's body, the child's return value,
+			       * or NULL */
+	size_t input_len;
+	int64_t now_ns;       /* hs_ctx_now() of the step */
+	uint64_t random;      /* hs_ctx_random(): the same in a replay */
+} hs_machine_call;
+
+/* A guard: 1 (pass), 0 (fail) or a negative HS_E... error, which fails
+ * the step. Must be a function of `call` only (it runs again in a
+ * replay). Called on worker threads, concurrently. */
+typedef int (*hs_machine_guard_fn)(void *udata, const hs_machine_call *call);
+
+/* A context update: appends the new context (one msgpack map) to `out`,
+ * returns 0 or a negative error. Same rules as a guard. Also used to
+ * build a child's input ("invoke.input"). */
+typedef int (*hs_machine_update_fn)(void *udata, const hs_machine_call *call,
+				    hs_buf *out);
+
+/*
+ * A set of machine definitions and the callbacks they name. Create it,
+ * name the callbacks, load and add definitions, then register it on a
+ * runtime (or several, one after another). It must outlive every runtime
+ * it is registered on: destroy it after hs_close. Thread-safety: adding a
+ * version (hs_machine_add) may run while executions run; everything else
+ * is called by one thread at a time. Returns 0 or HS_ENOMEM.
+ */
+HS_API int hs_machines_create(hs_machines **out);
+/* Frees the set with its definitions. Accepts NULL. */
+HS_API void hs_machines_destroy(hs_machines *m);
+
+/* Name a guard or update callback (1..HS_NAME_MAX bytes; copied). Naming
+ * one again replaces it for definitions loaded afterwards. Returns 0,
+ * HS_EINVAL, HS_ETOOLONG or HS_ENOMEM. */
+HS_API int hs_machines_guard(hs_machines *m, const char *name,
+			     hs_machine_guard_fn fn, void *udata);
+HS_API int hs_machines_update(hs_machines *m, const char *name,
+			      hs_machine_update_fn fn, void *udata);
+
+/*
+ * Parses and checks a definition (JSON text, or one msgpack value), with
+ * its callbacks looked up in m. Rejected: malformed input, missing or
+ * mistyped fields, a transition to an unknown state, a state that the
+ * start cannot reach, a cycle of `always` transitions without a
+ * wait-for, a callback that m does not name, an end state with
+ * transitions, a state that is neither an end nor has a way out. On
+ * failure `err` (may be NULL) gets a sentence naming the state and field,
+ * e.g. "state 'cart': actions.place.state: unknown state 'sumbitted'".
+ * On success *out is the caller's (hs_machine_add or
+ * hs_machine_def_free). Returns 0, HS_EINVAL (rejected), HS_EBADMSG (not
+ * JSON / msgpack) or HS_ENOMEM.
+ */
+HS_API int hs_machine_load_json(const hs_machines *m, const char *text,
+				size_t len, hs_machine_def **out, char *err,
+				size_t cap);
+HS_API int hs_machine_load_msgpack(const hs_machines *m, const void *mp,
+				   size_t len, hs_machine_def **out,
+				   char *err, size_t cap);
+HS_API void hs_machine_def_free(hs_machine_def *def);
+
+/* The id and version of a loaded definition. */
+HS_API const char *hs_machine_def_id(const hs_machine_def *def);
+HS_API uint32_t hs_machine_def_version(const hs_machine_def *def);
+
+/*
+ * Adds a definition to the set: on success m owns it (do not free it),
+ * on failure the caller still does. A version of a machine already
+ * registered on a runtime applies there at once to new executions.
+ * Thread-safe against running executions. Returns 0, HS_EEXIST (that id
+ * and version are in the set), HS_EINVAL or HS_ENOMEM.
+ */
+HS_API int hs_machine_add(hs_machines *m, hs_machine_def *def);
+
+/*
+ * Registers one agent type per machine id of the set on rt (type name =
+ * machine id; HS_ON_ERROR_SKIP). Ids registered by an earlier call are
+ * left as they are, so call it again after adding a new machine. Returns
+ * 0, or hs_register's error.
+ */
+HS_API int hs_machines_register(hs_machines *m, hs_runtime *rt);
+
+/*
+ * Starts execution `id` of a machine: sends it `$start` with the version
+ * (0: the newest in m now; the event records the number) and an input
+ * map (may be NULL, 0) whose keys are set over the initial context.
+ * Returns what hs_send returns, or HS_ENOTFOUND (no such machine or
+ * version in m). Thread-safe as hs_send. Starting an execution that has
+ * started already is refused by its handler (skipped).
+ */
+HS_API int hs_machine_start(hs_runtime *rt, hs_machines *m,
+			    const char *machine, const char *id,
+			    uint32_t version, const void *input, size_t len);
+
+/* ------------------------------------------------------------------ */
 /* Types plugins                                                        */
 /* ------------------------------------------------------------------ */
 

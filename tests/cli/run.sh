@@ -5,7 +5,7 @@
 #   run.sh SECTION HINDSIGHT MAKE_LOG PLUGIN_DIR
 #
 # SECTION: basic errors check log state history verify export tail replay
-# progress.
+# progress machine.
 # Every check prints what failed; the script exits 1 if any did.
 set -uo pipefail
 
@@ -821,8 +821,38 @@ section_progress() {
 	tmux_sock=
 }
 
+section_machine() {
+	local defs
+	defs=$(cd "$(dirname "$0")/../../demos/orders" && pwd)
+	run "$H" machine "$defs/order.json"
+	rc_is 0
+	out_has "machine order version 1: 9 states, start at create"
+	out_has "released         always ship           -> invoke shipment: success -> ship-finished, error -> canceled"
+	run "$H" machine "$defs/shipment.json" --dot
+	rc_is 0
+	out_has 'digraph "shipment v1" {'
+	out_has '"failed" -> "outstanding" [label="retry [attempts_left] wait 300s (always)", style=dashed];'
+	out_has '"gave-up" [peripheries=2, color=red];'
+	# rejected: the state and field named, exit 2
+	sed 's/"state": "shipped"}/"state": "shiped"}/' "$defs/order.json" \
+		>"$work/bad.json"
+	run "$H" machine "$work/bad.json"
+	rc_is 2
+	checks=$((checks + 1))
+	grep -qF "state 'ship-finished': always[0].state: unknown state 'shiped'" \
+		<<<"$err" || fail "machine: error does not name the field: $err"
+	run "$H" machine "$work/none.json"
+	rc_is 2
+	# an execution's path needs the machines (demo_orders runs it)
+	run "$H" machine "$work" order/o1
+	rc_is 2
+	checks=$((checks + 1))
+	grep -qF "needs --types LIB.so" <<<"$err" ||
+		fail "machine DB TYPE/ID without --types: $err"
+}
+
 case $section in
-basic | errors | check | log | state | history | verify | export | tail | replay | progress)
+basic | errors | check | log | state | history | verify | export | tail | replay | progress | machine)
 	"section_$section"
 	;;
 *)

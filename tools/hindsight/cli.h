@@ -38,6 +38,7 @@ extern const cli_cmd cli_cmd_replay;
 extern const cli_cmd cli_cmd_tail;
 extern const cli_cmd cli_cmd_export;
 extern const cli_cmd cli_cmd_import;
+extern const cli_cmd cli_cmd_machine;
 
 /* log and export: records through the filters, as text lines or JSON
  * Lines (log.c). */
