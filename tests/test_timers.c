@@ -323,6 +323,7 @@ static void test_rearm_while_firing(void **state)
  * its new time. */
 static void rearmed_firing_is_stale(const char *dir)
 {
+	atomic_store(&sim_now, T0);
 	hs_runtime *rt;
 	if (dir != NULL) {
 		rt = open_rt(dir, sim_clock);
@@ -342,9 +343,9 @@ static void rearmed_firing_is_stale(const char *dir)
 	arm(rt, "d", "idle", T0 + 10 * SEC, 3);
 	assert_hs(0, hs_sendf(rt, "alarm", "d", "disarm", "name:s", "gone"));
 	atomic_store(&sim_now, T0 + 2 * SEC);
-	size_t fired = 0;
-	assert_hs(0, hs_timers_fire_due(rt, &fired));
-	assert_int_equal(fired, 2); /* both queued behind the block */
+	/* Both fire now (here or on the runtime's thread), queued behind
+	 * the block, the re-arm and the cancel. */
+	assert_hs(0, hs_timers_fire_due(rt, NULL));
 	atomic_store(&blocked, false);
 	assert_hs(0, hs_await(rt, HSU_AWAIT_MS));
 	assert_int_equal(alarm_state(rt, "d").count, 0);
