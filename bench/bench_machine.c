@@ -13,7 +13,8 @@
  * counted by a watcher and must reach `orders`. (In memory the
  * automatic step may also run before `add` arrives: 12 transitions.)
  *
- * usage: bench_machine [log|mem [orders]]   (defaults log 10000)
+ * usage: bench_machine [log|sync|mem [orders]]   (defaults log 10000):
+ * log is durability NONE, sync HS_DURABILITY_SYNC
  * result lines: RESULT MACHINE <mode>_executions_per_s,
  * <mode>_transitions_per_s
  */
@@ -22,7 +23,8 @@
 
 #include <stdatomic.h>
 
-static const char usage[] = "usage: bench_machine [log|mem [orders]]\n";
+static const char usage[] =
+	"usage: bench_machine [log|sync|mem [orders]]\n";
 
 static const char *const SHIPMENT =
 	"{\"id\": \"shipment\", \"version\": 1, \"start-at\": \"created\","
@@ -122,11 +124,13 @@ static void add_def(hs_machines *m, const char *json)
 
 int main(int argc, char **argv)
 {
-	bool log = true;
+	bool log = true, sync = false;
 	unsigned long orders = 10000;
 	if (argc > 1) {
 		if (strcmp(argv[1], "mem") == 0)
 			log = false;
+		else if (strcmp(argv[1], "sync") == 0)
+			sync = true;
 		else if (strcmp(argv[1], "log") != 0) {
 			fputs(usage, stderr);
 			return 2;
@@ -151,7 +155,7 @@ int main(int argc, char **argv)
 	if (log) {
 		bench_mkdtemp(dir, sizeof dir, "machine");
 		o.path = dir;
-		o.durability = HS_DURABILITY_NONE;
+		o.durability = sync ? HS_DURABILITY_SYNC : HS_DURABILITY_NONE;
 	}
 	hs_runtime *rt;
 	BENCH_CHECK(hs_open(&rt, &o));
@@ -181,7 +185,7 @@ int main(int argc, char **argv)
 			done, orders, n, orders * 11);
 		return 1;
 	}
-	const char *mode = log ? "log" : "mem";
+	const char *mode = sync ? "sync" : log ? "log" : "mem";
 	char fig[64];
 	printf("# %lu executions (%lu transitions) in %.3f s\n", orders, n,
 	       dt);
