@@ -107,11 +107,17 @@ int hs_restart(hs_runtime *rt, const char *type, const char *id,
 		return HS_EINVAL;
 	}
 	if (flags & HS_RESTART_DROP_PENDING) {
+		/* Room is made only once the drain is over: a sender let in
+		 * by it would push into the mailbox being drained, and its
+		 * message would go with the pending ones. */
 		hsi_node *n;
+		size_t dropped = 0;
 		while ((n = hsi_mailbox_pop(&a->mbox)) != NULL) {
-			hsi_flow_taken(rt, a);
 			hsi_drop(rt, a->type, a->id, (hsi_msg *)n, HS_EFAILED);
+			dropped++;
 		}
+		while (dropped-- > 0)
+			hsi_flow_taken(rt, a);
 	}
 	hsi_spin_lock(&a->lock);
 	if (a->err != NULL) {
