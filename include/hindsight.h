@@ -646,7 +646,8 @@ HS_API bool hs_ctx_asked(const hs_ctx *ctx);
 HS_API int hs_timers_fire_due(hs_runtime *rt, size_t *fired);
 
 /* Timers set and not yet handled (fired ones included until their firing
- * is handled). Thread-safe. */
+ * is handled). A read-only runtime loads no timers and fires none: it
+ * counts the log's. Thread-safe. */
 HS_API size_t hs_timers_pending(hs_runtime *rt);
 
 /* ------------------------------------------------------------------ */

@@ -236,6 +236,8 @@ int hsi_timers_start(hs_runtime *rt, char *errbuf, size_t errcap)
 	pthread_cond_init(&ts->cv, NULL);
 	hsi_timer_table_init(&ts->table);
 	ts->inited = true;
+	if (rt->opts.read_only)
+		return 0; /* nothing fires; hs_timers_pending counts the log */
 	if (rt->log != NULL) {
 		loader l = {&ts->table, errbuf, errcap, rt->path};
 		int rc = hsi_log_scan_timers(rt->log, load_one, &l);
@@ -245,8 +247,6 @@ int hsi_timers_start(hs_runtime *rt, char *errbuf, size_t errcap)
 			return rc;
 		}
 	}
-	if (rt->opts.read_only)
-		return 0; /* nothing is handled: nothing fires */
 	if (pthread_create(&ts->thread, NULL, firing_main, rt) != 0)
 		return HS_ETHREAD;
 	ts->started = true;
@@ -449,10 +449,22 @@ int hs_timers_fire_due(hs_runtime *rt, size_t *fired)
 	return 0;
 }
 
+static int count_key(void *udata, const void *key, size_t key_len,
+		     const void *val, size_t len)
+{
+	(void)key, (void)key_len, (void)val, (void)len;
+	++*(size_t *)udata;
+	return 0;
+}
+
 size_t hs_timers_pending(hs_runtime *rt)
 {
 	if (rt == NULL || !rt->timers.inited)
 		return 0;
+	if (rt->opts.read_only) {
+		size_t n = 0;
+		return hsi_log_scan_timers(rt->log, count_key, &n) == 0 ? n : 0;
+	}
 	pthread_mutex_lock(&rt->timers.mu);
 	size_t n = rt->timers.table.count;
 	pthread_mutex_unlock(&rt->timers.mu);

@@ -332,6 +332,9 @@ section_check() {
 	out_has "timers key counter/a/late: set by counter/a #2 at gseq 8, which holds no such record"
 	out_has "timers key counter/b/junk: the pending timer does not decode"
 	equal "$(grep -c '^problem:' <<<"$out")" 2 "two timer problems"
+	run "$H" export "$work/c7"
+	rc_is 0
+	err_has "has 3 pending timers, which the export does not carry"
 
 	"$MK" corrupt "$work/c6" seq || fail "make_log corrupt seq"
 	run "$H" check "$work/c6"

@@ -1,6 +1,8 @@
 /* hindsight log: the records that pass the filters, one a line. */
 #include "cli.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 static int run(int argc, char **argv)
@@ -52,6 +54,27 @@ static int on_record(void *udata, const hs_record *r)
 		return 1;
 	}
 	return 0;
+}
+
+static int count_timer(void *udata, const void *key, size_t key_len,
+		       const void *val, size_t len)
+{
+	(void)key, (void)key_len, (void)val, (void)len;
+	++*(uint64_t *)udata;
+	return 0;
+}
+
+/* Records are exported, pending timers are not: says so on stderr. */
+static void warn_timers(const cli_cmd *cmd, cli_db *db)
+{
+	uint64_t n = 0;
+	if (hsi_log_scan_timers(db->log, count_timer, &n) == 0 && n != 0)
+		fprintf(stderr,
+			"hindsight %s: warning: %s has %" PRIu64
+			" pending timer%s, which the export does not carry: "
+			"a log imported from it will not fire %s\n",
+			cmd->name, db->path, n, n == 1 ? "" : "s",
+			n == 1 ? "it" : "them");
 }
 
 int cli_log_records(const cli_cmd *cmd, int argc, char **argv, bool export)
@@ -106,6 +129,8 @@ int cli_log_records(const cli_cmd *cmd, int argc, char **argv, bool export)
 	} else if (rc != 0) {
 		rc = cli_db_fail(&db, rc, "reading the records");
 	}
+	if (rc == 0 && export)
+		warn_timers(cmd, &db);
 	hs_buf_free(&p.out);
 	cli_db_close(&db);
 	return rc;
