@@ -366,6 +366,32 @@ static void test_rearmed_firing_is_stale(void **state)
 	free(dir);
 }
 
+/* A firing dropped by hs_restart (HS_RESTART_DROP_PENDING) ends its
+ * timer, as a handler that ignored it would: it does not fire again,
+ * also not after a reopen. */
+static void test_dropped_firing_ends(void **state)
+{
+	(void)state;
+	char *dir = pu_mkdtemp("timers-dropped");
+	hs_runtime *rt = open_rt(dir, sim_clock);
+	arm(rt, "f", "t", T0 + SEC, 1);
+	assert_hs(0, hs_send(rt, "alarm", "f", "bogus", NULL, 0));
+	assert_hs(HS_EFAILED, hs_await(rt, HSU_AWAIT_MS));
+	atomic_store(&sim_now, T0 + 2 * SEC);
+	assert_hs(0, hs_timers_fire_due(rt, NULL));
+	assert_hs(HS_EFAILED, hs_await(rt, HSU_AWAIT_MS));
+	assert_int_equal(hs_timers_pending(rt), 1);
+	assert_hs(0, hs_restart(rt, "alarm", "f", HS_RESTART_DROP_PENDING));
+	assert_hs(0, hs_await(rt, HSU_AWAIT_MS));
+	assert_int_equal(hs_timers_pending(rt), 0);
+	assert_int_equal(alarm_state(rt, "f").count, 0);
+	assert_hs(0, hs_close(rt));
+	rt = open_rt(dir, sim_clock);
+	assert_int_equal(hs_timers_pending(rt), 0);
+	assert_hs(0, hs_close(rt));
+	free(dir);
+}
+
 /* In memory, timers work the same, without a log. */
 static void test_in_memory(void **state)
 {
@@ -631,6 +657,8 @@ int main(int argc, char **argv)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_rearmed_firing_is_stale,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dropped_firing_ends, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_real_clock, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_restart_after_sigkill,

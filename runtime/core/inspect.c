@@ -3,10 +3,13 @@
 
 #include "core/activate.h"
 #include "core/activity.h"
+#include "core/ask.h"
+#include "core/effect.h"
 #include "core/flow.h"
 #include "core/passivate.h"
 #include "core/runtime.h"
 #include "core/send.h"
+#include "core/timers.h"
 #include "core/types.h"
 
 /* Finds the agent (rebuilding it from the log if needed) and keeps it in
@@ -86,6 +89,18 @@ int hs_agent_status_get(hs_runtime *rt, const char *type, const char *id,
 	return 0;
 }
 
+/* A pending message dropped at restart: a timer's firing counts as
+ * handled (its timer ends, as if the handler had ignored it), an agent's
+ * question is answered with HS_EFAILED. */
+static void drop_pending(hs_runtime *rt, hsi_agent *a, hsi_msg *m)
+{
+	hsi_timer *done = hsi_timer_done_of(m);
+	if (done != NULL)
+		hsi_effects_hold(rt, a, NULL, NULL, 0, done);
+	hsi_effects_release(rt, hsi_ask_error_answer(rt, m, HS_EFAILED), 0, 0);
+	hsi_drop(rt, a->type, a->id, m, HS_EFAILED);
+}
+
 int hs_restart(hs_runtime *rt, const char *type, const char *id,
 	       unsigned flags)
 {
@@ -113,7 +128,7 @@ int hs_restart(hs_runtime *rt, const char *type, const char *id,
 		hsi_node *n;
 		size_t dropped = 0;
 		while ((n = hsi_mailbox_pop(&a->mbox)) != NULL) {
-			hsi_drop(rt, a->type, a->id, (hsi_msg *)n, HS_EFAILED);
+			drop_pending(rt, a, (hsi_msg *)n);
 			dropped++;
 		}
 		while (dropped-- > 0)
