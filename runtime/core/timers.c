@@ -143,8 +143,22 @@ static size_t take_due(hs_runtime *rt, int64_t now, firing **head)
 	size_t n = 0;
 	hsi_timer *t;
 	pthread_mutex_lock(&ts->mu);
-	while (n < FIRE_CHUNK &&
-	       (t = hsi_timer_table_fire(&ts->table, now)) != NULL) {
+	/* Acquire pairs with hs_register's release store: a type counted
+	 * here is found by type_known. */
+	unsigned types = atomic_load_explicit(&rt->ntypes,
+					      memory_order_acquire);
+	for (;;) {
+		/* A type registered while this loop parked a timer of it
+		 * (hs_register waits for the lock to unpark it): that timer
+		 * goes first, before later ones of its type fire. */
+		unsigned now_types = atomic_load_explicit(
+			&rt->ntypes, memory_order_acquire);
+		if (now_types != types && ts->table.nparked != 0)
+			hsi_timer_table_unpark(&ts->table, type_known, rt);
+		types = now_types;
+		if (n == FIRE_CHUNK ||
+		    (t = hsi_timer_table_fire(&ts->table, now)) == NULL)
+			break;
 		if (!type_known(rt, t) && hsi_timer_table_park(&ts->table, t))
 			continue;
 		firing *f = malloc(sizeof(*f));
