@@ -82,27 +82,14 @@ int hs_ctx_ask(hs_ctx *ctx, const char *type, const char *id,
 	char tail[HS_NAME_MAX + 32];
 	int tail_len = snprintf(tail, sizeof(tail), "%" PRIu64 " %s", ask,
 				reply_event);
-	hsi_msg_parts p = {
-		.event = hsi_msg_event_type(m),
-		.event_len = m->event_type_len,
-		.body = hsi_msg_body(m),
-		.body_len = m->body_len,
-		.cause_type = ctx->type->name,
-		.cause_type_len = ctx->type->name_len,
-		.cause_id = ctx->id,
-		.cause_id_len = ctx->id_len,
-		.cause_seq = ctx->seq,
-		.tail_kind = HSI_TAIL_ASK,
-		.tail = tail,
-		.tail_len = (size_t)tail_len,
-	};
 	if (ctx->replaying && !ctx->capture) {
 		free(m);
 		return 0;
 	}
 	/* In a capturing replay the question and its timeout are shown
 	 * (hs_replay_effects) and paired by a what-if like any send. */
-	hsi_msg *q = hsi_msg_make(&p);
+	hsi_msg *q = hsi_ctx_msg_tailed(ctx, m, HSI_TAIL_ASK, tail,
+					(size_t)tail_len);
 	free(m);
 	if (q == NULL)
 		return HS_ENOMEM;

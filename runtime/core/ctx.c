@@ -75,6 +75,27 @@ uint64_t hs_ctx_seq(const hs_ctx *ctx)
 	return ctx->seq;
 }
 
+hsi_msg *hsi_ctx_msg_tailed(const hs_ctx *ctx, const hsi_msg *m,
+			    uint8_t tail_kind, const char *tail,
+			    size_t tail_len)
+{
+	hsi_msg_parts p = {
+		.event = hsi_msg_event_type(m),
+		.event_len = m->event_type_len,
+		.body = hsi_msg_body(m),
+		.body_len = m->body_len,
+		.cause_type = ctx->type->name,
+		.cause_type_len = ctx->type->name_len,
+		.cause_id = ctx->id,
+		.cause_id_len = ctx->id_len,
+		.cause_seq = ctx->seq,
+		.tail_kind = tail_kind,
+		.tail = tail,
+		.tail_len = tail_len,
+	};
+	return hsi_msg_make(&p);
+}
+
 int64_t hsi_ctx_time(hs_ctx *ctx)
 {
 	if (!ctx->has_now) {
@@ -191,24 +212,10 @@ int hs_ctx_timer_at(hs_ctx *ctx, const char *name, int64_t due_ns,
 		/* Captured as its firing: a what-if pairs the firing in
 		 * history with it, as with a send, and hs_replay_effects
 		 * shows it (the tail names the timer, the time is due). */
-		hsi_msg *f = NULL;
-		if (ctx->capture) {
-			hsi_msg_parts p = {
-				.event = hsi_msg_event_type(m),
-				.event_len = m->event_type_len,
-				.body = hsi_msg_body(m),
-				.body_len = m->body_len,
-				.cause_type = ctx->type->name,
-				.cause_type_len = ctx->type->name_len,
-				.cause_id = ctx->id,
-				.cause_id_len = ctx->id_len,
-				.cause_seq = ctx->seq,
-				.tail_kind = HSI_TAIL_TIMER,
-				.tail = name,
-				.tail_len = name_len,
-			};
-			f = hsi_msg_make(&p);
-		}
+		hsi_msg *f = ctx->capture
+				     ? hsi_ctx_msg_tailed(ctx, m, HSI_TAIL_TIMER,
+							  name, name_len)
+				     : NULL;
 		free(m);
 		if (f == NULL)
 			return ctx->capture ? HS_ENOMEM : 0;

@@ -50,6 +50,12 @@ static inline void hsi_ctx_init(hs_ctx *ctx, hs_runtime *rt,
 	hsi_timer_ops_init(&ctx->timers);
 }
 
+/* A copy of m's event and body, caused by ctx's transition, with a tail
+ * (see hsi_msg); NULL when out of memory. m stays the caller's. */
+hsi_msg *hsi_ctx_msg_tailed(const hs_ctx *ctx, const hsi_msg *m,
+			    uint8_t tail_kind, const char *tail,
+			    size_t tail_len);
+
 /* The transition's time (see hs_ctx.now). */
 int64_t hsi_ctx_time(hs_ctx *ctx);
 
