@@ -13,7 +13,8 @@
  *                                 gap, index, cause, snapshot, seq,
  *                                 timers (one good pending timer, one
  *                                 that does not decode, one whose setter
- *                                 is not at its gseq)
+ *                                 is not at its gseq), or timer (only
+ *                                 the good one: no corruption)
  *
  * The standard log is deterministic: one worker, every send waited for,
  * and a clock that starts at 2026-11-22T10:00:00Z and advances one second
@@ -274,7 +275,7 @@ static void corrupt(const char *path, const char *what)
 		hsi_log_batch_put_snapshot(log, b, "counter", 7, "a", 1, 3,
 					   st.data, st.len);
 		hs_buf_free(&st);
-	} else if (strcmp(what, "timers") == 0) {
+	} else if (strcmp(what, "timers") == 0 || strcmp(what, "timer") == 0) {
 		hsi_timer_value v = {
 			.due_ns = BASE_NS + INT64_C(60000000000),
 			.type = "counter", .type_len = 7,
@@ -284,15 +285,18 @@ static void corrupt(const char *path, const char *what)
 		};
 		hs_buf val = HS_BUF_INIT;
 		hsi_timer_value_encode(&v, &val);
-		hsi_log_batch_put_timer(log, b, "counter\0a\0late", 14,
-					val.data, val.len);
+		bool bad = strcmp(what, "timers") == 0;
+		if (bad)
+			hsi_log_batch_put_timer(log, b, "counter\0a\0late", 14,
+						val.data, val.len);
 		v.set_seq = 4;
 		hs_buf_reset(&val);
 		hsi_timer_value_encode(&v, &val);
 		hsi_log_batch_put_timer(log, b, "counter\0a\0ok", 12, val.data,
 					val.len);
-		hsi_log_batch_put_timer(log, b, "counter\0b\0junk", 14, "\x93",
-					1);
+		if (bad)
+			hsi_log_batch_put_timer(log, b, "counter\0b\0junk", 14,
+						"\x93", 1);
 		hs_buf_free(&val);
 	} else if (strcmp(what, "seq") == 0) {
 		/* counter/b's second record says seq 3 (its index says 2) */

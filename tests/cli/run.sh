@@ -335,6 +335,10 @@ section_check() {
 	run "$H" export "$work/c7"
 	rc_is 0
 	err_has "has 3 pending timers, which the export does not carry"
+	"$MK" corrupt "$work/t1" timer || fail "make_log timer"
+	run "$H" check "$work/t1"
+	rc_is 0
+	out_has "ok: 1 pending timer, each set by the record it names"
 
 	"$MK" corrupt "$work/c6" seq || fail "make_log corrupt seq"
 	run "$H" check "$work/c6"
