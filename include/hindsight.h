@@ -1140,7 +1140,9 @@ HS_API int hs_subscribe(hs_runtime *rt, const hs_sub_options *opts,
  * hs_last_error). When an error follows records delivered in the same
  * call, the call returns their number and the next call the error.
  * After a storage error stops the log writer (see hs_send) nothing more
- * is written, so nothing more comes.
+ * is written: once every record written before it has been delivered,
+ * hs_sub_next returns the writer's error (HS_EIO, HS_ENOMEM) instead of
+ * waiting.
  */
 HS_API int hs_sub_next(hs_sub *sub, hs_record_fn fn, void *udata, size_t max,
 		       int timeout_ms);

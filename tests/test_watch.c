@@ -449,7 +449,16 @@ static void test_durable_registered_while_writing(void **state)
 typedef struct child_counts {
 	uint64_t durable_n, durable_last, durable_gaps, before_n, acked;
 	int failed_rc;
+	uint64_t sub_n; /* records a subscription delivered */
+	int sub_rc;     /* what it returned once caught up */
 } child_counts;
+
+static int count_record(void *udata, const hs_record *r)
+{
+	(void)r;
+	++*(uint64_t *)udata;
+	return 0;
+}
 
 static void count_durable(void *udata, const hs_transition *t)
 {
@@ -499,14 +508,25 @@ static int efbig_child(const char *dir, int fd)
 		}
 		c.acked++;
 	}
+	/* A subscription gets every written record, then the writer's
+	 * error instead of a wait. */
+	hs_sub_options so;
+	hs_sub_options_init(&so);
+	hs_sub *sub = NULL;
+	c.sub_rc = hs_subscribe(rt, &so, &sub);
+	while (c.sub_rc == 0) {
+		int n = hs_sub_next(sub, count_record, &c.sub_n, 1000, 10000);
+		c.sub_rc = n > 0 ? 0 : n;
+	}
+	hs_unsubscribe(sub);
 	hs_close(rt);
 	c.before_n = cb.before_n;
 	char line[256];
 	int n = snprintf(line, sizeof line,
 			 "%" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64
-			 " %" PRIu64 " %d\n",
+			 " %" PRIu64 " %d %" PRIu64 " %d\n",
 			 c.durable_n, c.durable_last, c.durable_gaps, c.before_n,
-			 c.acked, c.failed_rc);
+			 c.acked, c.failed_rc, c.sub_n, c.sub_rc);
 	return write(fd, line, (size_t)n) == n ? 0 : 13;
 }
 
@@ -540,10 +560,11 @@ static void test_durable_never_sees_a_failed_write(void **state)
 	child_counts c;
 	assert_int_equal(sscanf(line,
 				"%" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64
-				" %" SCNu64 " %d",
+				" %" SCNu64 " %d %" SCNu64 " %d",
 				&c.durable_n, &c.durable_last, &c.durable_gaps,
-				&c.before_n, &c.acked, &c.failed_rc),
-			 6);
+				&c.before_n, &c.acked, &c.failed_rc, &c.sub_n,
+				&c.sub_rc),
+			 8);
 
 	assert_true(c.acked > 100);
 	assert_hs(HS_EIO, c.failed_rc);
@@ -552,6 +573,8 @@ static void test_durable_never_sees_a_failed_write(void **state)
 	assert_int_equal(c.durable_gaps, 0);
 	/* The before-durable watcher also saw the one that failed. */
 	assert_int_equal(c.before_n, c.acked + 1);
+	assert_int_equal(c.sub_n, c.acked);
+	assert_hs(HS_EIO, c.sub_rc);
 
 	/* The log holds exactly the acknowledged transitions, and a durable
 	 * watcher of the reopened runtime continues right after them. */

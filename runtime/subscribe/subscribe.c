@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/deadline.h"
 #include "core/runtime.h"
 #include "core/watch.h"
 #include "log/log.h"
@@ -208,16 +209,6 @@ static int pump(hs_sub *s, hsi_sub_out *out, wait_for *w)
 	return rc;
 }
 
-static void add_ms(struct timespec *ts, long ms)
-{
-	ts->tv_sec += ms / 1000;
-	ts->tv_nsec += (ms % 1000) * 1000000L;
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
-	}
-}
-
 static bool before(const struct timespec *a, const struct timespec *b)
 {
 	return a->tv_sec < b->tv_sec ||
@@ -232,10 +223,8 @@ int hs_sub_next(hs_sub *s, hs_record_fn fn, void *udata, size_t max,
 	hsi_sub_out out = {fn, udata, 0, max < INT_MAX ? max : INT_MAX,
 			   false};
 	struct timespec deadline;
-	if (timeout_ms > 0) {
-		clock_gettime(CLOCK_MONOTONIC, &deadline);
-		add_ms(&deadline, timeout_ms);
-	}
+	if (timeout_ms > 0)
+		deadline = hsi_deadline_in_ms(CLOCK_MONOTONIC, timeout_ms);
 	for (;;) {
 		if (hsi_live_cancelled(s->live))
 			return out.n != 0 ? (int)out.n : HS_ECLOSED;
@@ -247,6 +236,14 @@ int hs_sub_next(hs_sub *s, hs_record_fn fn, void *udata, size_t max,
 			return rc;
 		if (w.end)
 			return HS_EEND;
+		/* Caught up with a log whose writer stopped: nothing more
+		 * will come (what was on its way never will). Relaxed: a
+		 * flag; seen late, it is reported on a later call. */
+		int failed = s->read_only ? 0
+				: atomic_load_explicit(&s->rt->writer.failed,
+						       memory_order_relaxed);
+		if (failed != 0 && s->pos >= hsi_log_last_gseq(s->rt->log))
+			return failed;
 		if (timeout_ms == 0)
 			return HS_ETIMEDOUT;
 		struct timespec now, until;
@@ -256,8 +253,8 @@ int hs_sub_next(hs_sub *s, hs_record_fn fn, void *udata, size_t max,
 		const struct timespec *limit = timeout_ms > 0 ? &deadline
 							      : NULL;
 		if (w.poll) {
-			until = now;
-			add_ms(&until, INFLIGHT_POLL_MS);
+			until = hsi_deadline_in_ms(CLOCK_MONOTONIC,
+						   INFLIGHT_POLL_MS);
 			if (limit == NULL || before(&until, limit))
 				limit = &until;
 		}
