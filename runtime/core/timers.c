@@ -93,26 +93,23 @@ static hsi_msg *firing_of(const hsi_timer *t)
 typedef struct firing {
 	struct firing *next;
 	hsi_msg *msg;
+	const hsi_type *type; /* registered: types live as long as rt */
+	uint8_t id_len;
 	char target_id[HS_ID_MAX + 1];
-	char target_type[HS_NAME_MAX + 1];
 } firing;
 
 static void deliver(hs_runtime *rt, firing *f)
 {
-	const hsi_type *type = hsi_type_find(rt, f->target_type);
-	int rc = type == NULL ? HS_ENOTYPE
-			      : hsi_deliver(rt, type, f->target_id,
-					    strlen(f->target_id), f->msg);
+	int rc = hsi_deliver(rt, f->type, f->target_id, f->id_len, f->msg);
 	if (rc == 0)
 		return;
 	/* Still in the log: it fires again after the next open. */
 	hsi_set_error(rt, "timer %s of %s/%s for %s/%s: %s; it fires again "
 			  "when the log is next opened",
 		      hsi_msg_tail(f->msg), hsi_msg_cause_type(f->msg),
-		      hsi_msg_cause_id(f->msg), f->target_type, f->target_id,
+		      hsi_msg_cause_id(f->msg), f->type->name, f->target_id,
 		      hs_strerror(rc));
-	if (type != NULL)
-		hsi_drop(rt, type, f->target_id, f->msg, rc);
+	hsi_drop(rt, f->type, f->target_id, f->msg, rc);
 	free(f->msg);
 }
 
@@ -159,8 +156,17 @@ static size_t take_due(hs_runtime *rt, int64_t now, firing **head)
 		if (n == FIRE_CHUNK ||
 		    (t = hsi_timer_table_fire(&ts->table, now)) == NULL)
 			break;
-		if (!type_known(rt, t) && hsi_timer_table_park(&ts->table, t))
+		const hsi_type *type =
+			hsi_type_find(rt, hsi_timer_target_type(t));
+		if (type == NULL) {
+			/* Out of memory to park it: it stays fired in memory,
+			 * and in the log until the next open. */
+			if (!hsi_timer_table_park(&ts->table, t))
+				hsi_set_error(rt, "out of memory parking a "
+						  "timer; it fires again when "
+						  "the log is next opened");
 			continue;
+		}
 		firing *f = malloc(sizeof(*f));
 		hsi_msg *m = f != NULL ? firing_of(t) : NULL;
 		if (m == NULL) {
@@ -177,8 +183,8 @@ static size_t take_due(hs_runtime *rt, int64_t now, firing **head)
 		hsi_activity_begin(rt);
 		f->next = NULL;
 		f->msg = m;
-		memcpy(f->target_type, hsi_timer_target_type(t),
-		       t->target_type_len + 1);
+		f->type = type;
+		f->id_len = t->target_id_len;
 		memcpy(f->target_id, hsi_timer_target_id(t),
 		       t->target_id_len + 1);
 		*tail = f;
@@ -435,9 +441,10 @@ void hsi_timers_apply(hs_runtime *rt, hsi_timer *ops)
 					       0);
 			break;
 		case HSI_TIMER_DONE:
-			if (still_armed(ts, t))
-				hsi_timer_table_remove(&ts->table, t->data,
-						       t->key_len, t->set_seq);
+			/* Only the generation that fired: a re-armed name has
+			 * another. */
+			hsi_timer_table_remove(&ts->table, t->data, t->key_len,
+					       t->set_seq);
 			break;
 		}
 		free(t);
