@@ -87,6 +87,31 @@ static HSU_UNUSED char *pu_join(const char *dir, const char *name)
 	return p;
 }
 
+/* Runs this test program again as a child (fork + exec of
+ * /proc/self/exe, so that it starts without the parent's RocksDB threads)
+ * with the arguments `name flag dir FD`, FD the write end of a pipe whose
+ * read end goes to *read_fd. Returns the child's pid. */
+static HSU_UNUSED pid_t pu_spawn_self(const char *name, const char *flag,
+				      const char *dir, int *read_fd)
+{
+	int p[2];
+	assert_int_equal(pipe(p), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(p[0]);
+		char fd[16];
+		snprintf(fd, sizeof fd, "%d", p[1]);
+		char *args[] = {(char *)name, (char *)flag, (char *)dir, fd,
+				NULL};
+		execv("/proc/self/exe", args);
+		_exit(127);
+	}
+	close(p[1]);
+	*read_fd = p[0];
+	return pid;
+}
+
 /* ------------------------------------------------------------------ */
 /* Runtimes over a log                                                  */
 /* ------------------------------------------------------------------ */

@@ -751,22 +751,11 @@ static void test_wait_across_sigkill(void **state)
 {
 	(void)state;
 	char *dir = pu_mkdtemp("machine-kill");
-	int p[2];
-	assert_int_equal(pipe(p), 0);
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		close(p[0]);
-		char fd[16];
-		snprintf(fd, sizeof fd, "%d", p[1]);
-		char *args[] = {"test_machine", "--kill-child", dir, fd, NULL};
-		execv("/proc/self/exe", args);
-		_exit(127);
-	}
-	close(p[1]);
+	int rfd;
+	pid_t pid = pu_spawn_self("test_machine", "--kill-child", dir, &rfd);
 	char line[16] = "";
-	assert_true(read(p[0], line, sizeof line - 1) > 0);
-	close(p[0]);
+	assert_true(read(rfd, line, sizeof line - 1) > 0);
+	close(rfd);
 	assert_string_equal(line, "waiting\n");
 	kill(pid, SIGKILL);
 	int status = 0;

@@ -123,19 +123,7 @@ static void register_alarm(hs_runtime *rt)
 
 static hs_runtime *open_rt(const char *path, hs_clock_fn clock)
 {
-	hs_options o;
-	hs_options_init(&o);
-	o.workers = 2;
-	o.path = path;
-	o.clock = clock;
-	o.on_drop = hsu_on_drop;
-	o.drop_udata = &hsu_drop_log;
-	hs_runtime *rt = NULL;
-	char err[512] = "";
-	int rc = hs_open_err(&rt, &o, err, sizeof err);
-	if (rc != 0)
-		print_error("hs_open_err: %s\n", err);
-	assert_hs(0, rc);
+	hs_runtime *rt = pu_open_rt(path, HS_DURABILITY_NONE, 2, clock, NULL);
 	register_alarm(rt);
 	return rt;
 }
@@ -479,22 +467,11 @@ static void test_restart_after_sigkill(void **state)
 {
 	(void)state;
 	char *dir = pu_mkdtemp("timers-kill");
-	int p[2];
-	assert_int_equal(pipe(p), 0);
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		close(p[0]);
-		char fd[16];
-		snprintf(fd, sizeof fd, "%d", p[1]);
-		char *args[] = {"test_timers", "--kill-child", dir, fd, NULL};
-		execv("/proc/self/exe", args);
-		_exit(127);
-	}
-	close(p[1]);
+	int rfd;
+	pid_t pid = pu_spawn_self("test_timers", "--kill-child", dir, &rfd);
 	char line[16] = "";
-	assert_true(read(p[0], line, sizeof line - 1) > 0);
-	close(p[0]);
+	assert_true(read(rfd, line, sizeof line - 1) > 0);
+	close(rfd);
 	assert_string_equal(line, "armed\n");
 	kill(pid, SIGKILL);
 	int status = 0;

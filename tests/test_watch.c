@@ -534,25 +534,14 @@ static void test_durable_never_sees_a_failed_write(void **state)
 {
 	(void)state;
 	char *dir = pu_mkdtemp("watch-efbig");
-	int p[2];
-	assert_int_equal(pipe(p), 0);
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		close(p[0]);
-		char fd[16];
-		snprintf(fd, sizeof fd, "%d", p[1]);
-		char *args[] = {"test_watch", "--efbig-child", dir, fd, NULL};
-		execv("/proc/self/exe", args);
-		_exit(127);
-	}
-	close(p[1]);
+	int rfd;
+	pid_t pid = pu_spawn_self("test_watch", "--efbig-child", dir, &rfd);
 	char line[256] = "";
 	size_t got = 0;
 	ssize_t n;
-	while ((n = read(p[0], line + got, sizeof line - 1 - got)) > 0)
+	while ((n = read(rfd, line + got, sizeof line - 1 - got)) > 0)
 		got += (size_t)n;
-	close(p[0]);
+	close(rfd);
 	int status = 0;
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status));
