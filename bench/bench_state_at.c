@@ -15,7 +15,8 @@
  * machine the difference is time spent preempted.
  *
  * usage: bench_state_at [max_exp [snapshot_every [queries [seed]]]]
- *        defaults:        6        100              2000      1
+ *        defaults:        6        0                2000      1
+ * (snapshot_every 0 is hs_type's default interval.)
  *
  * Output: a comment line per length with the time to write it, a result
  * line per length (p50 and p99 in µs), then one summary line with the
@@ -35,7 +36,8 @@
 static const char usage[] =
 	"usage: bench_state_at [max_exp [snapshot_every [queries [seed]]]]\n"
 	"  max_exp 2..7 (default 6: lengths 10^2 .. 10^6), snapshot_every\n"
-	"  (default 100), queries per length (default 2000), seed (1)\n";
+	"  (default 0: hs_type's default), queries per length (default 2000),\n"
+	"  seed (1)\n";
 
 typedef struct length_result {
 	uint64_t n;
@@ -186,7 +188,10 @@ static void query_log(const char *dir, uint64_t n, unsigned snap,
 int main(int argc, char **argv)
 {
 	unsigned max_exp = argc > 1 ? (unsigned)bench_arg(argv[1], usage) : 6;
-	unsigned snap = argc > 2 ? (unsigned)bench_arg(argv[2], usage) : 100;
+	/* 0 is allowed here: the type's default. */
+	unsigned snap = argc > 2 && strcmp(argv[2], "0") != 0
+				? (unsigned)bench_arg(argv[2], usage)
+				: 0;
 	unsigned queries =
 		argc > 3 ? (unsigned)bench_arg(argv[3], usage) : 2000;
 	uint64_t seed = argc > 4 ? bench_arg(argv[4], usage) : 1;
@@ -200,7 +205,8 @@ int main(int argc, char **argv)
 	       "(half by seq, half by the time of a random transition), "
 	       "durability NONE, seed %" PRIu64 "\n",
 	       max_exp, snap,
-	       snap == 100 ? "this bench's default" : "set by argument",
+	       snap == 0 ? "0: hs_type's default, HS_SNAPSHOT_EVERY_DEFAULT"
+			 : "set by argument",
 	       queries, seed);
 	bench_print_load("at start");
 	fflush(stdout);

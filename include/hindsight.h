@@ -21,6 +21,7 @@
 #ifndef HS_HINDSIGHT_H
 #define HS_HINDSIGHT_H
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -205,6 +206,11 @@ typedef struct hs_event hs_event;
 #define HS_NAME_MAX 63
 #define HS_ID_MAX 255
 
+/* hs_type.snapshot_every: the interval a type gets when it sets none
+ * (a query of the past replays 16 events on average), and "never". */
+#define HS_SNAPSHOT_EVERY_DEFAULT 32u
+#define HS_SNAPSHOT_NEVER UINT_MAX
+
 /* Called for each message that is discarded instead of handled: at
  * hs_close() for messages held by failed agents, and for messages sent
  * from a handler while the runtime is closing. Runs on the thread that
@@ -251,7 +257,14 @@ typedef struct hs_options {
 	 * used first, to be rebuilt from the log when next needed. 0 = no
 	 * limit. Needs a path. */
 	size_t resident_limit;
+	/* With a path: the most memory, in bytes, that blocks read from the
+	 * log are cached in (queries of the past and agents rebuilt from the
+	 * log read through it); filled only by reads. 0 =
+	 * HS_CACHE_BYTES_DEFAULT. */
+	size_t cache_bytes;
 } hs_options;
+
+#define HS_CACHE_BYTES_DEFAULT ((size_t)128 << 20)
 
 /* Fills *opts with the defaults. */
 HS_API void hs_options_init(hs_options *opts);
@@ -347,8 +360,9 @@ typedef struct hs_type {
 	hs_on_error on_error;
 	/* In a persisted runtime, store the state every this many
 	 * transitions of an agent, so that rebuilding it (at activation or
-	 * in a query of the past) applies at most this many events; 0 =
-	 * never. */
+	 * in a query of the past) applies fewer than this many events.
+	 * 0 = HS_SNAPSHOT_EVERY_DEFAULT; HS_SNAPSHOT_NEVER = never (every
+	 * rebuild then replays the agent's whole history). */
 	unsigned snapshot_every;
 	/*
 	 * Back-pressure: the most messages that may wait in one agent's

@@ -1403,6 +1403,76 @@ static void test_scans(void **state)
 /* Sharing                                                              */
 /* ------------------------------------------------------------------ */
 
+typedef struct got {
+	size_t n;
+	size_t i[64];
+	uint64_t gseq[64];
+	size_t stop_at; /* returns 7 at this i, when not 0 */
+} got;
+
+static int on_got(void *p, size_t i, const void *rec, size_t len)
+{
+	got *g = p;
+	hsi_record r;
+	assert_hs(0, hsi_record_decode(rec, len, &r));
+	g->i[g->n] = i;
+	g->gseq[g->n++] = r.gseq;
+	return g->stop_at != 0 && i == g->stop_at ? 7 : 0;
+}
+
+/* hsi_log_get_events reads records close together with one scan and
+ * scattered ones with multi-gets: both give each asked record in order
+ * and name the first missing one. */
+static void test_get_events(void **state)
+{
+	fx *f = *state;
+	hsi_log *log = open_ok(f->path, HSI_LOG_CREATE);
+	write_events(log, 1, 60, false);
+	write_events(log, 100, 120, false);
+	char err[256];
+	static const struct {
+		uint64_t g[8];
+		size_t n;
+		int rc;
+		const char *missing;
+	} cases[] = {
+		/* dense: consecutive, and with gaps */
+		{{10, 11, 12, 13, 14, 15}, 6, 0, NULL},
+		{{10, 12, 13, 17, 20}, 5, 0, NULL},
+		/* dense, crossing the hole 61..99 */
+		{{57, 58, 59, 60, 61}, 5, HS_ENOTFOUND, "000000000000003d"},
+		{{5, 6, 7, 8}, 4, 0, NULL},
+		/* scattered: a multi-get */
+		{{1, 50, 110}, 3, 0, NULL},
+		{{1, 30, 70, 110, 200}, 5, HS_ENOTFOUND, "0000000000000046"},
+	};
+	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+		got g = {0};
+		int rc = hsi_log_get_events(log, cases[c].g, cases[c].n, on_got,
+					    &g);
+		assert_hs(cases[c].rc, rc);
+		if (rc == 0) {
+			assert_int_equal(g.n, cases[c].n);
+			for (size_t k = 0; k < g.n; k++) {
+				assert_int_equal(g.i[k], k);
+				assert_int_equal(g.gseq[k], cases[c].g[k]);
+			}
+		} else {
+			hsi_log_error(log, err, sizeof err);
+			assert_true(contains(err, cases[c].missing));
+		}
+	}
+	/* The callback's own result stops both kinds of read. */
+	uint64_t dense[] = {20, 21, 22, 23, 24}, sparse[] = {1, 40, 110};
+	got g = {.stop_at = 2};
+	assert_int_equal(hsi_log_get_events(log, dense, 5, on_got, &g), 7);
+	assert_int_equal(g.n, 3);
+	g = (got){.stop_at = 1};
+	assert_int_equal(hsi_log_get_events(log, sparse, 3, on_got, &g), 7);
+	assert_int_equal(g.n, 2);
+	hsi_log_close(log);
+}
+
 static void test_readonly_and_busy(void **state)
 {
 	fx *f = *state;
@@ -1665,6 +1735,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_point_reads, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_scans, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_get_events, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_readonly_and_busy, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_readers, setup,

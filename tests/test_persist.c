@@ -14,6 +14,8 @@
 
 #include "persist_util.h"
 
+#include "core/runtime.h"
+
 #include <dirent.h>
 
 /* ------------------------------------------------------------------ */
@@ -515,7 +517,8 @@ static void test_causes(void **state)
 /* ------------------------------------------------------------------ */
 
 /* Snapshots are stored exactly at the multiples of snapshot_every, and
- * hold the state the watcher saw at that seq; none for 0. */
+ * hold the state the watcher saw at that seq; none for
+ * HS_SNAPSHOT_NEVER. */
 static void test_snapshots_every_n(void **state)
 {
 	(void)state;
@@ -523,7 +526,7 @@ static void test_snapshots_every_n(void **state)
 	hs_runtime *rt = pu_open_rt(dir, HS_DURABILITY_NONE, 2, NULL, NULL);
 	reg(rt, "snap3", ctr_apply, 3);
 	reg(rt, "snap1", ctr_apply, 1);
-	reg(rt, "ctr", ctr_apply, 0);
+	reg(rt, "ctr", ctr_apply, HS_SNAPSHOT_NEVER);
 	int wid;
 	assert_hs(0, hs_watch(rt, seen_watch, NULL, &wid));
 	for (int i = 1; i <= 10; i++) {
@@ -678,6 +681,156 @@ static void test_memory_runtime_has_no_gseq(void **state)
 static const char *const reopen_ids[REOPEN_AGENTS] = {"a", "b", "c", "d"};
 static const int reopen_counts[REOPEN_AGENTS] = {10, 8, 3, 1};
 
+/* A type that sets no interval gets HS_SNAPSHOT_EVERY_DEFAULT; one that
+ * says HS_SNAPSHOT_NEVER gets none. */
+static void test_snapshot_default(void **state)
+{
+	(void)state;
+	char *dir = pu_mkdtemp("persist");
+	hs_runtime *rt = pu_open_rt(dir, HS_DURABILITY_NONE, 2, NULL, NULL);
+	reg(rt, "dflt", ctr_apply, 0);
+	reg(rt, "never", ctr_apply, HS_SNAPSHOT_NEVER);
+	const unsigned n = 2 * HS_SNAPSHOT_EVERY_DEFAULT + 5;
+	for (unsigned i = 1; i <= n; i++) {
+		assert_hs(0, hs_sendf(rt, "dflt", "d", "add", "n:i", i));
+		assert_hs(0, hs_sendf(rt, "never", "n", "add", "n:i", i));
+	}
+	close_ok(rt);
+
+	hsi_log *log = NULL;
+	char err[512] = "";
+	assert_hs(0,
+		  hsi_log_open(dir, HSI_LOG_READONLY, &log, err, sizeof err));
+	hs_buf b = HS_BUF_INIT;
+	uint64_t seq = 0;
+	assert_hs(0, hsi_log_snapshot_at(log, "dflt", 4, "d", 1, UINT64_MAX,
+					 &seq, &b));
+	assert_int_equal(seq, 2 * HS_SNAPSHOT_EVERY_DEFAULT);
+	assert_hs(HS_ENOTFOUND,
+		  hsi_log_snapshot_at(log, "dflt", 4, "d", 1,
+				      HS_SNAPSHOT_EVERY_DEFAULT - 1, &seq, &b));
+	assert_hs(HS_ENOTFOUND, hsi_log_snapshot_at(log, "never", 5, "n", 1,
+						    UINT64_MAX, &seq, &b));
+	hs_buf_free(&b);
+	hsi_log_close(log);
+	pu_rmtree(dir);
+	free(dir);
+}
+
+/* hs_options.cache_bytes sizes the log's block cache; 0 is the
+ * default. */
+static void test_cache_bytes(void **state)
+{
+	(void)state;
+	char *dir = pu_mkdtemp("persist");
+	hs_runtime *rt = pu_open_rt(dir, HS_DURABILITY_NONE, 1, NULL, NULL);
+	assert_int_equal(hsi_log_cache_bytes(rt->log), HS_CACHE_BYTES_DEFAULT);
+	close_ok(rt);
+	hs_options o;
+	hs_options_init(&o);
+	o.path = dir;
+	o.read_only = true;
+	o.cache_bytes = (size_t)3 << 20;
+	assert_hs(0, hs_open(&rt, &o));
+	assert_int_equal(hsi_log_cache_bytes(rt->log), (size_t)3 << 20);
+	close_ok(rt);
+	pu_rmtree(dir);
+	free(dir);
+}
+
+/* A clock with bursts and pauses: most calls step 1 µs, every 7th call
+ * repeats the time before it, every 300th jumps a second ahead. */
+static int64_t bursty_clock(void *udata)
+{
+	_Atomic uint64_t *calls = udata;
+	uint64_t n = atomic_fetch_add(calls, 1);
+	return 1000000000000LL + (int64_t)(n - n / 7) * 1000 +
+	       (int64_t)(n / 300) * 1000000000LL;
+}
+
+#define SEARCH_N 2500
+
+typedef struct search_truth {
+	_Atomic int n;
+	uint64_t gseq[SEARCH_N + 1];
+	int64_t time_ns[SEARCH_N + 1];
+} search_truth;
+
+static void truth_watch(void *udata, const hs_transition *t)
+{
+	search_truth *st = udata;
+	if (strcmp(t->agent.id, "a") != 0)
+		return;
+	assert_true(t->seq <= SEARCH_N);
+	st->gseq[t->seq] = t->gseq;
+	st->time_ns[t->seq] = t->time_ns;
+	atomic_fetch_add(&st->n, 1);
+}
+
+/* The last seq of "a" whose gseq (or time) is <= bound. */
+static uint64_t truth_seq(const search_truth *st, bool by_time, int64_t bound)
+{
+	uint64_t seq = 0;
+	for (uint64_t s = 1; s <= SEARCH_N; s++)
+		if ((by_time ? st->time_ns[s] : (int64_t)st->gseq[s]) <= bound)
+			seq = s;
+	return seq;
+}
+
+static void assert_state_at(hs_runtime *rt, hs_point p, uint64_t want)
+{
+	hs_buf out = HS_BUF_INIT;
+	hs_receipt at = {0};
+	int rc = hs_state_at(rt, "ctr", "a", p, &out, &at);
+	if (want == 0) {
+		assert_hs(HS_ENOAGENT, rc);
+	} else {
+		assert_hs(0, rc);
+		assert_int_equal(at.seq, want);
+	}
+	hs_buf_free(&out);
+}
+
+/* hs_state_at by time and by gseq finds the transition in force at every
+ * recorded point and just before it, over a history long enough to be
+ * searched (not only scanned) whose times come in bursts and plateaus and
+ * whose gseqs jump where another agent wrote in between. */
+static void test_state_at_search(void **state)
+{
+	(void)state;
+	char *dir = pu_mkdtemp("persist");
+	_Atomic uint64_t calls = 0;
+	hs_runtime *rt = pu_open_rt(dir, HS_DURABILITY_NONE, 1, bursty_clock,
+				    &calls);
+	reg(rt, "ctr", ctr_apply, 0);
+	search_truth *st = calloc(1, sizeof(*st));
+	assert_non_null(st);
+	int wid;
+	assert_hs(0, hs_watch_durable(rt, truth_watch, st, &wid));
+	for (int i = 1; i <= SEARCH_N; i++) {
+		assert_hs(0, hs_sendf(rt, "ctr", "a", "add", "n:i", 1));
+		for (int k = 0; i % 40 == 0 && k < i % 120; k++)
+			assert_hs(0, hs_sendf(rt, "ctr", "b", "add", "n:i", 1));
+	}
+	assert_hs(0, hs_await(rt, HSU_AWAIT_MS));
+	assert_int_equal(atomic_load(&st->n), SEARCH_N);
+	for (uint64_t s = 1; s <= SEARCH_N; s++) {
+		int64_t t = st->time_ns[s], g = (int64_t)st->gseq[s];
+		assert_state_at(rt, hs_at_time(t), truth_seq(st, true, t));
+		assert_state_at(rt, hs_at_time(t - 1),
+				truth_seq(st, true, t - 1));
+		assert_state_at(rt, hs_at_gseq((uint64_t)g),
+				truth_seq(st, false, g));
+		if (g > 1)
+			assert_state_at(rt, hs_at_gseq((uint64_t)g - 1),
+					truth_seq(st, false, g - 1));
+	}
+	close_ok(rt);
+	free(st);
+	pu_rmtree(dir);
+	free(dir);
+}
+
 /* Closing and reopening gives every agent its state back on first deref,
  * rebuilt from its newest snapshot and the events after it, and new
  * transitions continue seq and gseq. */
@@ -724,7 +877,9 @@ static void test_reopen(void **state)
 		assert_true(buf_eq(&now, &before[a]));
 		hs_buf_free(&now);
 		uint64_t last = (uint64_t)reopen_counts[a];
-		uint64_t snap = every ? last / every * every : 0;
+		uint64_t snap = every != HS_SNAPSHOT_NEVER
+					? last / every * every
+					: 0;
 		replays += (long)(last - snap);
 		/* Exactly the events after the newest snapshot were
 		 * replayed, with effects suppressed. */
@@ -1312,7 +1467,7 @@ int main(void)
 {
 	static const hs_durability none = HS_DURABILITY_NONE;
 	static const hs_durability sync_ = HS_DURABILITY_SYNC;
-	static const unsigned every0 = 0, every4 = 4;
+	static const unsigned every0 = HS_SNAPSHOT_NEVER, every4 = 4;
 	const struct CMUnitTest tests[] = {
 		TEST(test_records_match_transitions),
 		NAMED("test_causes(NONE)", test_causes, &none),
@@ -1323,7 +1478,11 @@ int main(void)
 		NAMED("test_send_wait_receipt(SYNC)", test_send_wait_receipt,
 		      &sync_),
 		TEST(test_memory_runtime_has_no_gseq),
-		NAMED("test_reopen(snapshot_every=0)", test_reopen, &every0),
+		cmocka_unit_test(test_snapshot_default),
+		cmocka_unit_test(test_cache_bytes),
+		cmocka_unit_test(test_state_at_search),
+		NAMED("test_reopen(snapshot_every=never)", test_reopen,
+		      &every0),
 		NAMED("test_reopen(snapshot_every=4)", test_reopen, &every4),
 		TEST(test_reopen_unknown_agent),
 		TEST(test_ctx_now_random_replay),

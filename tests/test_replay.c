@@ -8,7 +8,7 @@
  * that wrote the log, on a read-only runtime opened beside it, and on a
  * read-only runtime opened after it closed.
  *
- * The workload: three agent types with snapshot_every 0, 1 and 7 (so
+ * The workload: three agent types with snapshot_every never, 1 and 7 (so
  * rebuilds go through plain replay and through snapshots), two agents of
  * each, with ids chosen to trip prefix mistakes ("x", "xy", "x0", and "x"
  * in every type); three sender threads, one of them with hs_send_wait;
@@ -76,7 +76,7 @@ static const agent_def AG[] = {
 static const struct {
 	const char *name;
 	unsigned every;
-} TYPES[] = {{"snap0", 0}, {"snap1", 1}, {"snap7", 7}};
+} TYPES[] = {{"snap0", HS_SNAPSHOT_NEVER}, {"snap1", 1}, {"snap7", 7}};
 #define NTYPES ((int)(sizeof TYPES / sizeof TYPES[0]))
 
 static int agent_index(const char *type, const char *id)

@@ -64,7 +64,7 @@
 #define CHAIN 4 /* rounds per log: the first creates it, the rest reopen */
 
 static const char *const type_names[NTYPES] = {"plain", "snap7", "snap1"};
-static const unsigned type_every[NTYPES] = {0, 7, 1};
+static const unsigned type_every[NTYPES] = {HS_SNAPSHOT_NEVER, 7, 1};
 
 static void agent_id(int i, char *out, size_t cap)
 {
@@ -613,7 +613,7 @@ static int verify_event(void *udata, uint64_t gseq, const void *rec,
 	a->last_gseq = gseq;
 	a->last_hash = r.state_hash;
 	unsigned every = type_every[ai % NTYPES];
-	if (every != 0 && r.seq % every == 0) {
+	if (every != HS_SNAPSHOT_NEVER && r.seq % every == 0) {
 		a->snap_seq = r.seq;
 		a->snap_st = a->st;
 		a->snap_hash = r.state_hash;
@@ -774,7 +774,7 @@ static uint64_t verify_log(const char *dir, hs_durability d, chain *ch)
 		uint64_t sseq = 0;
 		rc = hsi_log_snapshot_at(log, type, strlen(type), id, 4,
 					 UINT64_MAX, &sseq, &snap);
-		if (every == 0 || a->snap_seq == 0) {
+		if (every == HS_SNAPSHOT_NEVER || a->snap_seq == 0) {
 			assert_hs(HS_ENOTFOUND, rc);
 		} else {
 			assert_hs(0, rc);

@@ -81,7 +81,8 @@ static int open_log(hs_runtime *rt, char *errbuf, size_t errcap)
 		return HS_ENOMEM;
 	rt->opts.path = rt->path;
 	unsigned flags = rt->opts.read_only ? HSI_LOG_READONLY : HSI_LOG_CREATE;
-	int rc = hsi_log_open(rt->path, flags, &rt->log, errbuf, errcap);
+	int rc = hsi_log_open_cached(rt->path, flags, rt->opts.cache_bytes,
+				     &rt->log, errbuf, errcap);
 	if (rc != 0 || rt->opts.read_only)
 		return rc;
 	rc = hsi_writer_start(rt);

@@ -26,6 +26,11 @@ int hs_register(hs_runtime *rt, const hs_type *def)
 	t->def = *def;
 	memcpy(t->name, def->name, name_len + 1);
 	t->def.name = t->name;
+	/* From here on 0 means never (see hsi_sink_log). */
+	if (def->snapshot_every == 0)
+		t->def.snapshot_every = HS_SNAPSHOT_EVERY_DEFAULT;
+	else if (def->snapshot_every == HS_SNAPSHOT_NEVER)
+		t->def.snapshot_every = 0;
 	t->name_len = (uint8_t)name_len;
 	t->name_hash = hsi_fnv1a(HSI_FNV_SEED, t->name, name_len + 1);
 

@@ -17,7 +17,6 @@ const char *const hsi_cf_names[HSI_CF_COUNT] = {
 	"default", "events", "agents", "snapshots", "meta", "timers",
 };
 
-#define BLOCK_CACHE_BYTES ((size_t)32 << 20)
 #define BLOCK_BYTES ((size_t)16 << 10)
 #define BLOOM_BITS_PER_KEY 10.0
 
@@ -86,6 +85,23 @@ void hsi_log_error(hsi_log *log, char *buf, size_t cap)
 	pthread_mutex_unlock(&log->err_mu);
 }
 
+/* Destroys the iterator; an iterator error becomes the result unless the
+ * scan already has one. */
+int hsi_log_iter_end(hsi_log *log, rocksdb_iterator_t *it, const char *what,
+		     int rc)
+{
+	char *err = NULL;
+
+	rocksdb_iter_get_error(it, &err);
+	rocksdb_iter_destroy(it);
+	if (err != NULL) {
+		if (rc == 0)
+			return hsi_log_fail_rocks(log, &err, what);
+		rocksdb_free(err);
+	}
+	return rc;
+}
+
 /* ------------------------------------------------------------------ */
 /* Options                                                              */
 /* ------------------------------------------------------------------ */
@@ -93,13 +109,14 @@ void hsi_log_error(hsi_log *log, char *buf, size_t cap)
 /* An append-mostly log: one block cache shared by every column family
  * (index and filter blocks live in it too, so memory stays bounded as the
  * log grows); whole-key bloom filters where point lookups happen (events
- * by gseq, meta); agents and snapshots are read by seeks, where whole-key
- * filters do not help. */
-static void build_options(hsi_log *log)
+ * by gseq, meta, index entries by seq); snapshots are read by seeks, where
+ * whole-key filters do not help. */
+static void build_options(hsi_log *log, size_t cache_bytes)
 {
 	rocksdb_options_t *o;
 
-	log->cache = rocksdb_cache_create_lru(BLOCK_CACHE_BYTES);
+	log->cache = rocksdb_cache_create_lru(
+		cache_bytes != 0 ? cache_bytes : HSI_LOG_CACHE_DEFAULT);
 	o = log->db_opts = rocksdb_options_create();
 	rocksdb_options_set_create_if_missing(o, 0);
 	rocksdb_options_set_create_missing_column_families(o, 0);
@@ -118,7 +135,7 @@ static void build_options(hsi_log *log)
 			t, 1);
 		rocksdb_block_based_options_set_pin_l0_filter_and_index_blocks_in_cache(
 			t, 1);
-		if (i == HSI_CF_EVENTS || i == HSI_CF_META)
+		if (i == HSI_CF_EVENTS || i == HSI_CF_META || i == HSI_CF_AGENTS)
 			/* owned by t, then by the table factory */
 			rocksdb_block_based_options_set_filter_policy(
 				t, rocksdb_filterpolicy_create_bloom_full(
@@ -503,6 +520,12 @@ static int open_path(hsi_log *log)
 int hsi_log_open(const char *path, unsigned flags, hsi_log **out, char *errbuf,
 		 size_t errcap)
 {
+	return hsi_log_open_cached(path, flags, 0, out, errbuf, errcap);
+}
+
+int hsi_log_open_cached(const char *path, unsigned flags, size_t cache_bytes,
+			hsi_log **out, char *errbuf, size_t errcap)
+{
 	const unsigned known = HSI_LOG_CREATE | HSI_LOG_READONLY;
 	hsi_log *log;
 	int rc;
@@ -528,7 +551,7 @@ int hsi_log_open(const char *path, unsigned flags, hsi_log **out, char *errbuf,
 		hsi_log_close(log);
 		return HS_ENOMEM;
 	}
-	build_options(log);
+	build_options(log, cache_bytes);
 	rc = open_path(log);
 	if (rc != 0) {
 		if (errbuf != NULL)
@@ -592,6 +615,11 @@ uint64_t hsi_log_last_gseq(const hsi_log *log)
 const char *hsi_log_path(const hsi_log *log)
 {
 	return log->path;
+}
+
+size_t hsi_log_cache_bytes(const hsi_log *log)
+{
+	return rocksdb_cache_get_capacity(log->cache);
 }
 
 /* ------------------------------------------------------------------ */

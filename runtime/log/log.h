@@ -42,6 +42,13 @@ enum {
 int hsi_log_open(const char *path, unsigned flags, hsi_log **out,
 		 char *errbuf, size_t errcap);
 
+/* hsi_log_open with a block cache (for reads: the blocks of records,
+ * index entries and snapshots) of cache_bytes; 0 = HSI_LOG_CACHE_DEFAULT,
+ * which hsi_log_open uses. */
+#define HSI_LOG_CACHE_DEFAULT HS_CACHE_BYTES_DEFAULT
+int hsi_log_open_cached(const char *path, unsigned flags, size_t cache_bytes,
+			hsi_log **out, char *errbuf, size_t errcap);
+
 /* Accepts NULL. */
 void hsi_log_close(hsi_log *log);
 
@@ -131,6 +138,28 @@ typedef int (*hsi_event_fn)(void *udata, uint64_t gseq, const void *rec,
 int hsi_log_scan_events(hsi_log *log, uint64_t from, uint64_t to,
 			bool reverse, hsi_event_fn fn, void *udata);
 
+/* A cursor over one agent's index entries: several lookups and scans
+ * from one RocksDB iterator, for searches that probe many entries. Not
+ * for use by two threads at once. */
+typedef struct hsi_index_cursor hsi_index_cursor;
+
+/* HS_EINVAL for a bad address, HS_ENOMEM. */
+int hsi_log_index_cursor_open(hsi_log *log, const char *type,
+			      size_t type_len, const char *id, size_t id_len,
+			      hsi_index_cursor **out);
+
+/* Frees c (NULL is accepted) and returns rc, or the iterator's error if
+ * rc is 0 and it had one. */
+int hsi_log_index_cursor_close(hsi_index_cursor *c, int rc);
+
+/* As hsi_log_index_get. */
+int hsi_log_index_cursor_get(hsi_index_cursor *c, uint64_t seq,
+			     uint64_t *gseq, int64_t *time_ns);
+
+/* As hsi_log_scan_agent. */
+int hsi_log_index_cursor_scan(hsi_index_cursor *c, uint64_t from_seq,
+			      uint64_t to_seq, hsi_index_fn fn, void *udata);
+
 /* Calls fn(udata, type, type_len, id, id_len, last_seq) once per agent in
  * the log, in key order. */
 typedef int (*hsi_agent_fn)(void *udata, const char *type, size_t type_len,
@@ -147,5 +176,8 @@ int hsi_log_scan_timers(hsi_log *log, hsi_timer_fn fn, void *udata);
 
 /* The log's directory. */
 const char *hsi_log_path(const hsi_log *log);
+
+/* The capacity of the log's block cache. */
+size_t hsi_log_cache_bytes(const hsi_log *log);
 
 #endif

@@ -61,4 +61,15 @@ int hsi_log_fail_rocks(hsi_log *log, char **err, const char *what);
 /* The HS_E... code for a RocksDB error text. */
 int hsi_log_rocks_code(const char *err);
 
+/* Destroys the iterator; an iterator error (named with `what`) becomes
+ * the result unless rc already is one. */
+int hsi_log_iter_end(hsi_log *log, rocksdb_iterator_t *it, const char *what,
+		     int rc);
+
+/* Decodes an agents value (gseq, not 0, and time: 8 bytes BE each);
+ * HS_ECORRUPT naming the key otherwise. */
+int hsi_log_index_value(hsi_log *log, const char *key, size_t kn,
+			const char *v, size_t vn, uint64_t *gseq,
+			int64_t *time_ns);
+
 #endif /* HS_LOG_LOG_INT_H */

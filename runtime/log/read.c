@@ -7,23 +7,6 @@
 
 #include "common/buf.h"
 
-/* Destroys the iterator; an iterator error becomes the result unless the
- * scan already has one. */
-static int iter_end(hsi_log *log, rocksdb_iterator_t *it, const char *what,
-		    int rc)
-{
-	char *err = NULL;
-
-	rocksdb_iter_get_error(it, &err);
-	rocksdb_iter_destroy(it);
-	if (err != NULL) {
-		if (rc == 0)
-			return hsi_log_fail_rocks(log, &err, what);
-		rocksdb_free(err);
-	}
-	return rc;
-}
-
 static int bad_addr(hsi_log *log, const char *fn)
 {
 	return hsi_log_fail(log, HS_EINVAL, "%s: bad agent address", fn);
@@ -75,10 +58,63 @@ int hsi_log_get_event(hsi_log *log, uint64_t gseq, hs_buf *out)
 /* Keys per multi-get: enough to share block reads, small enough for the
  * stack. */
 #define MULTI_GET 64
+/* A scan instead of a multi-get for at least DENSE_MIN records spread
+ * over less than DENSE_SPAN times their number of gseqs. */
+#define DENSE_MIN 4
+#define DENSE_SPAN 4
+
+static int missing(hsi_log *log, uint64_t gseq)
+{
+	return hsi_log_fail(log, HS_ENOTFOUND, "events key %016llx: not found",
+			    (unsigned long long)gseq);
+}
+
+/* hsi_log_get_events for gseqs that lie close together: one forward scan
+ * from the first to the last, skipping the records of other agents, costs
+ * a step per record where a multi-get searches every block again. */
+static int scan_dense(hsi_log *log, const uint64_t *gseqs, size_t n,
+		      hsi_events_fn fn, void *udata)
+{
+	uint8_t lower[8], upper[8];
+	rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
+	size_t i = 0;
+	int rc = 0;
+
+	hsi_be64_put(lower, gseqs[0]);
+	hsi_be64_put(upper, gseqs[n - 1] + 1);
+	rocksdb_readoptions_set_verify_checksums(ro, 1);
+	rocksdb_readoptions_set_iterate_upper_bound(ro, (const char *)upper,
+						    8);
+	rocksdb_iterator_t *it = rocksdb_create_iterator_cf(
+		log->db, ro, log->cf[HSI_CF_EVENTS]);
+	for (rocksdb_iter_seek(it, (const char *)lower, 8);
+	     i < n && rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
+		size_t kn, vn;
+		const char *k = rocksdb_iter_key(it, &kn);
+		uint64_t g = kn == 8 ? hsi_be64_get((const uint8_t *)k) : 0;
+		if (g < gseqs[i])
+			continue; /* another agent's, or a malformed key
+				   * (hsi_log_scan_events reports those) */
+		if (g > gseqs[i])
+			break;
+		const char *v = rocksdb_iter_value(it, &vn);
+		if ((rc = fn(udata, i, v, vn)) != 0)
+			break;
+		i++;
+	}
+	rc = hsi_log_iter_end(log, it, "events: cannot scan", rc);
+	rocksdb_readoptions_destroy(ro); /* after the iterator: bound */
+	if (rc == 0 && i < n)
+		rc = missing(log, gseqs[i]);
+	return rc;
+}
 
 int hsi_log_get_events(hsi_log *log, const uint64_t *gseqs, size_t n,
 		       hsi_events_fn fn, void *udata)
 {
+	if (n >= DENSE_MIN && gseqs[n - 1] - gseqs[0] < DENSE_SPAN * n)
+		return scan_dense(log, gseqs, n, fn, udata);
+
 	uint8_t keys[MULTI_GET][8];
 	const char *kp[MULTI_GET];
 	size_t kn[MULTI_GET];
@@ -103,8 +139,7 @@ int hsi_log_get_events(hsi_log *log, const uint64_t *gseqs, size_t n,
 			if (rc == 0 && errs[i] != NULL)
 				rc = hsi_log_fail_rocks(log, &errs[i], what);
 			else if (rc == 0 && vals[i] == NULL)
-				rc = hsi_log_fail(log, HS_ENOTFOUND,
-						  "%s: not found", what);
+				rc = missing(log, gseqs[base + i]);
 			else if (rc == 0) {
 				size_t len;
 				const char *v =
@@ -161,23 +196,6 @@ static int last_at(hsi_log *log, int cf, const uint8_t *prefix, size_t pn,
 	return 0;
 }
 
-/* Checks an agents value: gseq (not 0) and time, 8 bytes each. */
-static int index_value(hsi_log *log, const char *key, size_t kn, const char *v,
-		       size_t vn, uint64_t *gseq, int64_t *time_ns)
-{
-	char text[HSI_KEY_TEXT_MAX];
-
-	if (vn == 16 && (*gseq = hsi_be64_get((const uint8_t *)v)) != 0) {
-		*time_ns = (int64_t)hsi_be64_get((const uint8_t *)v + 8);
-		return 0;
-	}
-	hsi_key_any_text((const uint8_t *)key, kn, text, sizeof(text));
-	return hsi_log_fail(log, HS_ECORRUPT,
-			    "agents key %s: value is not a gseq and a time "
-			    "(16 bytes, gseq not 0)",
-			    text);
-}
-
 int hsi_log_agent_last(hsi_log *log, const char *type, size_t type_len,
 		       const char *id, size_t id_len, uint64_t *seq,
 		       uint64_t *gseq)
@@ -200,9 +218,9 @@ int hsi_log_agent_last(hsi_log *log, const char *type, size_t type_len,
 		const char *k = rocksdb_iter_key(it, &kn);
 
 		int64_t t;
-		rc = index_value(log, k, kn, v, vn, &g, &t);
+		rc = hsi_log_index_value(log, k, kn, v, vn, &g, &t);
 	}
-	rc = iter_end(log, it, "agents: cannot seek", rc);
+	rc = hsi_log_iter_end(log, it, "agents: cannot seek", rc);
 	if (rc != 0)
 		return rc;
 	*seq = s;
@@ -231,7 +249,7 @@ int hsi_log_index_get(hsi_log *log, const char *type, size_t type_len,
 	if (ps == NULL)
 		return HS_ENOTFOUND;
 	const char *v = rocksdb_pinnableslice_value(ps, &vn);
-	int rc = index_value(log, (const char *)k, kn, v, vn, gseq, time_ns);
+	int rc = hsi_log_index_value(log, (const char *)k, kn, v, vn, gseq, time_ns);
 	rocksdb_pinnableslice_destroy(ps);
 	return rc;
 }
@@ -255,68 +273,13 @@ int hsi_log_snapshot_at(hsi_log *log, const char *type, size_t type_len,
 	rc = last_at(log, HSI_CF_SNAPSHOTS, p, pn, max_seq, it, &s, &v, &vn);
 	if (rc == 0 && (rc = hsi_buf_append(out, v, vn)) != 0)
 		rc = hsi_log_fail(log, rc, "snapshot: out of memory");
-	rc = iter_end(log, it, "snapshots: cannot seek", rc);
+	rc = hsi_log_iter_end(log, it, "snapshots: cannot seek", rc);
 	if (rc != 0) {
 		out->len = start;
 		return rc;
 	}
 	*seq = s;
 	return 0;
-}
-
-int hsi_log_scan_agent(hsi_log *log, const char *type, size_t type_len,
-		       const char *id, size_t id_len, uint64_t from_seq,
-		       uint64_t to_seq, hsi_index_fn fn, void *udata)
-{
-	uint8_t k[HSI_KEY_MAX], upper[HSI_PREFIX_MAX];
-	rocksdb_readoptions_t *ro;
-	rocksdb_iterator_t *it;
-	size_t pn;
-	int rc = 0;
-
-	if (!hsi_key_addr_ok(type, type_len, id, id_len))
-		return bad_addr(log, "hsi_log_scan_agent");
-	if (from_seq > to_seq)
-		return 0;
-	pn = hsi_key_prefix(k, type, type_len, id, id_len);
-	/* type \0 id \1 sorts after every key of this agent and before any
-	 * other agent's: the bound lets RocksDB stop at the agent's end. */
-	memcpy(upper, k, pn);
-	upper[pn - 1] = 1;
-	hsi_be64_put(k + pn, from_seq);
-
-	ro = rocksdb_readoptions_create();
-	rocksdb_readoptions_set_verify_checksums(ro, 1);
-	rocksdb_readoptions_set_iterate_upper_bound(ro, (const char *)upper,
-						    pn);
-	it = rocksdb_create_iterator_cf(log->db, ro, log->cf[HSI_CF_AGENTS]);
-	for (rocksdb_iter_seek(it, (const char *)k, pn + HSI_KEY_SEQ);
-	     rc == 0 && rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
-		size_t kn, vn;
-		const char *kk = rocksdb_iter_key(it, &kn);
-		const char *v = rocksdb_iter_value(it, &vn);
-		uint64_t seq, gseq;
-		int64_t time_ns = 0;
-
-		if (kn != pn + HSI_KEY_SEQ || memcmp(kk, k, pn) != 0) {
-			char text[HSI_KEY_TEXT_MAX];
-
-			hsi_key_hex(kk, kn, text, sizeof(text));
-			rc = hsi_log_fail(log, HS_ECORRUPT,
-					  "agents key %s: malformed key",
-					  text);
-			break;
-		}
-		seq = hsi_be64_get((const uint8_t *)kk + pn);
-		if (seq > to_seq)
-			break;
-		rc = index_value(log, kk, kn, v, vn, &gseq, &time_ns);
-		if (rc == 0)
-			rc = fn(udata, seq, gseq, time_ns);
-	}
-	rc = iter_end(log, it, "agents: cannot scan", rc);
-	rocksdb_readoptions_destroy(ro); /* after the iterator: upper */
-	return rc;
 }
 
 int hsi_log_scan_events(hsi_log *log, uint64_t from, uint64_t to, bool reverse,
@@ -369,7 +332,7 @@ int hsi_log_scan_events(hsi_log *log, uint64_t from, uint64_t to, bool reverse,
 		else
 			rocksdb_iter_next(it);
 	}
-	rc = iter_end(log, it, "events: cannot scan", rc);
+	rc = hsi_log_iter_end(log, it, "events: cannot scan", rc);
 	rocksdb_readoptions_destroy(ro); /* after the iterator: bounds */
 	return rc;
 }
@@ -414,14 +377,14 @@ int hsi_log_scan_agents(hsi_log *log, hsi_agent_fn fn, void *udata)
 		}
 		if (rc == 0) {
 			kk = rocksdb_iter_key(it, &kn);
-			rc = index_value(log, kk, kn, v, vn, &gseq, &time_ns);
+			rc = hsi_log_index_value(log, kk, kn, v, vn, &gseq, &time_ns);
 		}
 		if (rc == 0)
 			rc = fn(udata, (const char *)p, tn,
 				(const char *)p + tn + 1, in, seq);
 		rocksdb_iter_next(it);
 	}
-	return iter_end(log, it, "agents: cannot scan", rc);
+	return hsi_log_iter_end(log, it, "agents: cannot scan", rc);
 }
 
 int hsi_log_scan_timers(hsi_log *log, hsi_timer_fn fn, void *udata)
@@ -438,5 +401,5 @@ int hsi_log_scan_timers(hsi_log *log, hsi_timer_fn fn, void *udata)
 		const char *v = rocksdb_iter_value(it, &vn);
 		rc = fn(udata, k, kn, v, vn);
 	}
-	return iter_end(log, it, "timers: cannot scan", rc);
+	return hsi_log_iter_end(log, it, "timers: cannot scan", rc);
 }

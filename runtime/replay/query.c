@@ -61,37 +61,136 @@ static int check_not_future(hs_runtime *rt, int64_t t)
 	return HS_ERANGE;
 }
 
+/* Once the answer lies among this many index entries, one scan through
+ * them costs less than further probes. */
+#define SCAN_RANGE 64
+
+/* A search of one agent's index for the last entry <= bound, by time or
+ * by gseq (both non-decreasing in seq). Keeps v(lo) <= bound < v(hi). */
+typedef struct search {
+	hs_runtime *rt;
+	const hsi_type *t;
+	const char *id;
+	hsi_index_cursor *c;
+	bool by_time;
+	int64_t bound;
+	uint64_t lo, hi;
+	int64_t vlo, vhi;
+	uint64_t found; /* the scan's answer */
+} search;
+
+/* The value searched at seq. */
+static int probe(search *s, uint64_t seq, int64_t *v)
+{
+	uint64_t gseq;
+	int64_t time_ns;
+	int rc = hsi_log_index_cursor_get(s->c, seq, &gseq, &time_ns);
+	if (rc == 0) {
+		*v = s->by_time ? time_ns : (int64_t)gseq;
+		return 0;
+	}
+	if (rc == HS_ENOTFOUND)
+		hsi_set_error(s->rt, "%s: index of %s/%s lacks seq %llu",
+			      hsi_log_path(s->rt->log), s->t->name, s->id,
+			      (unsigned long long)seq);
+	else
+		hsi_set_log_error(s->rt);
+	return rc == HS_ENOTFOUND ? HS_ECORRUPT : rc;
+}
+
+/* Probes seq `at` in (lo, hi) and moves lo or hi to it: 1 when lo
+ * moved, 0 when hi did, or an error. */
+static int narrow(search *s, uint64_t at)
+{
+	int64_t v;
+	int rc = probe(s, at, &v);
+	if (rc != 0)
+		return rc;
+	if (v <= s->bound) {
+		s->lo = at;
+		s->vlo = v;
+		return 1;
+	}
+	s->hi = at;
+	s->vhi = v;
+	return 0;
+}
+
+static int scan_step(void *p, uint64_t seq, uint64_t gseq, int64_t time_ns)
+{
+	search *s = p;
+	if ((s->by_time ? time_ns : (int64_t)gseq) > s->bound)
+		return 1; /* stops the scan */
+	s->found = seq;
+	return 0;
+}
+
+/*
+ * Narrows (lo, hi) until at most SCAN_RANGE entries remain, then scans
+ * them. Times and gseqs grow about linearly with seq, so each round
+ * guesses by interpolation; a guess that leaves the range wider than
+ * half gallops from it toward the answer (steps of SCAN_RANGE / 2 times
+ * 8^k) and bisects once a step would pass the middle, so a round at
+ * least halves the range.
+ */
+static int run_search(search *s)
+{
+	int rc;
+	while (s->hi - s->lo > SCAN_RANGE) {
+		uint64_t width = s->hi - s->lo;
+		double f = ((double)s->bound - (double)s->vlo) /
+			   ((double)s->vhi - (double)s->vlo);
+		uint64_t at = s->lo + (uint64_t)(f * (double)width);
+		at = at <= s->lo ? s->lo + 1 : at >= s->hi ? s->hi - 1 : at;
+		if ((rc = narrow(s, at)) < 0)
+			return rc;
+		for (uint64_t d = SCAN_RANGE / 2;
+		     s->hi - s->lo > SCAN_RANGE && s->hi - s->lo > width / 2;
+		     d *= 8) {
+			uint64_t left = s->hi - s->lo;
+			if (d >= left / 2)
+				at = s->lo + left / 2;
+			else
+				at = rc == 1 ? s->lo + d : s->hi - d;
+			if ((rc = narrow(s, at)) < 0)
+				return rc;
+		}
+	}
+	s->found = s->lo;
+	if (s->hi - s->lo > 1 &&
+	    (rc = hsi_log_index_cursor_scan(s->c, s->lo + 1, s->hi - 1,
+					    scan_step, s)) < 0) {
+		hsi_set_log_error(s->rt);
+		return rc;
+	}
+	return 0;
+}
+
 /* The largest seq in [1, last] whose index entry satisfies
- * entry <= bound (gseq or time, both non-decreasing in seq); 0 if none. */
+ * entry <= bound (gseq or time); 0 if none. */
 static int search_seq(hs_runtime *rt, const hsi_type *t, const char *id,
 		      size_t id_len, uint64_t last, bool by_time,
 		      int64_t bound, uint64_t *out)
 {
-	uint64_t lo = 0, hi = last; /* answer in [lo, hi] */
-	while (lo < hi) {
-		uint64_t mid = lo + (hi - lo + 1) / 2;
-		uint64_t gseq;
-		int64_t time_ns;
-		int rc = hsi_log_index_get(rt->log, t->name, t->name_len, id,
-					   id_len, mid, &gseq, &time_ns);
-		if (rc != 0) {
-			if (rc == HS_ENOTFOUND)
-				hsi_set_error(rt, "%s: index of %s/%s lacks "
-						  "seq %llu",
-					      hsi_log_path(rt->log), t->name,
-					      id, (unsigned long long)mid);
-			else
-				hsi_set_log_error(rt);
-			return rc == HS_ENOTFOUND ? HS_ECORRUPT : rc;
-		}
-		int64_t v = by_time ? time_ns : (int64_t)gseq;
-		if (v <= bound)
-			lo = mid;
-		else
-			hi = mid - 1;
+	search s = {.rt = rt, .t = t, .id = id, .by_time = by_time,
+		    .bound = bound, .lo = 1, .hi = last};
+	int rc = hsi_log_index_cursor_open(rt->log, t->name, t->name_len, id,
+					   id_len, &s.c);
+	if (rc != 0) {
+		hsi_set_log_error(rt);
+		return rc;
 	}
-	*out = lo;
-	return 0;
+	if ((rc = probe(&s, 1, &s.vlo)) == 0 && s.vlo > bound)
+		*out = 0;
+	else if (rc == 0 && (rc = probe(&s, last, &s.vhi)) == 0 &&
+		 s.vhi <= bound)
+		*out = last;
+	else if (rc == 0 && (rc = run_search(&s)) == 0)
+		*out = s.found;
+	rc = hsi_log_index_cursor_close(s.c, rc);
+	if (rc != 0)
+		hsi_set_log_error(rt);
+	return rc;
 }
 
 /* The seq of agent (t, id) whose state is in force at point p. */

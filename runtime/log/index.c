@@ -1,0 +1,152 @@
+/*
+ * Reading one agent's index (agents: type \0 id \0 seq -> gseq, time):
+ * a cursor that answers several lookups from one iterator, and scans.
+ * Iterator keys and values die on the next move.
+ */
+#include "log/log_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int hsi_log_index_value(hsi_log *log, const char *key, size_t kn, const char *v,
+			size_t vn, uint64_t *gseq, int64_t *time_ns)
+{
+	char text[HSI_KEY_TEXT_MAX];
+
+	if (vn == 16 && (*gseq = hsi_be64_get((const uint8_t *)v)) != 0) {
+		*time_ns = (int64_t)hsi_be64_get((const uint8_t *)v + 8);
+		return 0;
+	}
+	hsi_key_any_text((const uint8_t *)key, kn, text, sizeof(text));
+	return hsi_log_fail(log, HS_ECORRUPT,
+			    "agents key %s: value is not a gseq and a time "
+			    "(16 bytes, gseq not 0)",
+			    text);
+}
+
+
+struct hsi_index_cursor {
+	hsi_log *log;
+	rocksdb_readoptions_t *ro;
+	rocksdb_iterator_t *it;
+	size_t pn;
+	uint8_t key[HSI_KEY_MAX];      /* the prefix, then a seq */
+	uint8_t upper[HSI_PREFIX_MAX]; /* type \0 id \1 */
+};
+
+int hsi_log_index_cursor_open(hsi_log *log, const char *type,
+			      size_t type_len, const char *id, size_t id_len,
+			      hsi_index_cursor **out)
+{
+	if (!hsi_key_addr_ok(type, type_len, id, id_len))
+		return hsi_log_fail(log, HS_EINVAL,
+				    "index cursor: bad agent address");
+	hsi_index_cursor *c = malloc(sizeof(*c));
+	if (c == NULL)
+		return hsi_log_fail(log, HS_ENOMEM,
+				    "index cursor: out of memory");
+	c->log = log;
+	c->pn = hsi_key_prefix(c->key, type, type_len, id, id_len);
+	/* type \0 id \1 sorts after every key of this agent and before any
+	 * other agent's: the bound lets RocksDB stop at the agent's end. */
+	memcpy(c->upper, c->key, c->pn);
+	c->upper[c->pn - 1] = 1;
+	c->ro = rocksdb_readoptions_create();
+	rocksdb_readoptions_set_verify_checksums(c->ro, 1);
+	rocksdb_readoptions_set_iterate_upper_bound(
+		c->ro, (const char *)c->upper, c->pn);
+	c->it = rocksdb_create_iterator_cf(log->db, c->ro,
+					   log->cf[HSI_CF_AGENTS]);
+	*out = c;
+	return 0;
+}
+
+int hsi_log_index_cursor_close(hsi_index_cursor *c, int rc)
+{
+	if (c == NULL)
+		return rc;
+	rc = hsi_log_iter_end(c->log, c->it, "agents: cannot read", rc);
+	rocksdb_readoptions_destroy(c->ro); /* after the iterator: upper */
+	free(c);
+	return rc;
+}
+
+/* To the first entry with seq >= from. */
+static void seek(hsi_index_cursor *c, uint64_t from)
+{
+	hsi_be64_put(c->key + c->pn, from);
+	rocksdb_iter_seek(c->it, (const char *)c->key, c->pn + HSI_KEY_SEQ);
+}
+
+/* The entry under the cursor: 1 with its seq, 0 past the agent's end,
+ * HS_ECORRUPT for a malformed key. */
+static int current(hsi_index_cursor *c, uint64_t *seq)
+{
+	if (!rocksdb_iter_valid(c->it))
+		return 0;
+	size_t kn;
+	const char *k = rocksdb_iter_key(c->it, &kn);
+	if (kn != c->pn + HSI_KEY_SEQ || memcmp(k, c->key, c->pn) != 0) {
+		char text[HSI_KEY_TEXT_MAX];
+		hsi_key_hex(k, kn, text, sizeof(text));
+		return hsi_log_fail(c->log, HS_ECORRUPT,
+				    "agents key %s: malformed key", text);
+	}
+	*seq = hsi_be64_get((const uint8_t *)k + c->pn);
+	return 1;
+}
+
+static int value(hsi_index_cursor *c, uint64_t *gseq, int64_t *time_ns)
+{
+	size_t kn, vn;
+	const char *k = rocksdb_iter_key(c->it, &kn);
+	const char *v = rocksdb_iter_value(c->it, &vn);
+	return hsi_log_index_value(c->log, k, kn, v, vn, gseq, time_ns);
+}
+
+int hsi_log_index_cursor_get(hsi_index_cursor *c, uint64_t seq,
+			     uint64_t *gseq, int64_t *time_ns)
+{
+	uint64_t at;
+	seek(c, seq);
+	int rc = current(c, &at);
+	if (rc < 0)
+		return rc;
+	if (rc == 0 || at != seq)
+		return HS_ENOTFOUND;
+	return value(c, gseq, time_ns);
+}
+
+int hsi_log_index_cursor_scan(hsi_index_cursor *c, uint64_t from_seq,
+			      uint64_t to_seq, hsi_index_fn fn, void *udata)
+{
+	uint64_t seq;
+	int rc = 0;
+	if (from_seq > to_seq)
+		return 0;
+	seek(c, from_seq);
+	while ((rc = current(c, &seq)) == 1 && seq <= to_seq) {
+		uint64_t gseq;
+		int64_t time_ns;
+		if ((rc = value(c, &gseq, &time_ns)) != 0 ||
+		    (rc = fn(udata, seq, gseq, time_ns)) != 0)
+			return rc;
+		rocksdb_iter_next(c->it);
+	}
+	return rc < 0 ? rc : 0;
+}
+
+int hsi_log_scan_agent(hsi_log *log, const char *type, size_t type_len,
+		       const char *id, size_t id_len, uint64_t from_seq,
+		       uint64_t to_seq, hsi_index_fn fn, void *udata)
+{
+	hsi_index_cursor *c;
+	if (from_seq > to_seq)
+		return 0;
+	int rc = hsi_log_index_cursor_open(log, type, type_len, id, id_len,
+					   &c);
+	if (rc != 0)
+		return rc;
+	rc = hsi_log_index_cursor_scan(c, from_seq, to_seq, fn, udata);
+	return hsi_log_index_cursor_close(c, rc);
+}
