@@ -569,11 +569,11 @@ static void test_record_garbage(void **state)
 /* Raw RocksDB access, to make foreign or damaged databases             */
 /* ------------------------------------------------------------------ */
 
-#define NCF 6
-static const char *const cf_names[NCF] = {"default", "events",	  "agents",
-					  "snapshots", "meta", "timers"};
+#define NCF 7
+static const char *const cf_names[NCF] = {
+	"default", "events", "agents", "snapshots", "meta", "timers", "times"};
 
-/* Opens a hindsight log directly with RocksDB (all six CFs). */
+/* Opens a hindsight log directly with RocksDB (all seven CFs). */
 static rocksdb_t *raw_open(const char *path,
 			   rocksdb_column_family_handle_t *cf[NCF],
 			   rocksdb_options_t **opts)
@@ -807,7 +807,7 @@ static void test_create_reopen(void **state)
 	assert_string_equal(hsi_log_path(log), f->path);
 	assert_hs(0, hsi_log_get_meta(log, "format", &b));
 	assert_int_equal(b.len, 1);
-	assert_memory_equal(b.data, "2", 1);
+	assert_memory_equal(b.data, "3", 1);
 	hs_buf_reset(&b);
 	assert_hs(0, hsi_log_get_meta(log, "created_ns", &b));
 	assert_true(b.len >= 19);
@@ -926,36 +926,49 @@ static void test_open_interrupted_creation(void **state)
 
 /* Turns the log at path into what a format-1 writer left: no "timers"
  * column family, meta format "1". */
-static void make_format1(const char *path)
+/* Drops the column families after the first `keep` and writes meta
+ * format `version`: a log as an older library left it. */
+static void make_older(const char *path, int keep, const char *version)
 {
 	rocksdb_column_family_handle_t *h[NCF];
 	rocksdb_options_t *o;
 	rocksdb_t *db = raw_open(path, h, &o);
 	char *err = NULL;
-	rocksdb_drop_column_family(db, h[5], &err);
-	assert_null(err);
+	for (int i = NCF - 1; i >= keep; i--) {
+		rocksdb_drop_column_family(db, h[i], &err);
+		assert_null(err);
+	}
 	rocksdb_writeoptions_t *wo = rocksdb_writeoptions_create();
-	rocksdb_put_cf(db, wo, h[4], "format", 6, "1", 1, &err);
+	rocksdb_put_cf(db, wo, h[4], "format", 6, version, strlen(version),
+		       &err);
 	assert_null(err);
 	rocksdb_writeoptions_destroy(wo);
 	raw_close(db, h, o);
 }
 
-/* A meta put into a log of five column families. */
-static void raw_put5(const char *path, const char *key, const char *val)
+static void make_format1(const char *path)
+{
+	make_older(path, 5, "1");
+}
+
+/* A meta put into a log of its first n column families. */
+static void raw_put_n(const char *path, int n, const char *key,
+		      const char *val)
 {
 	rocksdb_options_t *o = rocksdb_options_create();
-	const rocksdb_options_t *co[5] = {o, o, o, o, o};
-	rocksdb_column_family_handle_t *h[5];
+	const rocksdb_options_t *co[NCF];
+	rocksdb_column_family_handle_t *h[NCF];
 	char *err = NULL;
-	rocksdb_t *db = rocksdb_open_column_families(o, path, 5, cf_names, co,
+	for (int i = 0; i < n; i++)
+		co[i] = o;
+	rocksdb_t *db = rocksdb_open_column_families(o, path, n, cf_names, co,
 						     h, &err);
 	assert_null(err);
 	rocksdb_writeoptions_t *wo = rocksdb_writeoptions_create();
 	rocksdb_put_cf(db, wo, h[4], key, strlen(key), val, strlen(val), &err);
 	assert_null(err);
 	rocksdb_writeoptions_destroy(wo);
-	for (int i = 0; i < 5; i++)
+	for (int i = 0; i < n; i++)
 		rocksdb_column_family_handle_destroy(h[i]);
 	rocksdb_close(db);
 	rocksdb_options_destroy(o);
@@ -1000,7 +1013,7 @@ static void test_open_format1(void **state)
 	hsi_log_close(log);
 
 	log = open_ok(f->path, 0);
-	assert_format(log, "2");
+	assert_format(log, "3");
 	hsi_log_batch *b = hsi_log_batch_new();
 	hsi_log_batch_put_timer(log, b, "t\0i\0n", 5, "v", 1);
 	assert_hs(0, hsi_log_write(log, b, true));
@@ -1018,14 +1031,69 @@ static void test_open_format1(void **state)
 	assert_format(log, "1");
 	hsi_log_close(log);
 	log = open_ok(f->path, 0);
-	assert_format(log, "2");
+	assert_format(log, "3");
 	hsi_log_close(log);
 
 	/* Format 2 must have "timers". */
 	make_format1(f->path);
-	raw_put5(f->path, "format", "2");
+	raw_put_n(f->path, 5, "format", "2");
 	assert_open_fails_with(f->path, HS_ENOTLOG, false,
 			       "without column family \"timers\"", false);
+}
+
+/* A format-2 log (no "times") opens read-only as it is, with no time
+ * samples; a writer makes it format 3, and from then on every 32nd index
+ * entry of an agent is sampled by time. A format-3 log must have
+ * "times". */
+static void test_open_format2(void **state)
+{
+	fx *f = *state;
+	hsi_log *log = open_ok(f->path, HSI_LOG_CREATE);
+	write_events(log, 1, 40, true);
+	hsi_log_close(log);
+	make_older(f->path, 6, "2");
+
+	uint64_t below = 9, above = 9;
+	log = open_ok(f->path, HSI_LOG_READONLY);
+	assert_format(log, "2");
+	assert_int_equal(hsi_log_last_gseq(log), 40);
+	assert_hs(HS_ENOTSUP, hsi_log_time_bracket(log, "t", 1, "x", 1, 35000,
+						   &below, &above));
+	hsi_log_close(log);
+
+	log = open_ok(f->path, 0);
+	assert_format(log, "3");
+	/* The history written before has no samples. */
+	assert_hs(0, hsi_log_time_bracket(log, "t", 1, "x", 1, 35000, &below,
+					  &above));
+	assert_int_equal(below, 0);
+	assert_int_equal(above, 0);
+	write_events(log, 41, 100, true); /* seq = gseq, time = 1000 gseq */
+	static const struct {
+		int64_t t;
+		uint64_t below, above;
+	} cases[] = {{35000, 0, 64},     {64000, 64, 96}, {64999, 64, 96},
+		     {95999, 64, 96},    {96000, 96, 0},  {INT64_MAX, 96, 0},
+		     {INT64_MIN, 0, 64}, {-5, 0, 64}};
+	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+		assert_hs(0, hsi_log_time_bracket(log, "t", 1, "x", 1,
+						  cases[c].t, &below, &above));
+		assert_int_equal(below, cases[c].below);
+		assert_int_equal(above, cases[c].above);
+	}
+	/* Another agent's samples are not this one's. */
+	assert_hs(0, hsi_log_time_bracket(log, "t", 1, "y", 1, 64000, &below,
+					  &above));
+	assert_int_equal(below + above, 0);
+	assert_hs(0, hsi_log_time_bracket(log, "s", 1, "x", 1, 64000, &below,
+					  &above));
+	assert_int_equal(below + above, 0);
+	hsi_log_close(log);
+
+	make_older(f->path, 6, "3");
+	assert_open_fails_with(f->path, HS_ENOTLOG, false,
+			       "log format 3 without column family \"times\"",
+			       false);
 }
 
 /* Closing a writable log writes its memtables to table files, so that
@@ -1727,6 +1795,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_open_interrupted_creation,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_format1, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_open_format2, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_close_flushes, setup,
 						teardown),

@@ -1,6 +1,7 @@
 /*
  * Reading one agent's index (agents: type \0 id \0 seq -> gseq, time):
- * a cursor that answers several lookups from one iterator, and scans.
+ * a cursor that answers several lookups from one iterator, scans, and
+ * the sampled times entries that bracket a time.
  * Iterator keys and values die on the next move.
  */
 #include "log/log_int.h"
@@ -149,4 +150,48 @@ int hsi_log_scan_agent(hsi_log *log, const char *type, size_t type_len,
 		return rc;
 	rc = hsi_log_index_cursor_scan(c, from_seq, to_seq, fn, udata);
 	return hsi_log_index_cursor_close(c, rc);
+}
+
+/* The seq of a times key of the agent with prefix p[0..pn), or 0 when the
+ * key is another agent's or malformed. */
+static uint64_t sample_seq(const char *k, size_t kn, const uint8_t *p,
+			   size_t pn)
+{
+	if (kn != pn + 2 * HSI_KEY_SEQ || memcmp(k, p, pn) != 0)
+		return 0;
+	return hsi_be64_get((const uint8_t *)k + pn + HSI_KEY_SEQ);
+}
+
+int hsi_log_time_bracket(hsi_log *log, const char *type, size_t type_len,
+			 const char *id, size_t id_len, int64_t time_ns,
+			 uint64_t *below, uint64_t *above)
+{
+	uint8_t k[HSI_KEY_MAX];
+	const char *kk;
+	size_t kn;
+
+	*below = *above = 0;
+	if (log->ncf <= HSI_CF_TIMES)
+		return HS_ENOTSUP;
+	if (!hsi_key_addr_ok(type, type_len, id, id_len))
+		return hsi_log_fail(log, HS_EINVAL,
+				    "time bracket: bad agent address");
+	size_t pn = hsi_key_prefix(k, type, type_len, id, id_len);
+	size_t n = pn + hsi_key_time_seq(k + pn, time_ns, UINT64_MAX);
+	rocksdb_iterator_t *it = rocksdb_create_iterator_cf(
+		log->db, log->ro, log->cf[HSI_CF_TIMES]);
+	/* The last entry at or before (time_ns, any seq), then the next. */
+	rocksdb_iter_seek_for_prev(it, (const char *)k, n);
+	if (rocksdb_iter_valid(it)) {
+		kk = rocksdb_iter_key(it, &kn);
+		*below = sample_seq(kk, kn, k, pn);
+		rocksdb_iter_next(it);
+	} else {
+		rocksdb_iter_seek(it, (const char *)k, n);
+	}
+	if (rocksdb_iter_valid(it)) {
+		kk = rocksdb_iter_key(it, &kn);
+		*above = sample_seq(kk, kn, k, pn);
+	}
+	return hsi_log_iter_end(log, it, "times: cannot seek", 0);
 }

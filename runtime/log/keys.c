@@ -137,3 +137,10 @@ void hsi_key_any_text(const uint8_t *key, size_t len, char *out, size_t cap)
 	else
 		hsi_key_hex(key, len, out, cap);
 }
+
+size_t hsi_key_time_seq(uint8_t *out, int64_t time_ns, uint64_t seq)
+{
+	hsi_be64_put(out, (uint64_t)time_ns ^ ((uint64_t)1 << 63));
+	hsi_be64_put(out + HSI_KEY_SEQ, seq);
+	return 2 * HSI_KEY_SEQ;
+}

@@ -17,8 +17,9 @@
 #define HSI_KEY_SEQ 8
 /* type \0 id \0 */
 #define HSI_PREFIX_MAX (HS_NAME_MAX + 1 + HS_ID_MAX + 1)
-/* prefix + seq, plus room for one byte past the end of a range */
-#define HSI_KEY_MAX (HSI_PREFIX_MAX + HSI_KEY_SEQ + 1)
+/* prefix + time + seq (a times key; agents keys are shorter), plus room
+ * for one byte past the end of a range */
+#define HSI_KEY_MAX (HSI_PREFIX_MAX + 2 * HSI_KEY_SEQ + 1)
 /* Text forms for messages: hex, or type/id/seq with escapes. */
 #define HSI_KEY_TEXT_MAX (4 * HSI_KEY_MAX + 32)
 
@@ -34,6 +35,11 @@ bool hsi_key_addr_ok(const char *type, size_t type_len, const char *id,
  * its length. The address must pass hsi_key_addr_ok. */
 size_t hsi_key_prefix(uint8_t *out, const char *type, size_t type_len,
 		      const char *id, size_t id_len);
+
+/* Writes time, then seq (8 bytes BE each; the time with its sign bit
+ * flipped, so that byte order is numeric order for negative times too):
+ * the tail of a times key. Returns 16. */
+size_t hsi_key_time_seq(uint8_t *out, int64_t time_ns, uint64_t seq);
 
 /* Splits an agents/snapshots key. Returns 0 or HS_ECORRUPT; the pointers
  * point into key. */

@@ -14,7 +14,7 @@
 #include "codec/record.h"
 
 const char *const hsi_cf_names[HSI_CF_COUNT] = {
-	"default", "events", "agents", "snapshots", "meta", "timers",
+	"default", "events", "agents", "snapshots", "meta", "timers", "times",
 };
 
 #define BLOCK_BYTES ((size_t)16 << 10)
@@ -422,10 +422,21 @@ static int open_existing_as_listed(hsi_log *log)
 				"a RocksDB database without column "
 				"family \"%s\": not a hindsight log",
 				hsi_cf_names[j]);
+	/* The column families a format added come in order: the first
+	 * missing one ends them. */
+	int ncf = HSI_CF_FORMAT1;
+	while (ncf < HSI_CF_COUNT && have[ncf])
+		ncf++;
+	for (int j = ncf; j < HSI_CF_COUNT; j++)
+		if (have[j])
+			return hsi_log_fail(
+				log, HS_ENOTLOG,
+				"column family \"%s\" without \"%s\": not "
+				"a hindsight log",
+				hsi_cf_names[j], hsi_cf_names[ncf]);
 
 	/* Check the format through a read-only handle first: a log that is
 	 * newer or not ours is left exactly as it was. */
-	int ncf = have[HSI_CF_TIMERS] ? HSI_CF_COUNT : HSI_CF_FORMAT1;
 	unsigned long ver = 0;
 	if ((rc = open_db(log, true, ncf)) != 0)
 		return rc;
@@ -447,21 +458,25 @@ static int open_existing_as_listed(hsi_log *log)
 				    "unexpected column family \"%s\": not a "
 				    "hindsight log of format %d",
 				    extra, HSI_LOG_FORMAT);
-	if (ver >= 2 && !have[HSI_CF_TIMERS] && (log->flags & HSI_LOG_READONLY))
-		return HS_EAGAIN;
-	if (ver >= 2 && !have[HSI_CF_TIMERS])
-		return hsi_log_fail(log, HS_ENOTLOG,
+	if (ncf < hsi_cf_count_of_format(ver))
+		/* Read-only, this may be a writer's migration between the
+		 * listing and the open: HS_EAGAIN lists again. */
+		return hsi_log_fail(log,
+				    (log->flags & HSI_LOG_READONLY)
+					    ? HS_EAGAIN
+					    : HS_ENOTLOG,
 				    "log format %lu without column family "
-				    "\"timers\": not a hindsight log",
-				    ver);
+				    "\"%s\": not a hindsight log",
+				    ver, hsi_cf_names[ncf]);
 	if (!(log->flags & HSI_LOG_READONLY)) {
 		close_db(log);
 		if ((rc = open_writable(log)) != 0 ||
 		    (rc = check_format(log, &ver)) != 0)
 			return rc;
-		/* A format-1 log becomes format 2 once it has "timers"
-		 * (open_writable made it); a writer cut off between the two
-		 * steps leaves format 1 with "timers", finished here. */
+		/* An older log becomes this format once it has every column
+		 * family (open_writable made them); a writer cut off between
+		 * the two steps leaves the old format with them, finished
+		 * here. */
 		if (ver < HSI_LOG_FORMAT && (rc = put_format(log)) != 0)
 			return rc;
 	}
@@ -472,15 +487,14 @@ static int open_existing(hsi_log *log)
 {
 	int rc = open_existing_as_listed(log);
 	if (rc == HS_EAGAIN) {
-		/* Listed as format 1, read as format 2: list again. */
+		/* Listed as an older format, read as a newer one (a writer
+		 * migrated it in between): list again. */
 		close_db(log);
 		rc = open_existing_as_listed(log);
 	}
 	if (rc == HS_EAGAIN) {
 		close_db(log);
-		rc = hsi_log_fail(log, HS_ENOTLOG,
-				  "log format 2 without column family "
-				  "\"timers\": not a hindsight log");
+		rc = HS_ENOTLOG; /* the text names the missing family */
 	}
 	return rc;
 }
@@ -686,6 +700,12 @@ void hsi_log_batch_put_index(hsi_log *log, hsi_log_batch *b, const char *type,
 	hsi_be64_put(v + 8, (uint64_t)time_ns);
 	rocksdb_writebatch_put_cf(b->wb, log->cf[HSI_CF_AGENTS],
 				  (const char *)k, n, (const char *)v, 16);
+	if (seq % HSI_TIME_SAMPLE_EVERY == 0) {
+		n = hsi_key_prefix(k, type, type_len, id, id_len);
+		n += hsi_key_time_seq(k + n, time_ns, seq);
+		rocksdb_writebatch_put_cf(b->wb, log->cf[HSI_CF_TIMES],
+					  (const char *)k, n, "", 0);
+	}
 }
 
 void hsi_log_batch_put_snapshot(hsi_log *log, hsi_log_batch *b,

@@ -15,6 +15,8 @@
  *   snapshots  type \0 id \0 seq (8 bytes BE)    -> encoded state
  *   meta       text keys                         -> values
  *   timers     type \0 id \0 name                 -> pending timer
+ *   times      type \0 id \0 time seq (8 + 8 BE)   -> "" (every
+ *              HSI_TIME_SAMPLE_EVERY-th index entry, found by time)
  * Every function returns 0 or a negative HS_E... code; on failure the text
  * of the problem, naming the path or key, is kept for hsi_log_error().
  * A log is safe to use from several threads at once (RocksDB is), except
@@ -23,8 +25,13 @@
 typedef struct hsi_log hsi_log;
 
 /* The format this library writes (meta "format"; docs/FORMAT.md). It
- * reads format 1 too, and a writer makes a format-1 log format 2. */
-#define HSI_LOG_FORMAT 2
+ * reads formats 1 and 2 too, and a writer brings an older log to this
+ * one. */
+#define HSI_LOG_FORMAT 3
+
+/* hsi_log_batch_put_index of a seq that is a multiple of this also
+ * writes a times entry (format 3). */
+#define HSI_TIME_SAMPLE_EVERY 32
 
 enum {
 	HSI_LOG_CREATE = 1,   /* create the log if the path does not exist or
@@ -119,6 +126,16 @@ int hsi_log_snapshot_at(hsi_log *log, const char *type, size_t type_len,
 int hsi_log_index_get(hsi_log *log, const char *type, size_t type_len,
 		      const char *id, size_t id_len, uint64_t seq,
 		      uint64_t *gseq, int64_t *time_ns);
+
+/* The times entries around time_ns: *below the seq of the newest with
+ * time <= time_ns, *above that of the oldest after it; 0 when there is
+ * none. Entries exist only for seqs written by format 3 (an older log's
+ * earlier history has none), so the answer narrows a search and does not
+ * replace it. HS_ENOTSUP for a log without the times column family (an
+ * older log opened read-only). */
+int hsi_log_time_bracket(hsi_log *log, const char *type, size_t type_len,
+			 const char *id, size_t id_len, int64_t time_ns,
+			 uint64_t *below, uint64_t *above);
 
 /* Calls fn(udata, seq, gseq, time_ns) for the agent's index entries with
  * from_seq <= seq <= to_seq in seq order. fn returns 0 to go on, anything

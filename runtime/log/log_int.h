@@ -13,8 +13,8 @@
 
 /* Column families, in the order they are opened. RocksDB requires
  * "default"; the log keeps it empty. A format-1 log has the first five
- * (HSI_CF_FORMAT1); format 2 added "timers", created when a writer opens
- * a format-1 log. */
+ * (HSI_CF_FORMAT1); format 2 added "timers", format 3 "times"; a writer
+ * that opens an older log creates those it lacks. */
 enum {
 	HSI_CF_DEFAULT,
 	HSI_CF_EVENTS,
@@ -22,9 +22,18 @@ enum {
 	HSI_CF_SNAPSHOTS,
 	HSI_CF_META,
 	HSI_CF_TIMERS,
+	HSI_CF_TIMES,
 	HSI_CF_COUNT,
 	HSI_CF_FORMAT1 = HSI_CF_TIMERS
 };
+
+/* How many column families a log of format `version` has. */
+static inline int hsi_cf_count_of_format(unsigned long version)
+{
+	return version >= 3 ? HSI_CF_COUNT
+	       : version == 2 ? HSI_CF_TIMES
+			      : HSI_CF_FORMAT1;
+}
 
 extern const char *const hsi_cf_names[HSI_CF_COUNT];
 

@@ -166,31 +166,97 @@ static int run_search(search *s)
 	return 0;
 }
 
+/* Sets lo and hi for run_search from the hints below (a seq at or below
+ * the bound) and above (one past it), 0 = none, checking each with a
+ * probe: a hint that is wrong (a damaged times entry) is ignored. Without
+ * one, the ends are seq 1 and `last`. Sets *done, with s->found, when
+ * the answer is already known. */
+static int bracket(search *s, uint64_t last, uint64_t below, uint64_t above,
+		   bool *done)
+{
+	int64_t v;
+	int rc;
+	*done = false;
+	s->lo = 0;
+	if (below != 0 && below <= last) {
+		if ((rc = probe(s, below, &v)) != 0)
+			return rc;
+		if (v <= s->bound)
+			s->lo = below, s->vlo = v;
+	}
+	if (s->lo == 0) {
+		if ((rc = probe(s, 1, &s->vlo)) != 0)
+			return rc;
+		if (s->vlo > s->bound) {
+			s->found = 0;
+			*done = true;
+			return 0;
+		}
+		s->lo = 1;
+	}
+	s->hi = 0;
+	if (above > s->lo && above <= last) {
+		if ((rc = probe(s, above, &v)) != 0)
+			return rc;
+		if (v > s->bound)
+			s->hi = above, s->vhi = v;
+	}
+	if (s->hi == 0) {
+		if ((rc = probe(s, last, &s->vhi)) != 0)
+			return rc;
+		if (s->vhi <= s->bound) {
+			s->found = last;
+			*done = true;
+			return 0;
+		}
+		s->hi = last;
+	}
+	return 0;
+}
+
 /* The largest seq in [1, last] whose index entry satisfies
- * entry <= bound (gseq or time); 0 if none. */
+ * entry <= bound (gseq or time); 0 if none. below and above are hints
+ * for bracket(). */
 static int search_seq(hs_runtime *rt, const hsi_type *t, const char *id,
 		      size_t id_len, uint64_t last, bool by_time,
-		      int64_t bound, uint64_t *out)
+		      int64_t bound, uint64_t below, uint64_t above,
+		      uint64_t *out)
 {
 	search s = {.rt = rt, .t = t, .id = id, .by_time = by_time,
-		    .bound = bound, .lo = 1, .hi = last};
+		    .bound = bound};
 	int rc = hsi_log_index_cursor_open(rt->log, t->name, t->name_len, id,
 					   id_len, &s.c);
 	if (rc != 0) {
 		hsi_set_log_error(rt);
 		return rc;
 	}
-	if ((rc = probe(&s, 1, &s.vlo)) == 0 && s.vlo > bound)
-		*out = 0;
-	else if (rc == 0 && (rc = probe(&s, last, &s.vhi)) == 0 &&
-		 s.vhi <= bound)
-		*out = last;
-	else if (rc == 0 && (rc = run_search(&s)) == 0)
+	bool done;
+	if ((rc = bracket(&s, last, below, above, &done)) == 0 && !done)
+		rc = run_search(&s);
+	if (rc == 0)
 		*out = s.found;
 	rc = hsi_log_index_cursor_close(s.c, rc);
 	if (rc != 0)
 		hsi_set_log_error(rt);
 	return rc;
+}
+
+/* search_seq by time, narrowed by the times entries around it. */
+static int search_time(hs_runtime *rt, const hsi_type *t, const char *id,
+		       size_t id_len, uint64_t last, int64_t time_ns,
+		       uint64_t *out)
+{
+	uint64_t below, above;
+	int rc = hsi_log_time_bracket(rt->log, t->name, t->name_len, id,
+				      id_len, time_ns, &below, &above);
+	if (rc == HS_ENOTSUP)
+		below = above = 0; /* an older log, read-only */
+	else if (rc != 0) {
+		hsi_set_log_error(rt);
+		return rc;
+	}
+	return search_seq(rt, t, id, id_len, last, true, time_ns, below, above,
+			  out);
 }
 
 /* The seq of agent (t, id) whose state is in force at point p. */
@@ -244,14 +310,13 @@ static int seq_at(hs_runtime *rt, const hsi_type *t, const char *id,
 		rc = p.seq >= last_gseq
 			     ? (seq = last, 0)
 			     : search_seq(rt, t, id, id_len, last, false,
-					  (int64_t)p.seq, &seq);
+					  (int64_t)p.seq, 0, 0, &seq);
 		break;
 	}
 	case HS_POINT_TIME: {
 		if ((rc = check_not_future(rt, p.time_ns)) != 0)
 			return rc;
-		rc = search_seq(rt, t, id, id_len, last, true, p.time_ns,
-				&seq);
+		rc = search_time(rt, t, id, id_len, last, p.time_ns, &seq);
 		break;
 	}
 	default:

@@ -8,7 +8,8 @@
  *                                 end (for tail -f and reading a log that
  *                                 a program holds)
  *   make_log many DB N            N transitions over 50 counters
- *   make_log future DB            the standard log, then meta format 3
+ *   make_log future DB            the standard log, then meta format
+ *                                 HSI_LOG_FORMAT + 1
  *   make_log corrupt DB WHAT      breaks a standard log: WHAT is record,
  *                                 gap, index, cause, snapshot, seq,
  *                                 timers (one good pending timer, one
@@ -224,7 +225,9 @@ static void future(const char *path)
 	hsi_log *log = open_raw(path);
 	hsi_log_batch *b = hsi_log_batch_new();
 
-	hsi_log_batch_put_meta(log, b, "format", "3", 1);
+	char next[16];
+	snprintf(next, sizeof next, "%d", HSI_LOG_FORMAT + 1);
+	hsi_log_batch_put_meta(log, b, "format", next, strlen(next));
 	write_batch(log, b);
 	hsi_log_batch_free(b);
 	hsi_log_close(log);
