@@ -195,3 +195,30 @@ int hsi_log_time_bracket(hsi_log *log, const char *type, size_t type_len,
 	}
 	return hsi_log_iter_end(log, it, "times: cannot seek", 0);
 }
+
+int hsi_log_scan_time_samples(hsi_log *log, hsi_sample_fn fn, void *udata)
+{
+	if (log->ncf <= HSI_CF_TIMES)
+		return 0;
+	rocksdb_iterator_t *it = rocksdb_create_iterator_cf(
+		log->db, log->ro, log->cf[HSI_CF_TIMES]);
+	int rc = 0;
+	for (rocksdb_iter_seek_to_first(it); rc == 0 && rocksdb_iter_valid(it);
+	     rocksdb_iter_next(it)) {
+		size_t kn;
+		const char *k = rocksdb_iter_key(it, &kn), *t = NULL, *i = NULL;
+		size_t tn = 0, in = 0;
+		uint64_t tbits = 0, seq = 0;
+		/* type \0 id \0 time seq: split as an agents key whose "seq"
+		 * is the time. */
+		bool ok = kn > 2 * HSI_KEY_SEQ &&
+			  hsi_key_parse((const uint8_t *)k, kn - HSI_KEY_SEQ,
+					&t, &tn, &i, &in, &tbits) == 0;
+		if (ok)
+			seq = hsi_be64_get((const uint8_t *)k + kn -
+					   HSI_KEY_SEQ);
+		rc = fn(udata, ok ? k : NULL, kn, t, tn, i, in,
+			(int64_t)(tbits ^ ((uint64_t)1 << 63)), seq);
+	}
+	return hsi_log_iter_end(log, it, "times: cannot scan", rc);
+}

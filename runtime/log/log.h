@@ -137,6 +137,16 @@ int hsi_log_time_bracket(hsi_log *log, const char *type, size_t type_len,
 			 const char *id, size_t id_len, int64_t time_ns,
 			 uint64_t *below, uint64_t *above);
 
+/* Calls fn for every times entry, in key order: with the agent, time and
+ * seq it names, or with key NULL (and key_len its length) for a key that
+ * is not type \0 id \0 time seq. fn returns 0 to go on, anything else to
+ * stop (returned as is). A log without the column family has none. */
+typedef int (*hsi_sample_fn)(void *udata, const void *key, size_t key_len,
+			     const char *type, size_t type_len,
+			     const char *id, size_t id_len, int64_t time_ns,
+			     uint64_t seq);
+int hsi_log_scan_time_samples(hsi_log *log, hsi_sample_fn fn, void *udata);
+
 /* Calls fn(udata, seq, gseq, time_ns) for the agent's index entries with
  * from_seq <= seq <= to_seq in seq order. fn returns 0 to go on, anything
  * else to stop (returned as is). HS_ECORRUPT for a malformed entry. */

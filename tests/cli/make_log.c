@@ -12,6 +12,7 @@
  *                                 HSI_LOG_FORMAT + 1
  *   make_log corrupt DB WHAT      breaks a standard log: WHAT is record,
  *                                 gap, index, cause, snapshot, seq,
+ *                                 times (bad time samples),
  *                                 timers (one good pending timer, one
  *                                 that does not decode, one whose setter
  *                                 is not at its gseq), or timer (only
@@ -45,7 +46,7 @@
 #include <time.h>
 
 #include "codec/record.h"
-#include "log/log.h"
+#include "log/log_int.h"
 #include "types.h"
 
 #define BASE_NS INT64_C(1795341600000000000) /* 2026-11-22T10:00:00Z */
@@ -301,6 +302,28 @@ static void corrupt(const char *path, const char *what)
 			hsi_log_batch_put_timer(log, b, "counter\0b\0junk", 14,
 						"\x93", 1);
 		hs_buf_free(&val);
+	} else if (strcmp(what, "times") == 0) {
+		/* time samples: counter/a #3 at a time that is not its
+		 * record's, counter/a #40 that does not exist, and a key that
+		 * is not type/id/time/seq */
+		uint8_t k[64];
+		char *err = NULL;
+		rocksdb_column_family_handle_t *cf = log->cf[HSI_CF_TIMES];
+		memcpy(k, "counter\0a\0", 10);
+		hsi_key_time_seq(k + 10, BASE_NS + 99, 3);
+		rocksdb_put_cf(log->db, log->wo_sync, cf, (const char *)k, 26,
+			       "", 0, &err);
+		hsi_key_time_seq(k + 10, BASE_NS, 40);
+		if (err == NULL)
+			rocksdb_put_cf(log->db, log->wo_sync, cf,
+				       (const char *)k, 26, "", 0, &err);
+		if (err == NULL)
+			rocksdb_put_cf(log->db, log->wo_sync, cf, "junk", 4,
+				       "", 0, &err);
+		if (err != NULL) {
+			fprintf(stderr, "make_log: %s\n", err);
+			exit(1);
+		}
 	} else if (strcmp(what, "seq") == 0) {
 		/* counter/b's second record says seq 3 (its index says 2) */
 		get_record(log, 11, &buf, &r);

@@ -360,6 +360,14 @@ section_check() {
 	out_has "snapshots key counter/a/3: its hash"
 	out_has "is not the state hash"
 
+	"$MK" corrupt "$work/c8" times || fail "make_log corrupt times"
+	run "$H" check "$work/c8"
+	rc_is 1
+	out_has "times key counter/a/3 at 1795341600000000099: the index entry of that seq has time 1795341606000000000"
+	out_has "times key counter/a/40 at 1795341600000000000: the agent has no transition 40"
+	out_has "times: a key of 4 bytes is not type/id/time/seq"
+	equal "$(grep -c '^problem:' <<<"$out")" 3 "three time sample problems"
+
 	"$MK" corrupt "$work/c7" timers || fail "make_log corrupt timers"
 	run "$H" check "$work/c7"
 	rc_is 1

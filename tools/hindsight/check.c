@@ -36,8 +36,9 @@ const cli_cmd cli_cmd_check = {
 		"gap, each agent's\nseqs run 1..S, the index and the events "
 		"agree both ways, every cause exists\nand precedes its "
 		"effect, every snapshot's hash is its record's state "
-		"hash, and\nevery pending timer decodes and names the "
-		"record that set it.\n\nPrints each problem found (the key, what is wrong) "
+		"hash, every\npending timer decodes and names the "
+		"record that set it, and every time sample\nnames an index "
+		"entry with its time.\n\nPrints each problem found (the key, what is wrong) "
 		"and exits 1, or prints a\nsummary and exits 0 when all "
 		"holds. Exit 2: the log cannot be opened.\n",
 	.run = run,
@@ -56,7 +57,7 @@ typedef struct checker {
 	cli_db *db;
 	hsi_addr_map agents; /* of agent_seen */
 	uint64_t expect; /* next gseq */
-	uint64_t records, snapshots, timers, problems;
+	uint64_t records, snapshots, timers, samples, problems;
 	hs_buf cause;     /* a cause's record */
 	hs_buf snap;      /* a snapshot */
 	hs_buf line;
@@ -428,6 +429,35 @@ static int on_timer(void *udata, const void *key, size_t key_len,
 	return 0;
 }
 
+/* A times entry: the index entry of its seq must have its time. */
+static int on_sample(void *udata, const void *key, size_t key_len,
+		     const char *t, size_t tn, const char *i, size_t in,
+		     int64_t time_ns, uint64_t seq)
+{
+	checker *c = udata;
+	char who[HSI_KEY_TEXT_MAX];
+	uint64_t g;
+	int64_t at;
+
+	c->samples++;
+	if (key == NULL) {
+		problem(c, "times: a key of %zu bytes is not type/id/time/seq",
+			key_len);
+		return 0;
+	}
+	hsi_key_text(t, tn, i, in, seq, who, sizeof(who));
+	int rc = hsi_log_index_get(c->db->log, t, tn, i, in, seq, &g, &at);
+	if (rc == HS_ENOTFOUND)
+		problem(c, "times key %s at %" PRId64 ": the agent has no "
+			   "transition %" PRIu64,
+			who, time_ns, seq);
+	else if (rc == 0 && at != time_ns)
+		problem(c, "times key %s at %" PRId64 ": the index entry of "
+			   "that seq has time %" PRId64,
+			who, time_ns, at);
+	return 0;
+}
+
 static int run(int argc, char **argv)
 {
 	const cli_cmd *cmd = &cli_cmd_check;
@@ -473,6 +503,14 @@ static int run(int argc, char **argv)
 	if (rc != 0) {
 		hsi_log_error(db.log, err, sizeof(err));
 		problem(&c, "timers: the scan stopped: %s", err);
+	}
+
+	rc = hsi_log_scan_time_samples(db.log, on_sample, &c);
+	if (rc == HS_ENOMEM)
+		goto oom;
+	if (rc != 0) {
+		hsi_log_error(db.log, err, sizeof(err));
+		problem(&c, "times: the scan stopped: %s", err);
 	}
 
 	if (c.problems == 0) {
