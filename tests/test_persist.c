@@ -863,6 +863,83 @@ static void test_state_at_search(void **state)
 	free(dir);
 }
 
+/* Flips a byte in the first data block of the table file of column
+ * family `cf` (there must be one): its checksum no longer matches. */
+static void corrupt_table_of(const char *dir, const char *cf)
+{
+	pu_db db;
+	pu_db_open(&db, dir);
+	const rocksdb_livefiles_t *lf = rocksdb_livefiles(db.db);
+	char *path = NULL;
+	for (int i = 0; path == NULL && i < rocksdb_livefiles_count(lf); i++)
+		if (strcmp(rocksdb_livefiles_column_family_name(lf, i), cf) ==
+		    0)
+			path = pu_join(dir, rocksdb_livefiles_name(lf, i));
+	rocksdb_livefiles_destroy(lf);
+	pu_db_close(&db);
+	assert_non_null(path);
+	FILE *f = fopen(path, "r+b");
+	assert_non_null(f);
+	uint8_t x;
+	assert_int_equal(fseek(f, 8, SEEK_SET), 0);
+	assert_int_equal(fread(&x, 1, 1, f), 1);
+	x ^= 0x40;
+	assert_int_equal(fseek(f, 8, SEEK_SET), 0);
+	assert_int_equal(fwrite(&x, 1, 1, f), 1);
+	fclose(f);
+	free(path);
+}
+
+/* A read error in the agents index is an error, never "no such agent":
+ * the agent is not activated, and a send to it writes nothing (before,
+ * the error was dropped and the send wrote a second seq 1). */
+static void test_index_read_error(void **state)
+{
+	(void)state;
+	char *dir = pu_mkdtemp("persist");
+	hs_runtime *rt = pu_open_rt(dir, HS_DURABILITY_NONE, 1, NULL, NULL);
+	reg(rt, "ctr", ctr_apply, 0);
+	assert_hs(0, hs_sendf(rt, "ctr", "a", "add", "n:i", 1));
+	assert_hs(0, hs_sendf(rt, "ctr", "a", "add", "n:i", 2));
+	close_ok(rt);
+	pu_recs before;
+	pu_read_log(dir, &before);
+
+	corrupt_table_of(dir, "agents");
+
+	rt = pu_open_rt(dir, HS_DURABILITY_NONE, 1, NULL, NULL);
+	reg(rt, "ctr", ctr_apply, 0);
+	hs_agent_status st;
+	int rc = hs_agent_status_get(rt, "ctr", "a", &st);
+	assert_true(rc == HS_ECORRUPT || rc == HS_EIO);
+	char err[512];
+	hs_last_error(rt, err, sizeof err);
+	assert_non_null(strstr(err, "Corruption"));
+	hs_receipt r;
+	rc = hs_send_wait(rt, "ctr", "a", "add", "\x81\xa1n\x03", 4, &r);
+	assert_true(rc == HS_ECORRUPT || rc == HS_EIO);
+	assert_hs(0, hs_await(rt, HSU_AWAIT_MS));
+	hs_close(rt);
+
+	/* Nothing was written. */
+	pu_db db;
+	pu_db_open(&db, dir);
+	rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
+	rocksdb_iterator_t *it = rocksdb_create_iterator_cf(
+		db.db, ro, pu_db_cf(&db, "events"));
+	size_t n = 0;
+	for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it);
+	     rocksdb_iter_next(it))
+		n++;
+	rocksdb_iter_destroy(it);
+	rocksdb_readoptions_destroy(ro);
+	pu_db_close(&db);
+	assert_int_equal(n, before.n);
+	pu_recs_free(&before);
+	pu_rmtree(dir);
+	free(dir);
+}
+
 /* Closing and reopening gives every agent its state back on first deref,
  * rebuilt from its newest snapshot and the events after it, and new
  * transitions continue seq and gseq. */
@@ -1513,6 +1590,7 @@ int main(void)
 		cmocka_unit_test(test_snapshot_default),
 		cmocka_unit_test(test_cache_bytes),
 		cmocka_unit_test(test_state_at_search),
+		cmocka_unit_test(test_index_read_error),
 		NAMED("test_reopen(snapshot_every=never)", test_reopen,
 		      &every0),
 		NAMED("test_reopen(snapshot_every=4)", test_reopen, &every4),

@@ -80,11 +80,17 @@ static void seek(hsi_index_cursor *c, uint64_t from)
 }
 
 /* The entry under the cursor: 1 with its seq, 0 past the agent's end,
- * HS_ECORRUPT for a malformed key. */
+ * HS_ECORRUPT for a malformed key, or the error that stopped the
+ * iterator. */
 static int current(hsi_index_cursor *c, uint64_t *seq)
 {
-	if (!rocksdb_iter_valid(c->it))
-		return 0;
+	if (!rocksdb_iter_valid(c->it)) {
+		char *err = NULL;
+		rocksdb_iter_get_error(c->it, &err);
+		return err != NULL ? hsi_log_fail_rocks(c->log, &err,
+							 "agents: cannot read")
+				   : 0;
+	}
 	size_t kn;
 	const char *k = rocksdb_iter_key(c->it, &kn);
 	if (kn != c->pn + HSI_KEY_SEQ || memcmp(k, c->key, c->pn) != 0) {

@@ -85,8 +85,9 @@ void hsi_log_error(hsi_log *log, char *buf, size_t cap)
 	pthread_mutex_unlock(&log->err_mu);
 }
 
-/* Destroys the iterator; an iterator error becomes the result unless the
- * scan already has one. */
+/* Destroys the iterator. An iterator error becomes the result unless rc
+ * is already an error of its own: an iterator that stopped on a read
+ * error must not pass for one that found nothing (HS_ENOTFOUND). */
 int hsi_log_iter_end(hsi_log *log, rocksdb_iterator_t *it, const char *what,
 		     int rc)
 {
@@ -95,7 +96,7 @@ int hsi_log_iter_end(hsi_log *log, rocksdb_iterator_t *it, const char *what,
 	rocksdb_iter_get_error(it, &err);
 	rocksdb_iter_destroy(it);
 	if (err != NULL) {
-		if (rc == 0)
+		if (rc >= 0 || rc == HS_ENOTFOUND)
 			return hsi_log_fail_rocks(log, &err, what);
 		rocksdb_free(err);
 	}

@@ -71,7 +71,8 @@ int hsi_log_fail_rocks(hsi_log *log, char **err, const char *what);
 int hsi_log_rocks_code(const char *err);
 
 /* Destroys the iterator; an iterator error (named with `what`) becomes
- * the result unless rc already is one. */
+ * the result unless rc is already another error: never HS_ENOTFOUND or
+ * a callback's stop value over a read error. */
 int hsi_log_iter_end(hsi_log *log, rocksdb_iterator_t *it, const char *what,
 		     int rc);
 
