@@ -26,6 +26,7 @@
 
 #include "util_fs.h"
 #include "codec/record.h"
+#include "common/buf.h"
 #include "log/log.h"
 
 /* ------------------------------------------------------------------ */
@@ -416,6 +417,30 @@ static HSU_UNUSED size_t pu_check_order_and_causes(const pu_recs *rs)
 /* ------------------------------------------------------------------ */
 /* Raw RocksDB                                                          */
 /* ------------------------------------------------------------------ */
+
+/* Names, sizes and modification times of the files in a directory, one
+ * line each: equal before and after, nothing in it was written. */
+static HSU_UNUSED void pu_list_files(const char *dir, hs_buf *out)
+{
+	struct dirent **ents;
+	int n = scandir(dir, &ents, NULL, alphasort);
+
+	assert_true(n >= 0);
+	hs_buf_reset(out);
+	for (int i = 0; i < n; i++) {
+		char p[PATH_MAX + 256], line[PATH_MAX + 512];
+		struct stat st;
+
+		snprintf(p, sizeof(p), "%s/%s", dir, ents[i]->d_name);
+		assert_int_equal(lstat(p, &st), 0);
+		snprintf(line, sizeof(line), "%s %lld %lld.%09ld\n",
+			 ents[i]->d_name, (long long)st.st_size,
+			 (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+		assert_hs(0, hsi_buf_append(out, line, strlen(line)));
+		free(ents[i]);
+	}
+	free(ents);
+}
 
 #define PU_CF_MAX 16
 

@@ -3,6 +3,8 @@
 #include "util.h"
 #include "util_fs.h"
 
+#include "persist_util.h"
+
 #include <limits.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -699,29 +701,6 @@ static void dump_db(const char *path, hs_buf *out)
 	assert_true(out->len > 0);
 }
 
-/* Names, sizes and modification times of the files in a directory. */
-static void list_files(const char *dir, hs_buf *out)
-{
-	struct dirent **ents;
-	int n = scandir(dir, &ents, NULL, alphasort);
-
-	assert_true(n >= 0);
-	hs_buf_reset(out);
-	for (int i = 0; i < n; i++) {
-		char p[PATH_MAX + 256], line[PATH_MAX + 512];
-		struct stat st;
-
-		snprintf(p, sizeof(p), "%s/%s", dir, ents[i]->d_name);
-		assert_int_equal(lstat(p, &st), 0);
-		snprintf(line, sizeof(line), "%s %lld %lld.%09ld\n",
-			 ents[i]->d_name, (long long)st.st_size,
-			 (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
-		raw(out, line, strlen(line));
-		free(ents[i]);
-	}
-	free(ents);
-}
-
 static void assert_same_buf(const hs_buf *a, const hs_buf *b)
 {
 	assert_int_equal(a->len, b->len);
@@ -740,7 +719,7 @@ static void assert_open_fails_with(const char *path, int rc, bool rocks,
 	bool dir = stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 
 	if (dir)
-		list_files(path, &files0);
+		pu_list_files(path, &files0);
 	if (rocks)
 		dump_db(path, &keys0);
 	for (size_t i = 0; i < (create ? 3u : 2u); i++) {
@@ -757,7 +736,7 @@ static void assert_open_fails_with(const char *path, int rc, bool rocks,
 		}
 	}
 	if (dir) {
-		list_files(path, &files1);
+		pu_list_files(path, &files1);
 		assert_same_buf(&files0, &files1);
 	}
 	if (rocks) {
@@ -1118,6 +1097,18 @@ static void test_close_flushes(void **state)
 	log = open_ok(f->path, HSI_LOG_READONLY);
 	assert_int_equal(hsi_log_last_gseq(log), 50);
 	hsi_log_close(log);
+}
+
+/* A log whose newest events key is not a gseq is refused, by a writable
+ * open too, before anything in the directory is written. */
+static void test_open_bad_last_key(void **state)
+{
+	fx *f = *state;
+	hsi_log *log = open_ok(f->path, HSI_LOG_CREATE);
+	write_events(log, 1, 3, true);
+	hsi_log_close(log);
+	raw_put(f->path, 1, "bad", 3, "x", 1);
+	assert_open_fails(f->path, HS_ECORRUPT, true, "not a gseq");
 }
 
 static void test_open_versions(void **state)
@@ -1797,6 +1788,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_open_format1, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_open_format2, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_open_bad_last_key, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_close_flushes, setup,
 						teardown),

@@ -940,6 +940,35 @@ static void test_index_read_error(void **state)
 	free(dir);
 }
 
+/* A writable open that refuses the log (a pending timer that does not
+ * decode) writes nothing in its directory: RocksDB's writable open
+ * rewrites CURRENT, the MANIFEST and OPTIONS, so the checks run first. */
+static void test_refused_open_writes_nothing(void **state)
+{
+	(void)state;
+	char *dir = pu_mkdtemp("persist");
+	hs_runtime *rt = pu_open_rt(dir, HS_DURABILITY_NONE, 1, NULL, NULL);
+	reg(rt, "ctr", ctr_apply, 0);
+	assert_hs(0, hs_sendf(rt, "ctr", "a", "add", "n:i", 1));
+	close_ok(rt);
+	pu_db d;
+	pu_db_open(&d, dir);
+	pu_db_put(&d, "timers", "ctr\0a\0t", 7, "\x93", 1);
+	pu_db_close(&d);
+
+	hs_buf before = HS_BUF_INIT, after = HS_BUF_INIT;
+	pu_list_files(dir, &before);
+	const char *err = pu_open_fails(dir, HS_ECORRUPT);
+	assert_non_null(strstr(err, "does not decode"));
+	pu_list_files(dir, &after);
+	assert_int_equal(before.len, after.len);
+	assert_memory_equal(before.data, after.data, before.len);
+	hs_buf_free(&before);
+	hs_buf_free(&after);
+	pu_rmtree(dir);
+	free(dir);
+}
+
 /* Closing and reopening gives every agent its state back on first deref,
  * rebuilt from its newest snapshot and the events after it, and new
  * transitions continue seq and gseq. */
@@ -1591,6 +1620,7 @@ int main(void)
 		cmocka_unit_test(test_cache_bytes),
 		cmocka_unit_test(test_state_at_search),
 		cmocka_unit_test(test_index_read_error),
+		cmocka_unit_test(test_refused_open_writes_nothing),
 		NAMED("test_reopen(snapshot_every=never)", test_reopen,
 		      &every0),
 		NAMED("test_reopen(snapshot_every=4)", test_reopen, &every4),

@@ -12,6 +12,7 @@
 #include "core/flow.h"
 #include "core/send.h"
 #include "core/sink.h"
+#include "core/timers.h"
 #include "core/turn.h"
 
 #define DEFAULT_BATCH 100
@@ -81,8 +82,10 @@ static int open_log(hs_runtime *rt, char *errbuf, size_t errcap)
 		return HS_ENOMEM;
 	rt->opts.path = rt->path;
 	unsigned flags = rt->opts.read_only ? HSI_LOG_READONLY : HSI_LOG_CREATE;
-	int rc = hsi_log_open_cached(rt->path, flags, rt->opts.cache_bytes,
-				     &rt->log, errbuf, errcap);
+	hsi_log_config cfg = {.cache_bytes = rt->opts.cache_bytes,
+			      .check = hsi_timers_check};
+	int rc = hsi_log_open_with(rt->path, flags, &cfg, &rt->log, errbuf,
+				   errcap);
 	if (rc != 0 || rt->opts.read_only)
 		return rc;
 	rc = hsi_writer_start(rt);

@@ -22,10 +22,10 @@
 /* ------------------------------------------------------------------ */
 
 typedef struct loader {
-	hsi_timer_table *table;
+	hsi_timer_table *table; /* NULL: only check that each decodes */
 	char *errbuf;
 	size_t errcap;
-	const char *path;
+	const char *path; /* named in errbuf, or NULL */
 } loader;
 
 static int load_one(void *p, const void *key, size_t key_len, const void *val,
@@ -39,11 +39,14 @@ static int load_one(void *p, const void *key, size_t key_len, const void *val,
 	    hsi_timer_value_decode(val, len, &v) != 0) {
 		if (l->errbuf != NULL)
 			snprintf(l->errbuf, l->errcap,
-				 "%s: a pending timer (timers key of %zu "
+				 "%s%sa pending timer (timers key of %zu "
 				 "bytes) does not decode",
-				 l->path, key_len);
+				 l->path != NULL ? l->path : "",
+				 l->path != NULL ? ": " : "", key_len);
 		return HS_ECORRUPT;
 	}
+	if (l->table == NULL)
+		return 0;
 	hsi_timer_target target = {v.type,  v.type_len,	 v.id,
 				   v.id_len, v.event,	 v.event_len,
 				   v.body,   v.body_len};
@@ -247,6 +250,16 @@ static void *firing_main(void *p)
 /* ------------------------------------------------------------------ */
 /* Life                                                                 */
 /* ------------------------------------------------------------------ */
+
+int hsi_timers_check(void *udata, hsi_log *log, char *errbuf, size_t errcap)
+{
+	(void)udata;
+	loader l = {NULL, errbuf, errcap, NULL};
+	int rc = hsi_log_scan_timers(log, load_one, &l);
+	if (rc != 0 && rc != HS_ECORRUPT)
+		hsi_log_error(log, errbuf, errcap);
+	return rc;
+}
 
 int hsi_timers_start(hs_runtime *rt, char *errbuf, size_t errcap)
 {

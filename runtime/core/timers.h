@@ -61,6 +61,11 @@ static inline void hsi_timer_ops_add(hsi_timer_ops *l, hsi_timer *t)
  * decode, named in errbuf), HS_ETHREAD. */
 int hsi_timers_start(hs_runtime *rt, char *errbuf, size_t errcap);
 
+/* An hsi_log_check_fn: HS_ECORRUPT when a pending timer of the log does
+ * not decode (hsi_timers_start would refuse the log), so that a writable
+ * open refuses it before writing anything. */
+int hsi_timers_check(void *udata, hsi_log *log, char *errbuf, size_t errcap);
+
 /* A type was registered: parked timers are tried again. */
 void hsi_timers_types_changed(hs_runtime *rt);
 

@@ -470,6 +470,15 @@ static int open_existing_as_listed(hsi_log *log)
 				    "\"%s\": not a hindsight log",
 				    ver, hsi_cf_names[ncf]);
 	if (!(log->flags & HSI_LOG_READONLY)) {
+		/* Everything that can refuse the log, while nothing in the
+		 * directory has been written. */
+		if ((rc = find_last_gseq(log)) != 0)
+			return rc;
+		char why[512] = "";
+		if (log->cfg->check != NULL &&
+		    (rc = log->cfg->check(log->cfg->check_udata, log, why,
+					  sizeof(why))) != 0)
+			return hsi_log_fail(log, rc, "%s", why);
 		close_db(log);
 		if ((rc = open_writable(log)) != 0 ||
 		    (rc = check_format(log, &ver)) != 0)
@@ -535,12 +544,14 @@ static int open_path(hsi_log *log)
 int hsi_log_open(const char *path, unsigned flags, hsi_log **out, char *errbuf,
 		 size_t errcap)
 {
-	return hsi_log_open_cached(path, flags, 0, out, errbuf, errcap);
+	return hsi_log_open_with(path, flags, NULL, out, errbuf, errcap);
 }
 
-int hsi_log_open_cached(const char *path, unsigned flags, size_t cache_bytes,
-			hsi_log **out, char *errbuf, size_t errcap)
+int hsi_log_open_with(const char *path, unsigned flags,
+		      const hsi_log_config *cfg, hsi_log **out, char *errbuf,
+		      size_t errcap)
 {
+	static const hsi_log_config defaults;
 	const unsigned known = HSI_LOG_CREATE | HSI_LOG_READONLY;
 	hsi_log *log;
 	int rc;
@@ -566,8 +577,10 @@ int hsi_log_open_cached(const char *path, unsigned flags, size_t cache_bytes,
 		hsi_log_close(log);
 		return HS_ENOMEM;
 	}
-	build_options(log, cache_bytes);
+	log->cfg = cfg != NULL ? cfg : &defaults;
+	build_options(log, log->cfg->cache_bytes);
 	rc = open_path(log);
+	log->cfg = NULL; /* the caller's, valid during the open only */
 	if (rc != 0) {
 		if (errbuf != NULL)
 			hsi_log_error(log, errbuf, errcap);

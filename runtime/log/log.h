@@ -41,7 +41,8 @@ enum {
 };
 
 /* Opens (or creates) a log. Fails with HS_ENOTLOG for a directory that
- * holds something other than a hindsight log (changing nothing),
+ * holds something other than a hindsight log, HS_ECORRUPT for one whose
+ * newest events key is not a gseq (changing nothing in either case),
  * HS_EVERSION for a newer format, HS_EIO for RocksDB errors, HS_ENOTFOUND
  * when the path does not exist and HSI_LOG_CREATE is not given. On failure
  * *out is untouched and, if errbuf is not NULL, the reason is copied
@@ -49,12 +50,30 @@ enum {
 int hsi_log_open(const char *path, unsigned flags, hsi_log **out,
 		 char *errbuf, size_t errcap);
 
-/* hsi_log_open with a block cache (for reads: the blocks of records,
- * index entries and snapshots) of cache_bytes; 0 = HSI_LOG_CACHE_DEFAULT,
- * which hsi_log_open uses. */
+/* Checks run on a log before it is written: returns 0, or an HS_E...
+ * code with the reason in errbuf. */
+typedef int (*hsi_log_check_fn)(void *udata, hsi_log *log, char *errbuf,
+				size_t errcap);
+
+typedef struct hsi_log_config {
+	/* The block cache (for reads: the blocks of records, index entries
+	 * and snapshots); 0 = HSI_LOG_CACHE_DEFAULT. */
+	size_t cache_bytes;
+	/* For a writable open of an existing log: runs, after the log's own
+	 * checks, on a read-only handle, before anything in the directory
+	 * is written (RocksDB rewrites CURRENT, the MANIFEST and OPTIONS
+	 * when it opens for writing). A failure fails the open and leaves
+	 * the files as they were. NULL = none. */
+	hsi_log_check_fn check;
+	void *check_udata;
+} hsi_log_config;
+
 #define HSI_LOG_CACHE_DEFAULT HS_CACHE_BYTES_DEFAULT
-int hsi_log_open_cached(const char *path, unsigned flags, size_t cache_bytes,
-			hsi_log **out, char *errbuf, size_t errcap);
+
+/* hsi_log_open with a configuration (NULL = hsi_log_open's defaults). */
+int hsi_log_open_with(const char *path, unsigned flags,
+		      const hsi_log_config *cfg, hsi_log **out, char *errbuf,
+		      size_t errcap);
 
 /* Accepts NULL. */
 void hsi_log_close(hsi_log *log);

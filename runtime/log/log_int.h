@@ -40,6 +40,7 @@ extern const char *const hsi_cf_names[HSI_CF_COUNT];
 struct hsi_log {
 	char *path;
 	unsigned flags;
+	const hsi_log_config *cfg; /* during hsi_log_open_with only */
 	rocksdb_t *db;
 	rocksdb_column_family_handle_t *cf[HSI_CF_COUNT];
 	int ncf; /* opened: HSI_CF_COUNT, or HSI_CF_FORMAT1 read-only */
