@@ -26,8 +26,9 @@
 
 #include "bench_util.h"
 
-#include <msgpack.h>
 #include <rocksdb/c.h>
+
+#include "bench_raw.h"
 
 #define BATCH 1024
 #define SORTED_RUN 65536
@@ -151,22 +152,8 @@ static double run_mode(enum mode m, unsigned long agents, unsigned long per)
 			int64_t t = (int64_t)gseq * 1000;
 			uint64_t s = ++seq[a];
 			gseq++;
-			msgpack_sbuffer_clear(&sb);
-			if (msgpack_pack_array(&pk, 10) ||
-			    msgpack_pack_uint32(&pk, 1) ||
-			    msgpack_pack_str_with_body(&pk, "ship", 4) ||
-			    msgpack_pack_str_with_body(&pk, id, (size_t)idl) ||
-			    msgpack_pack_uint64(&pk, s) ||
-			    msgpack_pack_fix_uint64(&pk, gseq) ||
-			    msgpack_pack_int64(&pk, t) ||
-			    msgpack_pack_str_with_body(&pk, ev, 6) ||
-			    msgpack_sbuffer_write(&sb, (const char *)body,
-						  blen) ||
-			    msgpack_pack_nil(&pk) ||
-			    msgpack_pack_fix_uint64(&pk, gseq * 0x9e3779b97f4a7c15ull)) {
-				fprintf(stderr, "msgpack_pack failed\n");
-				exit(1);
-			}
+			bench_pack_record(&sb, &pk, id, (size_t)idl, s, gseq, t,
+					  ev, 6, body, blen);
 			be64(k, gseq);
 			put(&w, 1, k, 8, sb.data, sb.size);
 			be64(v, gseq);

@@ -29,9 +29,10 @@
 #define _GNU_SOURCE
 #include "bench_util.h"
 
-#include <msgpack.h>
 #include <pthread.h>
 #include <rocksdb/c.h>
+
+#include "bench_raw.h"
 
 static const char usage[] =
 	"usage: bench_w4 [agents [per [threads [modes]]]]\n"
@@ -108,11 +109,6 @@ static void rocks_check(char **err, const char *what)
 	}
 }
 
-static int pack_str(msgpack_packer *pk, const char *s, size_t n)
-{
-	return msgpack_pack_str(pk, n) || msgpack_pack_str_body(pk, s, n);
-}
-
 static double run_raw(bool sync, unsigned long agents, unsigned long per)
 {
 	char dir[4096];
@@ -148,23 +144,11 @@ static double run_raw(bool sync, unsigned long agents, unsigned long per)
 			struct timespec ts;
 			clock_gettime(CLOCK_REALTIME, &ts);
 			gseq++;
-			msgpack_sbuffer_clear(&sb);
-			if (msgpack_pack_array(&pk, 10) ||
-			    msgpack_pack_uint32(&pk, 1) ||
-			    pack_str(&pk, "ship", 4) ||
-			    pack_str(&pk, id, (size_t)idl) ||
-			    msgpack_pack_uint64(&pk, ++seq[a]) ||
-			    msgpack_pack_fix_uint64(&pk, gseq) ||
-			    msgpack_pack_int64(&pk, (int64_t)ts.tv_sec *
-						      1000000000 + ts.tv_nsec) ||
-			    pack_str(&pk, ev, 6) ||
-			    msgpack_sbuffer_write(&sb, (const char *)body,
-						  blen) ||
-			    msgpack_pack_nil(&pk) ||
-			    msgpack_pack_fix_uint64(&pk, gseq * 0x9e3779b97f4a7c15ull)) {
-				fprintf(stderr, "msgpack_pack failed\n");
-				exit(1);
-			}
+			bench_pack_record(&sb, &pk, id, (size_t)idl, ++seq[a],
+					  gseq,
+					  (int64_t)ts.tv_sec * 1000000000 +
+						  ts.tv_nsec,
+					  ev, 6, body, blen);
 			char key[8];
 			for (int i = 0; i < 8; i++)
 				key[i] = (char)(gseq >> (56 - 8 * i));
