@@ -81,6 +81,7 @@ int hsi_agent_new(const hsi_type *type, const char *id, size_t id_len,
 	atomic_init(&a->failed, false);
 	atomic_init(&a->pending, 0);
 	atomic_init(&a->queued, 0);
+	atomic_init(&a->refs, 0);
 	atomic_init(&a->recent, true);
 	a->id_len = (uint8_t)id_len;
 	a->hash = hash;

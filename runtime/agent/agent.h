@@ -133,6 +133,10 @@ typedef struct hsi_agent {
 	atomic_bool recent;
 	uint8_t id_len;
 	uint32_t hash;
+	/* hs_ref handles held on the agent: raised under the shard lock,
+	 * lowered anywhere; the agent may leave memory only at 0. In what
+	 * was padding after `hash`. */
+	atomic_uint refs;
 	uint64_t seq;
 	int64_t last_time;
 	hsi_agent_err *err;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "core/flow.h"
+#include "core/ref.h"
 #include "core/send.h"
 #include "core/sink.h"
 #include "core/turn.h"
@@ -65,6 +66,8 @@ static void free_runtime(hs_runtime *rt)
 	hsi_timers_destroy(rt);
 	hsi_log_close(rt->log);
 	free(rt->path);
+	hsi_refs_free(rt);
+	pthread_mutex_destroy(&rt->refs_mu);
 	pthread_mutex_destroy(&rt->error_mu);
 	pthread_mutex_destroy(&rt->types_mu);
 	pthread_mutex_destroy(&rt->idle_mu);
@@ -123,6 +126,7 @@ int hs_open_err(hs_runtime **out, const hs_options *opts, char *errbuf,
 	pthread_mutex_init(&rt->idle_mu, NULL);
 	pthread_cond_init(&rt->idle_cv, NULL);
 	pthread_mutex_init(&rt->error_mu, NULL);
+	pthread_mutex_init(&rt->refs_mu, NULL);
 
 	rt->workers = zalloc_aligned(alignof(hsi_worker),
 				     rt->opts.workers * sizeof(*rt->workers));

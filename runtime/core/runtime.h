@@ -53,6 +53,11 @@ struct hs_runtime {
 	atomic_bool sweeping;
 	unsigned sweep_hand;
 
+	/* hs_ref handles not yet released (a list under refs_mu), freed by
+	 * hs_close. */
+	pthread_mutex_t refs_mu;
+	struct hs_ref *refs;
+
 	/* Persistence; log is NULL in memory. */
 	hsi_log *log;
 	char *path;

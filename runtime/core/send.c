@@ -140,6 +140,53 @@ void hsi_drop(hs_runtime *rt, const hsi_type *type, const char *id,
 				 m->body_len);
 }
 
+int hsi_push_pinned(hs_runtime *rt, hsi_agent *a, hsi_msg *m,
+		    int timeout_ms)
+{
+	if (a->type->def.mailbox_limit != 0) {
+		/* Bounded: counted and admitted under the shard lock, as
+		 * hsi_flow_admit requires. A wait releases the lock, but the
+		 * pin keeps `a` here, so a retry needs no new lookup. */
+		hsi_shard *s = hsi_registry_shard(&rt->registry, a->hash);
+		hsi_admit ad = {.timeout_ms = timeout_ms};
+		int rc;
+		pthread_mutex_lock(&s->mu);
+		do
+			rc = hsi_flow_admit(rt, s, a, &ad);
+		while (rc == HSI_FLOW_RETRY);
+		if (rc != 0) {
+			pthread_mutex_unlock(&s->mu);
+			return rc;
+		}
+		return push(rt, s, a, m);
+	}
+	/* No shard lock: the pin keeps the passivation sweep away (it
+	 * checks the pins under the shard lock before the idle bit), and
+	 * the mailbox takes any number of producers. */
+	if (hsi_mailbox_push(&a->mbox, &m->node))
+		hsi_activate(rt, a);
+	return 0;
+}
+
+int hsi_send_enter(hs_runtime *rt)
+{
+	/* seq_cst, pairs with the store of `closing` and the load of
+	 * `senders` in hs_close (see there). */
+	atomic_fetch_add_explicit(&rt->senders, 1, memory_order_seq_cst);
+	if (atomic_load_explicit(&rt->closing, memory_order_seq_cst))
+		return HS_ECLOSED;
+	/* Relaxed: a flag; a send that misses it fails at the writer. */
+	return rt->opts.read_only ? HS_ENOTSUP
+				  : atomic_load_explicit(&rt->writer.failed,
+							 memory_order_relaxed);
+}
+
+void hsi_send_leave(hs_runtime *rt)
+{
+	/* Pairs with hs_close's load of `senders`: the message is queued. */
+	atomic_fetch_sub_explicit(&rt->senders, 1, memory_order_release);
+}
+
 /* The optional parts of a send. */
 typedef struct send_extra {
 	hsi_waiter *waiter;
@@ -154,16 +201,7 @@ static int send_msg(hs_runtime *rt, const char *type, const char *id,
 {
 	if (rt == NULL)
 		return HS_EINVAL;
-	/* seq_cst, pairs with the store of `closing` and the load of
-	 * `senders` in hs_close (see there). */
-	atomic_fetch_add_explicit(&rt->senders, 1, memory_order_seq_cst);
-	int rc = HS_ECLOSED;
-	if (atomic_load_explicit(&rt->closing, memory_order_seq_cst))
-		goto out;
-	/* Relaxed: a flag; a send that misses it fails at the writer. */
-	rc = rt->opts.read_only ? HS_ENOTSUP
-				: atomic_load_explicit(&rt->writer.failed,
-						       memory_order_relaxed);
+	int rc = hsi_send_enter(rt);
 	if (rc != 0)
 		goto out;
 	const hsi_type *t;
@@ -185,8 +223,7 @@ static int send_msg(hs_runtime *rt, const char *type, const char *id,
 			free(m);
 	}
 out:
-	/* Pairs with hs_close's load of `senders`. */
-	atomic_fetch_sub_explicit(&rt->senders, 1, memory_order_release);
+	hsi_send_leave(rt);
 	return rc;
 }
 

@@ -17,6 +17,18 @@ int hsi_msg_build(const char *event_type, const void *body, size_t len,
 int hsi_deliver(hs_runtime *rt, const hsi_type *type, const char *id,
 		size_t id_len, hsi_msg *m);
 
+/* Queues m (taking it on success) at an agent pinned in memory by the
+ * caller (an hs_ref), without finding it: timeout_ms as hs_send_timeout's
+ * for a type with a mailbox limit. */
+int hsi_push_pinned(hs_runtime *rt, hsi_agent *a, hsi_msg *m,
+		    int timeout_ms);
+
+/* Every outside send is between these two: enter counts the sender (so
+ * that hs_close waits for it) and returns 0, or HS_ECLOSED, HS_ENOTSUP
+ * (read-only) or the writer's error; leave must follow in every case. */
+int hsi_send_enter(hs_runtime *rt);
+void hsi_send_leave(hs_runtime *rt);
+
 /* hs_send with a waiter for its outcome (taken when it returns 0). */
 int hsi_send_waited(hs_runtime *rt, const char *type, const char *id,
 		    const char *event_type, const void *body, size_t len,
