@@ -216,7 +216,10 @@ void hsi_run_agent(void *udata, unsigned worker, hsi_agent *a)
 			}
 			continue; /* a producer is between its two steps */
 		}
-		handled++;
+		/* The turn goes on: what it woke so far need not wait for
+		 * its end (another worker may take it now). */
+		if (handled++ != 0)
+			hsi_sched_flush_next(&rt->sched);
 		/* Before handling: a failed agent is not ours afterwards. */
 		hsi_flow_taken(rt, a);
 		if (!handle(rt, w, a, (const hsi_msg *)n)) {
