@@ -28,7 +28,10 @@ static void record_error(hsi_agent *a, const hs_ctx *ctx, const char *event,
 	err->code = code;
 	strncpy(err->event, event, sizeof(err->event) - 1);
 	err->event[sizeof(err->event) - 1] = '\0';
-	memcpy(err->msg, ctx->error, sizeof(err->msg));
+	/* Up to its NUL: the rest of ctx->error was never written. */
+	size_t n = strnlen(ctx->error, sizeof(err->msg) - 1);
+	memcpy(err->msg, ctx->error, n);
+	err->msg[n] = '\0';
 }
 
 /* The watchers' view of the transition m made: its states are in the
