@@ -120,8 +120,6 @@ typedef struct hsi_agent {
 
 	/* Touched by the scheduler under its lock. */
 	struct hsi_agent *run_next;
-	/* Touched by the registry under its shard lock. */
-	struct hsi_agent *hash_next;
 
 	const hsi_type *type;
 
