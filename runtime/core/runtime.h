@@ -17,10 +17,17 @@
 #include "log/log.h"
 #include "sched/sched.h"
 
+/* How many agents a worker remembers having delivered to (core/send.c). */
+#define HSI_NEAR 4
+
 /* Per-worker scratch, reused across transitions. */
 typedef struct hsi_worker {
 	alignas(64) hs_buf old_state;
 	hs_buf new_state;
+	/* The agents this worker's handlers sent to last, when agents never
+	 * leave memory (no resident_limit): pushed to without a lookup. */
+	hsi_agent *near[HSI_NEAR];
+	unsigned near_next;
 } hsi_worker;
 
 struct hs_runtime {

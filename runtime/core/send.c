@@ -124,9 +124,50 @@ static inline int deliver(hs_runtime *rt, const hsi_type *type,
 	return push(rt, s, a, m);
 }
 
+/* Without a resident limit an agent, once in memory, stays at its
+ * address until hs_close (nothing else frees agents), and a type without
+ * a mailbox limit needs no shard lock to push (the lock guards only
+ * passivation and admission): so a worker remembers the agents its
+ * handlers sent to last and pushes to them without finding them. A
+ * question keeps the full path (a failed agent answers it at once). */
+static bool near_ok(const hs_runtime *rt, const hsi_type *type,
+		    const hsi_msg *m)
+{
+	return rt->opts.resident_limit == 0 && type->def.mailbox_limit == 0 &&
+	       m->tail_kind != HSI_TAIL_ASK && !hsi_waiter_asks(m->waiter);
+}
+
+static int deliver_near(hs_runtime *rt, hsi_worker *w, const hsi_type *type,
+			const char *id, size_t id_len, hsi_msg *m)
+{
+	for (unsigned i = 0; i < HSI_NEAR; i++) {
+		hsi_agent *a = w->near[i];
+		if (a != NULL && a->type == type && a->id_len == id_len &&
+		    memcmp(a->id, id, id_len) == 0) {
+			if (hsi_mailbox_push(&a->mbox, &m->node))
+				hsi_activate(rt, a);
+			return 0;
+		}
+	}
+	hsi_shard *s;
+	hsi_agent *a;
+	int rc = hsi_agent_acquire(rt, type, id, id_len, HSI_ACQUIRE_CREATE,
+				   &s, &a);
+	if (rc != 0)
+		return rc;
+	w->near[w->near_next++ % HSI_NEAR] = a;
+	return push(rt, s, a, m);
+}
+
 int hsi_deliver(hs_runtime *rt, const hsi_type *type, const char *id,
 		size_t id_len, hsi_msg *m)
 {
+	if (near_ok(rt, type, m)) {
+		int wi = hsi_sched_current(&rt->sched);
+		if (wi >= 0)
+			return deliver_near(rt, &rt->workers[wi], type, id,
+					    id_len, m);
+	}
 	return deliver(rt, type, id, id_len, m, EFFECT_TIMEOUT);
 }
 

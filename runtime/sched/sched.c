@@ -170,3 +170,9 @@ void hsi_sched_flush_next(hsi_sched *s)
 	w->next = NULL;
 	hsi_sched_push(s, a);
 }
+
+int hsi_sched_current(const hsi_sched *s)
+{
+	hsi_sched_worker *w = this_worker;
+	return w != NULL && w->s == s ? (int)w->index : -1;
+}

@@ -65,6 +65,10 @@ void hsi_sched_push(hsi_sched *s, hsi_agent *a);
  */
 void hsi_sched_wake(hsi_sched *s, hsi_agent *a);
 
+/* The index of the calling thread's worker when it is one of s's, else
+ * -1. */
+int hsi_sched_current(const hsi_sched *s);
+
 /* In a turn on a worker: moves the agent in the worker's slot, if any, to
  * the shared queue, so that an idle worker may take it while this turn
  * handles more messages. A no-op elsewhere. */
