@@ -37,6 +37,9 @@ typedef struct hsi_msg {
 	hsi_waiter *waiter;
 	int64_t time_ns; /* the event's own time, when has_time */
 	bool has_time;
+	/* An HSI_MSG_BLOCK-byte block, which the consumer may recycle
+	 * (core/msgpool.h); any message may also be freed with free(). */
+	bool pooled;
 	uint64_t cause_seq;
 	uint64_t cause_gseq;
 	uint32_t body_len;
@@ -73,6 +76,11 @@ static inline const uint8_t *hsi_msg_body(const hsi_msg *m)
 	return (const uint8_t *)m->data + m->event_type_len + 1;
 }
 
+/* A message of at most this many bytes, header included, is allocated as
+ * a block of exactly this size (malloc's 112-byte chunk), so that blocks
+ * are interchangeable and can be recycled (core/msgpool.h). */
+#define HSI_MSG_BLOCK 104
+
 /* Builds a message, copying its parts; `cause` may be NULL. Returns NULL
  * when out of memory. */
 typedef struct hsi_msg_cause {
@@ -84,7 +92,7 @@ typedef struct hsi_msg_cause {
 
 hsi_msg *hsi_msg_new(const char *event_type, size_t event_type_len,
 		     const void *body, uint32_t body_len,
-		     const hsi_msg_cause *cause);
+		     const hsi_msg_cause *cause, void **block);
 
 /* Every part of a message, for hsi_msg_make: a cause by name (type NULL:
  * none) and a tail (kind HSI_TAIL_NONE: none). */
@@ -105,6 +113,11 @@ typedef struct hsi_msg_parts {
 
 /* Builds a message, copying its parts. NULL when out of memory. */
 hsi_msg *hsi_msg_make(const hsi_msg_parts *p);
+
+/* hsi_msg_make in *block (an HSI_MSG_BLOCK-byte block from malloc, or
+ * NULL) when the message fits there: *block is then NULL, else still the
+ * caller's. */
+hsi_msg *hsi_msg_make_in(const hsi_msg_parts *p, void **block);
 
 /* What an agent remembers of its handler's errors; allocated on the first
  * one so that healthy agents do not pay for it. */

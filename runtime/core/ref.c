@@ -18,6 +18,11 @@
 struct hs_ref {
 	hs_runtime *rt;
 	hsi_agent *agent;
+	/* Message blocks for the ref's sends (core/msgpool.h), used by one
+	 * sending thread at a time: the one that sets `busy`; a concurrent
+	 * sender through the same ref mallocs instead. */
+	atomic_flag busy;
+	hsi_blocks blocks;
 	/* In rt->refs, under rt->refs_mu. */
 	struct hs_ref *prev, *next;
 };
@@ -52,6 +57,8 @@ int hs_agent_ref(hs_runtime *rt, const char *type, const char *id,
 	pthread_mutex_unlock(&s->mu);
 	ref->rt = rt;
 	ref->agent = a;
+	atomic_flag_clear(&ref->busy);
+	ref->blocks = (hsi_blocks){NULL, NULL, 0};
 	ref->prev = NULL;
 	pthread_mutex_lock(&rt->refs_mu);
 	ref->next = rt->refs;
@@ -72,8 +79,18 @@ int hs_send_ref(hs_ref *ref, const char *event_type, const void *body,
 	hs_runtime *rt = ref->rt;
 	int rc = hsi_send_enter(rt);
 	hsi_msg *m;
-	if (rc == 0)
-		rc = hsi_msg_build(event_type, body, len, NULL, &m);
+	/* Acquire pairs with the release clear below, in the previous
+	 * sender through this ref: the list is as it left it. */
+	if (rc == 0 && !atomic_flag_test_and_set_explicit(
+			       &ref->busy, memory_order_acquire)) {
+		void *block = hsi_blocks_get(&rt->msgpool, &ref->blocks);
+		rc = hsi_msg_build(event_type, body, len, NULL, &block, &m);
+		if (block != NULL)
+			hsi_blocks_unget(&rt->msgpool, &ref->blocks, block);
+		atomic_flag_clear_explicit(&ref->busy, memory_order_release);
+	} else if (rc == 0) {
+		rc = hsi_msg_build(event_type, body, len, NULL, NULL, &m);
+	}
 	if (rc == 0) {
 		rc = hsi_push_pinned(rt, ref->agent, m, 0);
 		if (rc != 0)
@@ -99,6 +116,7 @@ void hs_ref_release(hs_ref *ref)
 	/* Release pairs with the sweep's acquire load of `refs`: the pushes
 	 * made through this ref come before the agent may leave. */
 	atomic_fetch_sub_explicit(&ref->agent->refs, 1, memory_order_release);
+	hsi_blocks_free(&ref->blocks);
 	free(ref);
 	hsi_check_resident(rt);
 }
@@ -108,6 +126,7 @@ void hsi_refs_free(hs_runtime *rt)
 	hs_ref *ref = rt->refs;
 	while (ref != NULL) {
 		hs_ref *next = ref->next;
+		hsi_blocks_free(&ref->blocks);
 		free(ref);
 		ref = next;
 	}

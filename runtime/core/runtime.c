@@ -53,6 +53,7 @@ static void free_runtime(hs_runtime *rt)
 		for (unsigned i = 0; i < rt->opts.workers; i++) {
 			hs_buf_free(&rt->workers[i].old_state);
 			hs_buf_free(&rt->workers[i].new_state);
+			hsi_blocks_free(&rt->workers[i].blocks);
 		}
 		free(rt->workers);
 	}
@@ -67,6 +68,7 @@ static void free_runtime(hs_runtime *rt)
 	hsi_log_close(rt->log);
 	free(rt->path);
 	hsi_refs_free(rt);
+	hsi_msgpool_destroy(&rt->msgpool);
 	pthread_mutex_destroy(&rt->refs_mu);
 	pthread_mutex_destroy(&rt->error_mu);
 	pthread_mutex_destroy(&rt->types_mu);

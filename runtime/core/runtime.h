@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 
 #include "agent/registry.h"
+#include "core/msgpool.h"
 #include "core/timers.h"
 #include "core/watch.h"
 #include "core/writer.h"
@@ -28,6 +29,8 @@ typedef struct hsi_worker {
 	 * leave memory (no resident_limit): pushed to without a lookup. */
 	hsi_agent *near[HSI_NEAR];
 	unsigned near_next;
+	/* Message blocks this worker consumed, for the next it builds. */
+	hsi_blocks blocks;
 } hsi_worker;
 
 struct hs_runtime {
@@ -35,6 +38,7 @@ struct hs_runtime {
 	hsi_registry registry;
 	hsi_sched sched;
 	hsi_worker *workers;
+	hsi_msgpool msgpool;
 
 	/* Types: appended under types_mu, read without it up to ntypes. */
 	pthread_mutex_t types_mu;

@@ -17,7 +17,7 @@
 #include "core/waiter.h"
 
 int hsi_msg_build(const char *event_type, const void *body, size_t len,
-		  const hsi_msg_cause *cause, hsi_msg **out)
+		  const hsi_msg_cause *cause, void **block, hsi_msg **out)
 {
 	if (event_type == NULL || event_type[0] == '\0' ||
 	    (body == NULL && len != 0))
@@ -33,11 +33,27 @@ int hsi_msg_build(const char *event_type, const void *body, size_t len,
 	if (len == 1 && *(const uint8_t *)body == 0xc0)
 		len = 0;
 	hsi_msg *m =
-		hsi_msg_new(event_type, type_len, body, (uint32_t)len, cause);
+		hsi_msg_new(event_type, type_len, body, (uint32_t)len, cause,
+			    block);
 	if (m == NULL)
 		return HS_ENOMEM;
 	*out = m;
 	return 0;
+}
+
+int hsi_msg_build_on_worker(hs_runtime *rt, const char *event_type,
+			    const void *body, size_t len,
+			    const hsi_msg_cause *cause, hsi_msg **out)
+{
+	int wi = hsi_sched_current(&rt->sched);
+	if (wi < 0)
+		return hsi_msg_build(event_type, body, len, cause, NULL, out);
+	hsi_blocks *b = &rt->workers[wi].blocks;
+	void *block = hsi_blocks_get(&rt->msgpool, b);
+	int rc = hsi_msg_build(event_type, body, len, cause, &block, out);
+	if (block != NULL)
+		hsi_blocks_unget(&rt->msgpool, b, block);
+	return rc;
 }
 
 /* The timeout of a handler's effect: never refused nor delayed. Outside
@@ -250,7 +266,7 @@ static int send_msg(hs_runtime *rt, const char *type, const char *id,
 	hsi_msg *m;
 	rc = hsi_check_addr(rt, type, id, &t, &id_len);
 	if (rc == 0)
-		rc = hsi_msg_build(event_type, body, len, NULL, &m);
+		rc = hsi_msg_build(event_type, body, len, NULL, NULL, &m);
 	if (rc == 0) {
 		int timeout_ms = 0;
 		if (extra != NULL) {

@@ -7,9 +7,16 @@
 
 #include "agent/agent.h"
 
-/* Validates and copies an event into a new message. */
+/* Validates and copies an event into a new message, built in *block when
+ * it fits there (see hsi_msg_make_in; block may be NULL). */
 int hsi_msg_build(const char *event_type, const void *body, size_t len,
-		  const hsi_msg_cause *cause, hsi_msg **out);
+		  const hsi_msg_cause *cause, void **block, hsi_msg **out);
+
+/* hsi_msg_build for a handler's message: on a worker, in a block the
+ * worker recycled (core/msgpool.h). */
+int hsi_msg_build_on_worker(hs_runtime *rt, const char *event_type,
+			    const void *body, size_t len,
+			    const hsi_msg_cause *cause, hsi_msg **out);
 
 /* Finds or creates the agent and queues the message (taking ownership of
  * it on success), scheduling the agent if it was idle. For a handler's

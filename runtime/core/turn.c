@@ -211,9 +211,15 @@ void hsi_run_agent(void *udata, unsigned worker, hsi_agent *a)
 			}
 			handled = 0;
 		}
-		hsi_node *n = hsi_mailbox_pop(&a->mbox);
+		hsi_node *spent;
+		hsi_node *n = hsi_mailbox_pop_spent(&a->mbox, &spent);
+		if (spent != NULL)
+			hsi_blocks_put(&rt->msgpool, &w->blocks, spent);
 		if (n == NULL) {
-			if (hsi_mailbox_try_idle(&a->mbox)) {
+			bool idle = hsi_mailbox_try_idle_spent(&a->mbox, &spent);
+			if (spent != NULL)
+				hsi_blocks_put(&rt->msgpool, &w->blocks, spent);
+			if (idle) {
 				hsi_deactivate(rt);
 				return;
 			}
