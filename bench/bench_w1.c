@@ -4,12 +4,16 @@
  * One sender thread (main) sends `events` events (default 10,000,000) to
  * one agent of an in-memory runtime; the agent's apply adds the body's
  * integer ("cargo") to its state. The body is the ship body of BENCH.md,
- * {"port": "Malmo", "cargo": 42}, encoded once and sent with hs_send.
- * Timed from the first send until hs_await returns (every event applied).
- * The final state is checked against the sum sent.
+ * {"port": "Malmo", "cargo": 42}, encoded once and sent with
+ * hs_send_ref through a ref the sender resolved once (hs_agent_ref), as a
+ * sender of many events to one agent would; then again on a fresh
+ * runtime with hs_send by name. Each timed from the first send until
+ * hs_await returns (every event applied); the final state is checked
+ * against the sum sent.
  *
  * usage: bench_w1 [events [workers]]      (defaults 10000000, 0 = cores)
- * result lines: RESULT W1 events_per_s, RESULT W1 peak_rss
+ * result lines: RESULT W1 events_per_s (ref), by_name_events_per_s
+ * (hs_send), peak_rss (of both runs)
  */
 #define _GNU_SOURCE
 #include "bench_util.h"
@@ -39,12 +43,11 @@ static int acc_decode(void *state, const void *data, size_t len, void *udata)
 	return hs_get_i64(data, len, "total", state) == 0 ? 0 : HS_EBADMSG;
 }
 
-int main(int argc, char **argv)
+/* One run of W1 on a fresh runtime: through a ref resolved once (what a
+ * sender of many events to one agent uses) or with hs_send by name.
+ * Returns events/s. */
+static double run(unsigned long events, unsigned long workers, bool by_name)
 {
-	unsigned long events = argc > 1 ? bench_arg(argv[1], usage) : 10000000;
-	unsigned long workers = argc > 2 ? strtoul(argv[2], NULL, 10) : 0;
-	bench_print_load("at start");
-
 	hs_options o;
 	hs_options_init(&o);
 	o.workers = (unsigned)workers;
@@ -63,9 +66,20 @@ int main(int argc, char **argv)
 	size_t len = bench_ship_body(body, "Malmo", 42);
 
 	double t0 = bench_now();
-	for (unsigned long i = 0; i < events; i++)
-		BENCH_CHECK(hs_send(rt, "acc", "ship-000001",
-				    (i & 1) ? "arrive" : "depart", body, len));
+	if (by_name) {
+		for (unsigned long i = 0; i < events; i++)
+			BENCH_CHECK(hs_send(rt, "acc", "ship-000001",
+					    (i & 1) ? "arrive" : "depart",
+					    body, len));
+	} else {
+		hs_ref *ref;
+		BENCH_CHECK(hs_agent_ref(rt, "acc", "ship-000001", &ref));
+		for (unsigned long i = 0; i < events; i++)
+			BENCH_CHECK(hs_send_ref(ref,
+						(i & 1) ? "arrive" : "depart",
+						body, len));
+		hs_ref_release(ref);
+	}
 	double t_sent = bench_now() - t0;
 	BENCH_CHECK(hs_await(rt, -1));
 	double dt = bench_now() - t0;
@@ -78,14 +92,27 @@ int main(int argc, char **argv)
 	if (total != 42 * (int64_t)events) {
 		fprintf(stderr, "W1: state %" PRId64 ", expected %" PRId64 "\n",
 			total, 42 * (int64_t)events);
-		return 1;
+		exit(1);
 	}
 	BENCH_CHECK(hs_close(rt));
-	printf("# W1: %lu events to one agent, 1 sender, in-memory, workers "
-	       "%lu (0 = cores); sends took %.3f s, all applied after %.3f s\n",
-	       events, workers, t_sent, dt);
+	printf("# W1 %s: %lu events to one agent, 1 sender, in-memory, "
+	       "workers %lu (0 = cores); sends took %.3f s, all applied "
+	       "after %.3f s\n",
+	       by_name ? "hs_send" : "hs_send_ref", events, workers, t_sent,
+	       dt);
+	return (double)events / dt;
+}
+
+int main(int argc, char **argv)
+{
+	unsigned long events = argc > 1 ? bench_arg(argv[1], usage) : 10000000;
+	unsigned long workers = argc > 2 ? strtoul(argv[2], NULL, 10) : 0;
+	bench_print_load("at start");
+	double by_ref = run(events, workers, false);
+	double by_name = run(events, workers, true);
 	bench_print_load("at end");
-	bench_result("W1", "events_per_s", (double)events / dt, "events/s");
+	bench_result("W1", "events_per_s", by_ref, "events/s");
+	bench_result("W1", "by_name_events_per_s", by_name, "events/s");
 	bench_result("W1", "peak_rss", (double)bench_rss_peak(), "bytes");
 	return 0;
 }

@@ -449,6 +449,45 @@ HS_API int hs_send_at(hs_runtime *rt, const char *type, const char *id,
 		      const char *event_type, const void *body, size_t len,
 		      int64_t time_ns);
 
+/*
+ * Agent references: a sender that sends one agent many events resolves it
+ * once with hs_agent_ref() and sends through the reference, which skips
+ * finding the agent (a hash lookup under a lock) on every send.
+ */
+typedef struct hs_ref hs_ref;
+
+/*
+ * Resolves agent (type, id) as a first hs_send() to it would: finds it in
+ * memory, rebuilds it from the log, or creates it (running init). While
+ * the reference is held the agent stays in memory: with resident_limit it
+ * counts as resident but is never passivated, so hold references to at
+ * most as many agents as the limit should keep. On success *out owns the
+ * reference until hs_ref_release(); a reference still held at hs_close()
+ * is freed by it (using or releasing it afterwards is an error, as any
+ * use of the runtime). Returns 0, HS_EINVAL, HS_ETOOLONG, HS_ENOTYPE,
+ * HS_ECLOSED, HS_ENOTSUP (read-only runtime), HS_ENOMEM, the error that
+ * stopped the log writer, init()'s error, or for an agent rebuilt from
+ * the log what hs_deref() returns. Thread-safe.
+ */
+HS_API int hs_agent_ref(hs_runtime *rt, const char *type, const char *id,
+			hs_ref **out);
+
+/*
+ * hs_send() to the agent of `ref`: the same body rules, copying, ordering
+ * (messages from one sender thread to the agent, through references or
+ * not, are handled in the order sent), back-pressure (HS_EAGAIN when the
+ * mailbox is full) and errors, except that the agent is not looked up.
+ * Thread-safe: one reference may be used by several threads at once, but
+ * not concurrently with or after its hs_ref_release().
+ */
+HS_API int hs_send_ref(hs_ref *ref, const char *event_type, const void *body,
+		       size_t len);
+
+/* Lets the agent of `ref` leave memory again (under resident_limit) and
+ * frees the reference. Accepts NULL. Thread-safe, but not concurrently
+ * with a send through the same reference. */
+HS_API void hs_ref_release(hs_ref *ref);
+
 /* Where a transition went. seq and gseq are 0 when the event changed
  * nothing; gseq is 0 in an in-memory runtime. */
 typedef struct hs_receipt {

@@ -6,15 +6,29 @@
 
 hsi_msg *hsi_msg_make(const hsi_msg_parts *p)
 {
+	return hsi_msg_make_in(p, NULL);
+}
+
+hsi_msg *hsi_msg_make_in(const hsi_msg_parts *p, void **block)
+{
 	size_t cause_len = p->cause_type != NULL
 				   ? p->cause_type_len + 1 + p->cause_id_len + 1
 				   : 0;
 	size_t tail_len = p->tail_kind != HSI_TAIL_NONE ? p->tail_len + 1 : 0;
-	hsi_msg *m = malloc(sizeof(*m) + p->event_len + 1 + p->body_len +
-			    cause_len + tail_len);
+	size_t size = sizeof(hsi_msg) + p->event_len + 1 + p->body_len +
+		      cause_len + tail_len;
+	bool pooled = size <= HSI_MSG_BLOCK;
+	hsi_msg *m;
+	if (pooled && block != NULL && *block != NULL) {
+		m = *block;
+		*block = NULL;
+	} else {
+		m = malloc(pooled ? HSI_MSG_BLOCK : size);
+	}
 	if (m == NULL)
 		return NULL;
 	*m = (hsi_msg){
+		.pooled = pooled,
 		.body_len = p->body_len,
 		.event_type_len = (uint8_t)p->event_len,
 		.tail_kind = p->tail_kind,
@@ -48,7 +62,7 @@ hsi_msg *hsi_msg_make(const hsi_msg_parts *p)
 
 hsi_msg *hsi_msg_new(const char *event_type, size_t event_type_len,
 		     const void *body, uint32_t body_len,
-		     const hsi_msg_cause *cause)
+		     const hsi_msg_cause *cause, void **block)
 {
 	hsi_msg_parts p = {
 		.event = event_type,
@@ -63,7 +77,7 @@ hsi_msg *hsi_msg_new(const char *event_type, size_t event_type_len,
 		p.cause_id_len = cause->id_len;
 		p.cause_seq = cause->seq;
 	}
-	return hsi_msg_make(&p);
+	return hsi_msg_make_in(&p, block);
 }
 
 int hsi_agent_new(const hsi_type *type, const char *id, size_t id_len,
@@ -81,6 +95,7 @@ int hsi_agent_new(const hsi_type *type, const char *id, size_t id_len,
 	atomic_init(&a->failed, false);
 	atomic_init(&a->pending, 0);
 	atomic_init(&a->queued, 0);
+	atomic_init(&a->refs, 0);
 	atomic_init(&a->recent, true);
 	a->id_len = (uint8_t)id_len;
 	a->hash = hash;

@@ -37,6 +37,9 @@ typedef struct hsi_msg {
 	hsi_waiter *waiter;
 	int64_t time_ns; /* the event's own time, when has_time */
 	bool has_time;
+	/* An HSI_MSG_BLOCK-byte block, which the consumer may recycle
+	 * (core/msgpool.h); any message may also be freed with free(). */
+	bool pooled;
 	uint64_t cause_seq;
 	uint64_t cause_gseq;
 	uint32_t body_len;
@@ -73,6 +76,11 @@ static inline const uint8_t *hsi_msg_body(const hsi_msg *m)
 	return (const uint8_t *)m->data + m->event_type_len + 1;
 }
 
+/* A message of at most this many bytes, header included, is allocated as
+ * a block of exactly this size (malloc's 112-byte chunk), so that blocks
+ * are interchangeable and can be recycled (core/msgpool.h). */
+#define HSI_MSG_BLOCK 104
+
 /* Builds a message, copying its parts; `cause` may be NULL. Returns NULL
  * when out of memory. */
 typedef struct hsi_msg_cause {
@@ -84,7 +92,7 @@ typedef struct hsi_msg_cause {
 
 hsi_msg *hsi_msg_new(const char *event_type, size_t event_type_len,
 		     const void *body, uint32_t body_len,
-		     const hsi_msg_cause *cause);
+		     const hsi_msg_cause *cause, void **block);
 
 /* Every part of a message, for hsi_msg_make: a cause by name (type NULL:
  * none) and a tail (kind HSI_TAIL_NONE: none). */
@@ -106,6 +114,11 @@ typedef struct hsi_msg_parts {
 /* Builds a message, copying its parts. NULL when out of memory. */
 hsi_msg *hsi_msg_make(const hsi_msg_parts *p);
 
+/* hsi_msg_make in *block (an HSI_MSG_BLOCK-byte block from malloc, or
+ * NULL) when the message fits there: *block is then NULL, else still the
+ * caller's. */
+hsi_msg *hsi_msg_make_in(const hsi_msg_parts *p, void **block);
+
 /* What an agent remembers of its handler's errors; allocated on the first
  * one so that healthy agents do not pay for it. */
 typedef struct hsi_agent_err {
@@ -120,8 +133,6 @@ typedef struct hsi_agent {
 
 	/* Touched by the scheduler under its lock. */
 	struct hsi_agent *run_next;
-	/* Touched by the registry under its shard lock. */
-	struct hsi_agent *hash_next;
 
 	const hsi_type *type;
 
@@ -133,6 +144,10 @@ typedef struct hsi_agent {
 	atomic_bool recent;
 	uint8_t id_len;
 	uint32_t hash;
+	/* hs_ref handles held on the agent: raised under the shard lock,
+	 * lowered anywhere; the agent may leave memory only at 0. In what
+	 * was padding after `hash`. */
+	atomic_uint refs;
 	uint64_t seq;
 	int64_t last_time;
 	hsi_agent_err *err;

@@ -40,6 +40,12 @@ hsi_node *hsi_mailbox_pop(hsi_mailbox *mb);
  * caller is no longer the consumer. */
 bool hsi_mailbox_try_idle(hsi_mailbox *mb);
 
+/* hsi_mailbox_pop and hsi_mailbox_try_idle that hand the node the queue
+ * no longer needs (the one handled before) to the caller in *spent
+ * instead of freeing it; NULL when there is none. */
+hsi_node *hsi_mailbox_pop_spent(hsi_mailbox *mb, hsi_node **spent);
+bool hsi_mailbox_try_idle_spent(hsi_mailbox *mb, hsi_node **spent);
+
 /* True if no node is linked after the consumer's position. Consumer only. */
 bool hsi_mailbox_drained(const hsi_mailbox *mb);
 

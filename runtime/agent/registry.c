@@ -8,6 +8,15 @@
 
 #define INITIAL_SLOTS 16
 
+/* A removed agent's slot: not empty (probes go on past it), no agent. */
+static char gone_marker;
+#define GONE ((hsi_agent *)&gone_marker)
+
+static bool live(const hsi_slot *e)
+{
+	return e->agent != NULL && e->agent != GONE;
+}
+
 int hsi_registry_init(hsi_registry *r)
 {
 	memset(r, 0, sizeof(*r));
@@ -37,15 +46,9 @@ void hsi_registry_destroy(hsi_registry *r, void (*fn)(hsi_agent *, void *),
 		hsi_shard *s = &r->shards[i];
 		if (s->slots == NULL)
 			continue;
-		for (size_t j = 0; j < s->nslots; j++) {
-			hsi_agent *a = s->slots[j];
-			while (a != NULL) {
-				hsi_agent *next = a->hash_next;
-				if (fn != NULL)
-					fn(a, udata);
-				a = next;
-			}
-		}
+		for (size_t j = 0; j < s->nslots; j++)
+			if (fn != NULL && live(&s->slots[j]))
+				fn(s->slots[j].agent, udata);
 		free(s->slots);
 		s->slots = NULL;
 		pthread_mutex_destroy(&s->mu);
@@ -60,54 +63,73 @@ uint32_t hsi_registry_hash(const hsi_type *type, const char *id,
 }
 
 /* The shard index uses the low bits, so slots use the high ones. */
-static size_t slot_of(const hsi_shard *s, uint32_t hash)
+static size_t slot_of(size_t nslots, uint32_t hash)
 {
-	return (hash / HSI_REGISTRY_SHARDS) & (s->nslots - 1);
+	return (hash / HSI_REGISTRY_SHARDS) & (nslots - 1);
 }
 
 hsi_agent *hsi_registry_find(hsi_shard *s, const hsi_type *type,
 			     const char *id, size_t id_len, uint32_t hash)
 {
-	for (hsi_agent *a = s->slots[slot_of(s, hash)]; a != NULL;
-	     a = a->hash_next) {
-		if (a->hash == hash && a->type == type &&
-		    a->id_len == id_len && memcmp(a->id, id, id_len) == 0)
-			return a;
-	}
-	return NULL;
-}
-
-static int grow(hsi_shard *s)
-{
-	size_t nslots = s->nslots * 2;
-	hsi_agent **slots = calloc(nslots, sizeof(*slots));
-	if (slots == NULL)
-		return HS_ENOMEM;
-	hsi_agent **old = s->slots;
-	size_t nold = s->nslots;
-	s->slots = slots;
-	s->nslots = nslots;
-	for (size_t i = 0; i < nold; i++) {
-		hsi_agent *a = old[i];
-		while (a != NULL) {
-			hsi_agent *next = a->hash_next;
-			size_t j = slot_of(s, a->hash);
-			a->hash_next = slots[j];
-			slots[j] = a;
-			a = next;
+	size_t mask = s->nslots - 1;
+	for (size_t j = slot_of(s->nslots, hash);; j = (j + 1) & mask) {
+		const hsi_slot *e = &s->slots[j];
+		if (e->agent == NULL)
+			return NULL;
+		/* The hash first: only a likely match is touched. */
+		if (e->hash == hash && e->agent != GONE) {
+			hsi_agent *a = e->agent;
+			if (a->type == type && a->id_len == id_len &&
+			    memcmp(a->id, id, id_len) == 0)
+				return a;
 		}
 	}
-	free(old);
+}
+
+/* Puts an agent known to be absent into a table with a free slot. Returns
+ * true when it took a tombstone. */
+static bool place(hsi_slot *slots, size_t nslots, uint32_t hash,
+		  hsi_agent *a)
+{
+	size_t mask = nslots - 1;
+	size_t j = slot_of(nslots, hash);
+	while (live(&slots[j]))
+		j = (j + 1) & mask;
+	bool was_gone = slots[j].agent == GONE;
+	slots[j].hash = hash;
+	slots[j].agent = a;
+	return was_gone;
+}
+
+/* A table without tombstones, at most half full after one more agent. */
+static int rehash(hsi_shard *s)
+{
+	size_t nslots = INITIAL_SLOTS;
+	while (nslots < 2 * (s->count + 1))
+		nslots *= 2;
+	hsi_slot *slots = calloc(nslots, sizeof(*slots));
+	if (slots == NULL)
+		return HS_ENOMEM;
+	for (size_t j = 0; j < s->nslots; j++)
+		if (live(&s->slots[j]))
+			place(slots, nslots, s->slots[j].hash,
+			      s->slots[j].agent);
+	free(s->slots);
+	s->slots = slots;
+	s->nslots = nslots;
+	s->gone = 0;
 	return 0;
 }
 
 int hsi_registry_insert(hsi_shard *s, hsi_agent *a)
 {
-	if (s->count >= s->nslots && grow(s) != 0 && s->count >= 4 * s->nslots)
-		return HS_ENOMEM; /* a longer chain is fine, up to a point */
-	size_t j = slot_of(s, a->hash);
-	a->hash_next = s->slots[j];
-	s->slots[j] = a;
+	/* Agents and tombstones together at most three quarters: probes
+	 * stay short and always meet an empty slot. */
+	if (4 * (s->count + s->gone + 1) > 3 * s->nslots &&
+	    rehash(s) != 0 && s->count + s->gone + 1 >= s->nslots)
+		return HS_ENOMEM; /* fuller is fine, up to a point */
+	if (place(s->slots, s->nslots, a->hash, a))
+		s->gone--;
 	s->count++;
 	return 0;
 }
@@ -117,18 +139,13 @@ size_t hsi_registry_sweep(hsi_shard *s, bool (*fn)(hsi_agent *, void *),
 {
 	size_t gone = 0;
 	for (size_t j = 0; j < s->nslots && gone < max; j++) {
-		hsi_agent **link = &s->slots[j];
-		while (*link != NULL && gone < max) {
-			hsi_agent *a = *link;
-			hsi_agent *next = a->hash_next;
-			if (fn(a, udata)) {
-				*link = next; /* fn may have freed a */
-				s->count--;
-				s->evictions++;
-				gone++;
-			} else {
-				link = &a->hash_next;
-			}
+		hsi_slot *e = &s->slots[j];
+		if (live(e) && fn(e->agent, udata)) {
+			e->agent = GONE; /* fn may have freed it */
+			s->count--;
+			s->gone++;
+			s->evictions++;
+			gone++;
 		}
 	}
 	return gone;

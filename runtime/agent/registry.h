@@ -10,11 +10,21 @@
 
 #define HSI_REGISTRY_SHARDS 64
 
+/* One slot of a shard's table: the agent's hash beside it, so that a
+ * lookup compares hashes without touching agents that do not match. */
+typedef struct hsi_slot {
+	uint32_t hash;
+	hsi_agent *agent; /* NULL: empty; HSI_SLOT_GONE: removed */
+} hsi_slot;
+
 typedef struct hsi_shard {
 	alignas(64) pthread_mutex_t mu;
-	hsi_agent **slots;
+	/* Open addressing with linear probing; a removed agent leaves a
+	 * tombstone that lookups step over and inserts reuse. */
+	hsi_slot *slots;
 	size_t nslots; /* a power of two */
-	size_t count;
+	size_t count;  /* agents */
+	size_t gone;   /* tombstones */
 	/* Bumped whenever an agent leaves the shard, so that a thread that
 	 * rebuilt an agent without the lock can tell whether a newer copy
 	 * came and went meanwhile. */

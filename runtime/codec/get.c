@@ -15,13 +15,14 @@ int hs_get(const void *mp, size_t len, const char *path, hs_value *out)
 	/* Each '.'-separated key, an empty one too, leads one map deeper;
 	 * the empty path names the whole value. */
 	for (bool more = *path != '\0'; more;) {
-		const char *dot = strchr(path, '.');
-		size_t n = dot != NULL ? (size_t)(dot - path) : strlen(path);
+		size_t n = 0;
 
+		while (path[n] != '\0' && path[n] != '.')
+			n++;
 		rc = hsi_mp_find(p, end, path, n, &p);
 		if (rc != 0)
 			return rc;
-		more = dot != NULL;
+		more = path[n] == '.';
 		path += n + 1;
 	}
 	return hsi_mp_read(p, end, out, NULL);

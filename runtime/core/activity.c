@@ -9,7 +9,7 @@
 void hsi_activate(hs_runtime *rt, hsi_agent *a)
 {
 	hsi_activity_begin(rt);
-	hsi_sched_push(&rt->sched, a);
+	hsi_sched_wake(&rt->sched, a);
 }
 
 void hsi_activity_begin(hs_runtime *rt)

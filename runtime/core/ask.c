@@ -73,7 +73,7 @@ int hs_ctx_ask(hs_ctx *ctx, const char *type, const char *id,
 	int rc = hsi_check_addr(ctx->rt, type, id, &t, &id_len);
 	hsi_msg *m = NULL;
 	if (rc == 0)
-		rc = hsi_msg_build(event_type, body, len, NULL, &m);
+		rc = hsi_msg_build(event_type, body, len, NULL, NULL, &m);
 	if (rc != 0)
 		return rc;
 	uint64_t ask = ctx->seq << 16 | ctx->asks++;

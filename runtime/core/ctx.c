@@ -146,7 +146,8 @@ int hs_ctx_send(hs_ctx *ctx, const char *type, const char *id,
 		return rc;
 	hsi_msg_cause cause = {ctx->type, ctx->id, ctx->id_len, ctx->seq};
 	hsi_msg *m;
-	rc = hsi_msg_build(event_type, body, len, &cause, &m);
+	rc = hsi_msg_build_on_worker(ctx->rt, event_type, body, len, &cause,
+				     &m);
 	if (rc != 0)
 		return rc;
 	if (ctx->replaying && !ctx->capture) {
@@ -205,7 +206,7 @@ int hs_ctx_timer_at(hs_ctx *ctx, const char *name, int64_t due_ns,
 	 * message as its firing will carry. */
 	hsi_msg_cause cause = {ctx->type, ctx->id, ctx->id_len, ctx->seq};
 	if (rc == 0)
-		rc = hsi_msg_build(event_type, body, len, &cause, &m);
+		rc = hsi_msg_build(event_type, body, len, &cause, NULL, &m);
 	if (rc != 0)
 		return rc;
 	if (ctx->replaying) {

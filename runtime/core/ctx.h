@@ -44,8 +44,24 @@ static inline void hsi_ctx_init(hs_ctx *ctx, hs_runtime *rt,
 				const hsi_type *type, const char *id,
 				size_t id_len, uint64_t seq)
 {
-	*ctx = (hs_ctx){.rt = rt, .type = type, .id = id, .id_len = id_len,
-			.seq = seq};
+	/* Field by field: a compound literal would also zero `error`, a
+	 * quarter-kilobyte store per event that only an error reads. Every
+	 * other field is set here; a new one must be too. */
+	ctx->rt = rt;
+	ctx->type = type;
+	ctx->id = id;
+	ctx->id_len = id_len;
+	ctx->seq = seq;
+	ctx->now = 0;
+	ctx->floor = 0;
+	ctx->has_now = false;
+	ctx->random_calls = 0;
+	ctx->replaying = false;
+	ctx->capture = false;
+	ctx->msg = NULL;
+	ctx->asks = 0;
+	ctx->replied = false;
+	ctx->error[0] = '\0';
 	hsi_effects_init(&ctx->effects);
 	hsi_timer_ops_init(&ctx->timers);
 }

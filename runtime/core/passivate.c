@@ -15,10 +15,16 @@
 static bool evictable(hsi_agent *a, void *udata)
 {
 	(void)udata;
+	/* First: a held ref lets its holder push without the shard lock.
+	 * Refs go from 0 to 1 only under the lock we hold; acquire pairs
+	 * with hs_ref_release's decrement, so the pushes made through the
+	 * ref are visible in the `head` read below. */
+	if (atomic_load_explicit(&a->refs, memory_order_acquire) != 0)
+		return false;
 	/* Acquire pairs with the worker's CAS in hsi_mailbox_try_idle: the
 	 * state written by its last apply is visible to destroy. A failed or
-	 * busy agent has the bit clear. Producers push under the shard lock
-	 * we hold, so the bit cannot change under us. */
+	 * busy agent has the bit clear. Other producers push under the shard
+	 * lock we hold, so the bit cannot change under us. */
 	uintptr_t head = atomic_load_explicit(&a->mbox.head,
 					      memory_order_acquire);
 	if ((head & 1) == 0)

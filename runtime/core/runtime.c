@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "core/flow.h"
+#include "core/ref.h"
 #include "core/send.h"
 #include "core/sink.h"
 #include "core/timers.h"
@@ -53,6 +54,7 @@ static void free_runtime(hs_runtime *rt)
 		for (unsigned i = 0; i < rt->opts.workers; i++) {
 			hs_buf_free(&rt->workers[i].old_state);
 			hs_buf_free(&rt->workers[i].new_state);
+			hsi_blocks_free(&rt->workers[i].blocks);
 		}
 		free(rt->workers);
 	}
@@ -66,6 +68,9 @@ static void free_runtime(hs_runtime *rt)
 	hsi_timers_destroy(rt);
 	hsi_log_close(rt->log);
 	free(rt->path);
+	hsi_refs_free(rt);
+	hsi_msgpool_destroy(&rt->msgpool);
+	pthread_mutex_destroy(&rt->refs_mu);
 	pthread_mutex_destroy(&rt->error_mu);
 	pthread_mutex_destroy(&rt->types_mu);
 	pthread_mutex_destroy(&rt->idle_mu);
@@ -127,6 +132,7 @@ int hs_open_err(hs_runtime **out, const hs_options *opts, char *errbuf,
 	pthread_mutex_init(&rt->idle_mu, NULL);
 	pthread_cond_init(&rt->idle_cv, NULL);
 	pthread_mutex_init(&rt->error_mu, NULL);
+	pthread_mutex_init(&rt->refs_mu, NULL);
 
 	rt->workers = zalloc_aligned(alignof(hsi_worker),
 				     rt->opts.workers * sizeof(*rt->workers));

@@ -11,16 +11,26 @@
 #include <stdatomic.h>
 
 #include "agent/registry.h"
+#include "core/msgpool.h"
 #include "core/timers.h"
 #include "core/watch.h"
 #include "core/writer.h"
 #include "log/log.h"
 #include "sched/sched.h"
 
+/* How many agents a worker remembers having delivered to (core/send.c). */
+#define HSI_NEAR 4
+
 /* Per-worker scratch, reused across transitions. */
 typedef struct hsi_worker {
 	alignas(64) hs_buf old_state;
 	hs_buf new_state;
+	/* The agents this worker's handlers sent to last, when agents never
+	 * leave memory (no resident_limit): pushed to without a lookup. */
+	hsi_agent *near[HSI_NEAR];
+	unsigned near_next;
+	/* Message blocks this worker consumed, for the next it builds. */
+	hsi_blocks blocks;
 } hsi_worker;
 
 struct hs_runtime {
@@ -28,6 +38,7 @@ struct hs_runtime {
 	hsi_registry registry;
 	hsi_sched sched;
 	hsi_worker *workers;
+	hsi_msgpool msgpool;
 
 	/* Types: appended under types_mu, read without it up to ntypes. */
 	pthread_mutex_t types_mu;
@@ -52,6 +63,11 @@ struct hs_runtime {
 	atomic_size_t resident;
 	atomic_bool sweeping;
 	unsigned sweep_hand;
+
+	/* hs_ref handles not yet released (a list under refs_mu), freed by
+	 * hs_close. */
+	pthread_mutex_t refs_mu;
+	struct hs_ref *refs;
 
 	/* Persistence; log is NULL in memory. */
 	hsi_log *log;

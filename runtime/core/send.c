@@ -17,7 +17,7 @@
 #include "core/waiter.h"
 
 int hsi_msg_build(const char *event_type, const void *body, size_t len,
-		  const hsi_msg_cause *cause, hsi_msg **out)
+		  const hsi_msg_cause *cause, void **block, hsi_msg **out)
 {
 	if (event_type == NULL || event_type[0] == '\0' ||
 	    (body == NULL && len != 0))
@@ -33,11 +33,27 @@ int hsi_msg_build(const char *event_type, const void *body, size_t len,
 	if (len == 1 && *(const uint8_t *)body == 0xc0)
 		len = 0;
 	hsi_msg *m =
-		hsi_msg_new(event_type, type_len, body, (uint32_t)len, cause);
+		hsi_msg_new(event_type, type_len, body, (uint32_t)len, cause,
+			    block);
 	if (m == NULL)
 		return HS_ENOMEM;
 	*out = m;
 	return 0;
+}
+
+int hsi_msg_build_on_worker(hs_runtime *rt, const char *event_type,
+			    const void *body, size_t len,
+			    const hsi_msg_cause *cause, hsi_msg **out)
+{
+	int wi = hsi_sched_current(&rt->sched);
+	if (wi < 0)
+		return hsi_msg_build(event_type, body, len, cause, NULL, out);
+	hsi_blocks *b = &rt->workers[wi].blocks;
+	void *block = hsi_blocks_get(&rt->msgpool, b);
+	int rc = hsi_msg_build(event_type, body, len, cause, &block, out);
+	if (block != NULL)
+		hsi_blocks_unget(&rt->msgpool, b, block);
+	return rc;
 }
 
 /* The timeout of a handler's effect: never refused nor delayed. Outside
@@ -124,9 +140,50 @@ static inline int deliver(hs_runtime *rt, const hsi_type *type,
 	return push(rt, s, a, m);
 }
 
+/* Without a resident limit an agent, once in memory, stays at its
+ * address until hs_close (nothing else frees agents), and a type without
+ * a mailbox limit needs no shard lock to push (the lock guards only
+ * passivation and admission): so a worker remembers the agents its
+ * handlers sent to last and pushes to them without finding them. A
+ * question keeps the full path (a failed agent answers it at once). */
+static bool near_ok(const hs_runtime *rt, const hsi_type *type,
+		    const hsi_msg *m)
+{
+	return rt->opts.resident_limit == 0 && type->def.mailbox_limit == 0 &&
+	       m->tail_kind != HSI_TAIL_ASK && !hsi_waiter_asks(m->waiter);
+}
+
+static int deliver_near(hs_runtime *rt, hsi_worker *w, const hsi_type *type,
+			const char *id, size_t id_len, hsi_msg *m)
+{
+	for (unsigned i = 0; i < HSI_NEAR; i++) {
+		hsi_agent *a = w->near[i];
+		if (a != NULL && a->type == type && a->id_len == id_len &&
+		    memcmp(a->id, id, id_len) == 0) {
+			if (hsi_mailbox_push(&a->mbox, &m->node))
+				hsi_activate(rt, a);
+			return 0;
+		}
+	}
+	hsi_shard *s;
+	hsi_agent *a;
+	int rc = hsi_agent_acquire(rt, type, id, id_len, HSI_ACQUIRE_CREATE,
+				   &s, &a);
+	if (rc != 0)
+		return rc;
+	w->near[w->near_next++ % HSI_NEAR] = a;
+	return push(rt, s, a, m);
+}
+
 int hsi_deliver(hs_runtime *rt, const hsi_type *type, const char *id,
 		size_t id_len, hsi_msg *m)
 {
+	if (near_ok(rt, type, m)) {
+		int wi = hsi_sched_current(&rt->sched);
+		if (wi >= 0)
+			return deliver_near(rt, &rt->workers[wi], type, id,
+					    id_len, m);
+	}
 	return deliver(rt, type, id, id_len, m, EFFECT_TIMEOUT);
 }
 
@@ -138,6 +195,53 @@ void hsi_drop(hs_runtime *rt, const hsi_type *type, const char *id,
 		rt->opts.on_drop(rt->opts.drop_udata, type->name, id,
 				 hsi_msg_event_type(m), hsi_msg_body(m),
 				 m->body_len);
+}
+
+int hsi_push_pinned(hs_runtime *rt, hsi_agent *a, hsi_msg *m,
+		    int timeout_ms)
+{
+	if (a->type->def.mailbox_limit != 0) {
+		/* Bounded: counted and admitted under the shard lock, as
+		 * hsi_flow_admit requires. A wait releases the lock, but the
+		 * pin keeps `a` here, so a retry needs no new lookup. */
+		hsi_shard *s = hsi_registry_shard(&rt->registry, a->hash);
+		hsi_admit ad = {.timeout_ms = timeout_ms};
+		int rc;
+		pthread_mutex_lock(&s->mu);
+		do
+			rc = hsi_flow_admit(rt, s, a, &ad);
+		while (rc == HSI_FLOW_RETRY);
+		if (rc != 0) {
+			pthread_mutex_unlock(&s->mu);
+			return rc;
+		}
+		return push(rt, s, a, m);
+	}
+	/* No shard lock: the pin keeps the passivation sweep away (it
+	 * checks the pins under the shard lock before the idle bit), and
+	 * the mailbox takes any number of producers. */
+	if (hsi_mailbox_push(&a->mbox, &m->node))
+		hsi_activate(rt, a);
+	return 0;
+}
+
+int hsi_send_enter(hs_runtime *rt)
+{
+	/* seq_cst, pairs with the store of `closing` and the load of
+	 * `senders` in hs_close (see there). */
+	atomic_fetch_add_explicit(&rt->senders, 1, memory_order_seq_cst);
+	if (atomic_load_explicit(&rt->closing, memory_order_seq_cst))
+		return HS_ECLOSED;
+	/* Relaxed: a flag; a send that misses it fails at the writer. */
+	return rt->opts.read_only ? HS_ENOTSUP
+				  : atomic_load_explicit(&rt->writer.failed,
+							 memory_order_relaxed);
+}
+
+void hsi_send_leave(hs_runtime *rt)
+{
+	/* Pairs with hs_close's load of `senders`: the message is queued. */
+	atomic_fetch_sub_explicit(&rt->senders, 1, memory_order_release);
 }
 
 /* The optional parts of a send. */
@@ -154,16 +258,7 @@ static int send_msg(hs_runtime *rt, const char *type, const char *id,
 {
 	if (rt == NULL)
 		return HS_EINVAL;
-	/* seq_cst, pairs with the store of `closing` and the load of
-	 * `senders` in hs_close (see there). */
-	atomic_fetch_add_explicit(&rt->senders, 1, memory_order_seq_cst);
-	int rc = HS_ECLOSED;
-	if (atomic_load_explicit(&rt->closing, memory_order_seq_cst))
-		goto out;
-	/* Relaxed: a flag; a send that misses it fails at the writer. */
-	rc = rt->opts.read_only ? HS_ENOTSUP
-				: atomic_load_explicit(&rt->writer.failed,
-						       memory_order_relaxed);
+	int rc = hsi_send_enter(rt);
 	if (rc != 0)
 		goto out;
 	const hsi_type *t;
@@ -171,7 +266,7 @@ static int send_msg(hs_runtime *rt, const char *type, const char *id,
 	hsi_msg *m;
 	rc = hsi_check_addr(rt, type, id, &t, &id_len);
 	if (rc == 0)
-		rc = hsi_msg_build(event_type, body, len, NULL, &m);
+		rc = hsi_msg_build(event_type, body, len, NULL, NULL, &m);
 	if (rc == 0) {
 		int timeout_ms = 0;
 		if (extra != NULL) {
@@ -185,8 +280,7 @@ static int send_msg(hs_runtime *rt, const char *type, const char *id,
 			free(m);
 	}
 out:
-	/* Pairs with hs_close's load of `senders`. */
-	atomic_fetch_sub_explicit(&rt->senders, 1, memory_order_release);
+	hsi_send_leave(rt);
 	return rc;
 }
 

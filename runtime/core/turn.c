@@ -28,7 +28,10 @@ static void record_error(hsi_agent *a, const hs_ctx *ctx, const char *event,
 	err->code = code;
 	strncpy(err->event, event, sizeof(err->event) - 1);
 	err->event[sizeof(err->event) - 1] = '\0';
-	memcpy(err->msg, ctx->error, sizeof(err->msg));
+	/* Up to its NUL: the rest of ctx->error was never written. */
+	size_t n = strnlen(ctx->error, sizeof(err->msg) - 1);
+	memcpy(err->msg, ctx->error, n);
+	err->msg[n] = '\0';
 }
 
 /* The watchers' view of the transition m made: its states are in the
@@ -208,15 +211,24 @@ void hsi_run_agent(void *udata, unsigned worker, hsi_agent *a)
 			}
 			handled = 0;
 		}
-		hsi_node *n = hsi_mailbox_pop(&a->mbox);
+		hsi_node *spent;
+		hsi_node *n = hsi_mailbox_pop_spent(&a->mbox, &spent);
+		if (spent != NULL)
+			hsi_blocks_put(&rt->msgpool, &w->blocks, spent);
 		if (n == NULL) {
-			if (hsi_mailbox_try_idle(&a->mbox)) {
+			bool idle = hsi_mailbox_try_idle_spent(&a->mbox, &spent);
+			if (spent != NULL)
+				hsi_blocks_put(&rt->msgpool, &w->blocks, spent);
+			if (idle) {
 				hsi_deactivate(rt);
 				return;
 			}
 			continue; /* a producer is between its two steps */
 		}
-		handled++;
+		/* The turn goes on: what it woke so far need not wait for
+		 * its end (another worker may take it now). */
+		if (handled++ != 0)
+			hsi_sched_flush_next(&rt->sched);
 		/* Before handling: a failed agent is not ours afterwards. */
 		hsi_flow_taken(rt, a);
 		if (!handle(rt, w, a, (const hsi_msg *)n)) {

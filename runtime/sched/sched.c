@@ -1,5 +1,6 @@
 #include "sched/sched.h"
 
+#include <stdalign.h>
 #include <stdlib.h>
 
 #include "hindsight.h"
@@ -8,10 +9,13 @@
  * keeps one agent busy would otherwise pay for a wake-up per message. */
 #define SPIN_POLLS 200
 
-typedef struct worker_arg {
-	hsi_sched *s;
-	unsigned index;
-} worker_arg;
+/* The worker that runs on this thread, if any: how hsi_sched_wake, called
+ * deep inside a turn (a handler's send), finds its worker's slot. A
+ * thread-local instead of a parameter through every layer between the
+ * turn and the mailbox push; it names a worker of one sched, so two
+ * runtimes in one process keep apart (the slot is used only when
+ * w->s is the sched woken). */
+static _Thread_local hsi_sched_worker *this_worker;
 
 static hsi_agent *take(hsi_sched *s)
 {
@@ -35,12 +39,28 @@ static void spin_for_work(hsi_sched *s)
 	}
 }
 
+/* Runs `a`, then what its turn woke in this worker's slot, and so on,
+ * while no other agent waits in the shared queue. */
+static void run_chain(hsi_sched *s, hsi_sched_worker *w, hsi_agent *a)
+{
+	for (;;) {
+		s->run(s->udata, w->index, a);
+		a = w->next;
+		if (a == NULL)
+			return;
+		w->next = NULL;
+		if (hsi_sched_others_waiting(s)) {
+			hsi_sched_push(s, a); /* behind those who waited */
+			return;
+		}
+	}
+}
+
 static void *worker_main(void *p)
 {
-	worker_arg *arg = p;
-	hsi_sched *s = arg->s;
-	unsigned index = arg->index;
-	free(arg);
+	hsi_sched_worker *w = p;
+	hsi_sched *s = w->s;
+	this_worker = w;
 
 	for (;;) {
 		pthread_mutex_lock(&s->mu);
@@ -60,7 +80,7 @@ static void *worker_main(void *p)
 		}
 		hsi_agent *a = take(s);
 		pthread_mutex_unlock(&s->mu);
-		s->run(s->udata, index, a);
+		run_chain(s, w, a);
 	}
 }
 
@@ -77,19 +97,20 @@ int hsi_sched_start(hsi_sched *s, unsigned nworkers, hsi_run_fn run,
 	s->udata = udata;
 	s->nworkers = nworkers;
 	s->started = 0;
+	s->workers = NULL;
 	s->threads = calloc(nworkers, sizeof(*s->threads));
-	if (s->threads == NULL)
+	size_t wsize = nworkers * sizeof(*s->workers);
+	s->workers = aligned_alloc(alignof(hsi_sched_worker), wsize);
+	if (s->threads == NULL || s->workers == NULL) {
+		hsi_sched_stop(s);
 		return HS_ENOMEM;
+	}
 	for (unsigned i = 0; i < nworkers; i++) {
-		worker_arg *arg = malloc(sizeof(*arg));
-		if (arg == NULL) {
-			hsi_sched_stop(s);
-			return HS_ENOMEM;
-		}
-		arg->s = s;
-		arg->index = i;
-		if (pthread_create(&s->threads[i], NULL, worker_main, arg)) {
-			free(arg);
+		hsi_sched_worker *w = &s->workers[i];
+		w->s = s;
+		w->next = NULL;
+		w->index = i;
+		if (pthread_create(&s->threads[i], NULL, worker_main, w)) {
 			hsi_sched_stop(s);
 			return HS_ETHREAD;
 		}
@@ -108,6 +129,8 @@ void hsi_sched_stop(hsi_sched *s)
 		pthread_join(s->threads[i], NULL);
 	free(s->threads);
 	s->threads = NULL;
+	free(s->workers);
+	s->workers = NULL;
 	s->started = 0;
 	pthread_cond_destroy(&s->cv);
 	pthread_mutex_destroy(&s->mu);
@@ -126,4 +149,30 @@ void hsi_sched_push(hsi_sched *s, hsi_agent *a)
 	if (s->sleeping != 0)
 		pthread_cond_signal(&s->cv);
 	pthread_mutex_unlock(&s->mu);
+}
+
+void hsi_sched_wake(hsi_sched *s, hsi_agent *a)
+{
+	hsi_sched_worker *w = this_worker;
+	if (w != NULL && w->s == s && w->next == NULL) {
+		w->next = a;
+		return;
+	}
+	hsi_sched_push(s, a);
+}
+
+void hsi_sched_flush_next(hsi_sched *s)
+{
+	hsi_sched_worker *w = this_worker;
+	if (w == NULL || w->s != s || w->next == NULL)
+		return;
+	hsi_agent *a = w->next;
+	w->next = NULL;
+	hsi_sched_push(s, a);
+}
+
+int hsi_sched_current(const hsi_sched *s)
+{
+	hsi_sched_worker *w = this_worker;
+	return w != NULL && w->s == s ? (int)w->index : -1;
 }
