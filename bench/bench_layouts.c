@@ -139,21 +139,15 @@ static double run_mode(enum mode m, unsigned long agents, unsigned long per)
 
 	uint64_t rng = 0x5eed, gseq = 0;
 	char id[32];
-	uint8_t body[40], k[64], v[16];
+	uint8_t k[64], v[16];
 	double t0 = bench_now();
 	for (unsigned long r = 0; r < per; r++) {
 		for (unsigned long a = 0; a < agents; a++) {
-			const char *port =
-				bench_ports[bench_rand(&rng) % BENCH_NPORTS];
-			int64_t c = (int64_t)bench_uniform(&rng, 1, 100);
-			size_t blen = bench_ship_body(body, port, c);
-			int idl = snprintf(id, sizeof(id), "ship-%06lu", a);
-			const char *ev = (r & 1) ? "arrive" : "depart";
 			int64_t t = (int64_t)gseq * 1000;
 			uint64_t s = ++seq[a];
 			gseq++;
-			bench_pack_record(&sb, &pk, id, (size_t)idl, s, gseq, t,
-					  ev, 6, body, blen);
+			size_t idl = bench_raw_record(&sb, &pk, &rng, a, r, s,
+						      gseq, t, id);
 			be64(k, gseq);
 			put(&w, 1, k, 8, sb.data, sb.size);
 			be64(v, gseq);
@@ -162,12 +156,12 @@ static double run_mode(enum mode m, unsigned long agents, unsigned long per)
 			case EVENTS:
 				break;
 			case PER_SEQ:
-				put(&w, 2, k, agent_key(k, id, (size_t)idl, s),
+				put(&w, 2, k, agent_key(k, id, idl, s),
 				    v, 16);
 				break;
 			case PER_SEQ_SORTED: {
 				entry *e = &w.run[w.nrun++];
-				e->len = agent_key(e->key, id, (size_t)idl, s);
+				e->len = agent_key(e->key, id, idl, s);
 				memcpy(e->val, v, 16);
 				if (w.nrun == SORTED_RUN)
 					flush_run(&w);
@@ -179,7 +173,7 @@ static double run_mode(enum mode m, unsigned long agents, unsigned long per)
 			case BLOCK:
 				if (s % BLOCK_EVERY == 0)
 					put(&w, 2, k,
-					    agent_key(k, id, (size_t)idl, s),
+					    agent_key(k, id, idl, s),
 					    block, sizeof(block));
 				break;
 			}

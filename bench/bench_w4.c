@@ -131,24 +131,16 @@ static double run_raw(bool sync, unsigned long agents, unsigned long per)
 
 	uint64_t rng = 0x5eed, gseq = 0;
 	char id[32];
-	uint8_t body[40];
 	double t0 = bench_now();
 	for (unsigned long r = 0; r < per; r++) {
 		for (unsigned long a = 0; a < agents; a++) {
-			const char *port =
-				bench_ports[bench_rand(&rng) % BENCH_NPORTS];
-			int64_t c = (int64_t)bench_uniform(&rng, 1, 100);
-			size_t blen = bench_ship_body(body, port, c);
-			int idl = snprintf(id, sizeof(id), "ship-%06lu", a);
-			const char *ev = (r & 1) ? "arrive" : "depart";
 			struct timespec ts;
 			clock_gettime(CLOCK_REALTIME, &ts);
 			gseq++;
-			bench_pack_record(&sb, &pk, id, (size_t)idl, ++seq[a],
-					  gseq,
-					  (int64_t)ts.tv_sec * 1000000000 +
-						  ts.tv_nsec,
-					  ev, 6, body, blen);
+			bench_raw_record(&sb, &pk, &rng, a, r, ++seq[a], gseq,
+					 (int64_t)ts.tv_sec * 1000000000 +
+						 ts.tv_nsec,
+					 id);
 			char key[8];
 			for (int i = 0; i < 8; i++)
 				key[i] = (char)(gseq >> (56 - 8 * i));
