@@ -279,7 +279,8 @@ HS_API void hs_options_init(hs_options *opts);
  * (the directory holds something else; nothing in it is changed),
  * HS_EVERSION (written by a newer hindsight), HS_EBUSY (another process
  * has it open for writing), HS_ENOTFOUND (read_only and no log at the
- * path), HS_ECORRUPT or HS_EIO. When `errbuf` is not
+ * path), HS_ECORRUPT or HS_EIO. A log refused with HS_ENOTLOG,
+ * HS_EVERSION or HS_ECORRUPT is left as it was. When `errbuf` is not
  * NULL, a failed open leaves there a sentence naming the problem.
  */
 HS_API int hs_open(hs_runtime **out, const hs_options *opts);
