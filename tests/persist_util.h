@@ -431,6 +431,12 @@ static HSU_UNUSED void pu_list_files(const char *dir, hs_buf *out)
 		char p[PATH_MAX + 256], line[PATH_MAX + 512];
 		struct stat st;
 
+		/* The parent's mtime moves whenever another test makes a
+		 * directory next to this one. */
+		if (strcmp(ents[i]->d_name, "..") == 0) {
+			free(ents[i]);
+			continue;
+		}
 		snprintf(p, sizeof(p), "%s/%s", dir, ents[i]->d_name);
 		assert_int_equal(lstat(p, &st), 0);
 		snprintf(line, sizeof(line), "%s %lld %lld.%09ld\n",
