@@ -509,6 +509,49 @@ static int open_existing(hsi_log *log)
 	return rc;
 }
 
+/*
+ * A writer's close flushes the column families one at a time, and a
+ * read-only open in between can read the MANIFEST with the events of
+ * the last batches flushed but not their index entries, then find the
+ * write-ahead log that held those gone: a view in which the newest
+ * events have no index entry. HS_EAGAIN when the newest event's index
+ * entry is missing (the caller opens again); 0 when it is there, or
+ * when the event does not decode (check and queries report that).
+ */
+static int tail_indexed(hsi_log *log)
+{
+	uint64_t last = hsi_log_last_gseq(log), gseq;
+	hs_buf rec = HS_BUF_INIT;
+	hsi_record r;
+	int64_t t;
+	int rc = 0;
+
+	if (last != 0 && hsi_log_get_event(log, last, &rec) == 0 &&
+	    hsi_record_decode(rec.data, rec.len, &r) == 0 &&
+	    hsi_log_index_get(log, r.type, r.type_len, r.id, r.id_len, r.seq,
+			      &gseq, &t) == HS_ENOTFOUND)
+		rc = HS_EAGAIN;
+	hs_buf_free(&rec);
+	return rc;
+}
+
+/* A read-only open that lost a race with a writer: it read a MANIFEST
+ * naming files that the writer's compaction has deleted since. */
+static bool lost_race(hsi_log *log, int rc)
+{
+	char err[700];
+
+	if (rc != HS_ECORRUPT && rc != HS_EIO)
+		return false;
+	hsi_log_error(log, err, sizeof(err));
+	return strstr(err, "No such file or directory") != NULL;
+}
+
+/* Read-only opens tried before a race with a writer (lost_race, a torn
+ * view) is an error, and the pause between them. */
+#define RACE_TRIES 20
+#define RACE_PAUSE_MS 10
+
 static int open_path(hsi_log *log)
 {
 	struct stat st;
@@ -523,22 +566,43 @@ static int open_path(hsi_log *log)
 					    "no such log (the path does not "
 					    "exist)");
 		rc = create_log(log);
-	} else if (!S_ISDIR(st.st_mode)) {
+		return rc != 0 ? rc : find_last_gseq(log);
+	}
+	if (!S_ISDIR(st.st_mode))
 		return hsi_log_fail(log, HS_ENOTLOG,
 				    "not a directory: not a hindsight log");
-	} else {
-		int empty = dir_is_empty(log->path);
-
-		if (empty < 0)
-			return hsi_log_fail(log, HS_EIO, "%s",
-					    strerror(errno));
-		if (empty && !(log->flags & HSI_LOG_CREATE))
-			return hsi_log_fail(log, HS_ENOTLOG,
-					    "empty directory: not a hindsight "
-					    "log");
-		rc = empty ? create_log(log) : open_existing(log);
+	int empty = dir_is_empty(log->path);
+	if (empty < 0)
+		return hsi_log_fail(log, HS_EIO, "%s", strerror(errno));
+	if (empty && !(log->flags & HSI_LOG_CREATE))
+		return hsi_log_fail(log, HS_ENOTLOG,
+				    "empty directory: not a hindsight log");
+	if (empty) {
+		rc = create_log(log);
+		return rc != 0 ? rc : find_last_gseq(log);
 	}
-	return rc != 0 ? rc : find_last_gseq(log);
+	if (!(log->flags & HSI_LOG_READONLY)) {
+		rc = open_existing(log);
+		return rc != 0 ? rc : find_last_gseq(log);
+	}
+	for (int i = 1;; i++) {
+		rc = open_existing(log);
+		if (rc == 0)
+			rc = find_last_gseq(log);
+		if (rc == 0)
+			rc = tail_indexed(log);
+		if (rc == 0 || (rc != HS_EAGAIN && !lost_race(log, rc)))
+			return rc;
+		close_db(log);
+		if (i == RACE_TRIES)
+			return hsi_log_fail(log, HS_EBUSY,
+					    "the log keeps changing under a "
+					    "read-only open (a writer is "
+					    "flushing or compacting it): try "
+					    "again");
+		struct timespec ts = {0, RACE_PAUSE_MS * 1000000L};
+		nanosleep(&ts, NULL);
+	}
 }
 
 int hsi_log_open(const char *path, unsigned flags, hsi_log **out, char *errbuf,

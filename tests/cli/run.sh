@@ -5,7 +5,7 @@
 #   run.sh SECTION HINDSIGHT MAKE_LOG PLUGIN_DIR
 #
 # SECTION: basic errors check log state history verify export tail replay
-# progress machine.
+# progress machine beside_writer.
 # Every check prints what failed; the script exits 1 if any did.
 set -uo pipefail
 
@@ -900,8 +900,27 @@ section_machine() {
 		fail "machine DB TYPE/ID without --types: $err"
 }
 
+# Read-only opens while a writer opens, writes and closes the log, over
+# and over (each close flushes the column families one by one, and
+# compactions delete files): every check sees a whole log.
+section_beside_writer() {
+	(for _ in $(seq 40); do "$MK" append "$db" 3 0 >/dev/null || exit 1; done
+	 touch "$work/writer.done") &
+	local writer=$! n=0
+	while [ ! -e "$work/writer.done" ] && [ $n -lt 2000 ]; do
+		run "$H" check "$db"
+		rc_is 0
+		n=$((n + 1))
+	done
+	wait $writer
+	equal "$?" 0 "the writer ran"
+	run "$H" check "$db"
+	rc_is 0
+	out_has "ok: $db"
+}
+
 case $section in
-basic | errors | check | log | state | history | verify | export | tail | replay | progress | machine)
+basic | errors | check | log | state | history | verify | export | tail | replay | progress | machine | beside_writer)
 	"section_$section"
 	;;
 *)
