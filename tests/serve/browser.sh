@@ -377,8 +377,16 @@ shot serve-timeline.png
 # A cause chain: of a record of the agent with a cause if it has one
 # ------------------------------------------------------------------
 
-CSEQ=$(jq -rs '[.[] | select(.cause != null)][0].seq // empty' "$TMP/hist.jsonl")
-CSEQ=${CSEQ:-2}
+# the agent's record with the longest chain of causes, then with most
+# effects (any record when nothing has a cause, as in the ships demo)
+CSEQ=$(jq -rs --arg t "$ATYPE" --arg i "$AID" '
+	(map({key: (.gseq | tostring), value: (.cause.gseq // null)}) | from_entries) as $up
+	| (map(select(.cause != null) | .cause.gseq | tostring) | group_by(.)
+	   | map({key: .[0], value: length}) | from_entries) as $eff
+	| def depth: if . == null then 0 else 1 + ($up[. | tostring] | depth) end;
+	[.[] | select(.type == $t and .id == $i)
+	 | {seq, d: ($up[.gseq | tostring] | depth), e: ($eff[.gseq | tostring] // 0)}]
+	| sort_by(-.d, -.e, .seq) | .[0].seq' "$TMP/all.jsonl")
 G=$(rec "$CSEQ" | jq -r .gseq)
 # up the causes to the root, from the log
 chain="" c=$G
@@ -453,7 +461,8 @@ else
 	want=$(jq -c '[.machines[] | {id, states: (.states | length),
 		edges: ((.states | map(.name)) as $n | [.states[].edges[] | select(.to as $t | $n | any(.[]; . == $t))] | length),
 		start: [.start]}]' <<<"$machines")
-	[ "$got" = "$want" ] && ok "machines drawn: $got" || fail "machines drawn $got, the API has $want"
+	[ "$(jq -cS . <<<"$got")" = "$(jq -cS . <<<"$want")" ] && ok "machines drawn: $want" ||
+		fail "machines drawn $got, the API has $want"
 	shot serve-machines.png
 fi
 

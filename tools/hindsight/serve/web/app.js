@@ -991,7 +991,7 @@ function machineLayout(m)
 		}
 	}
 	/* geometry */
-	const H = 32, GAPX = 48, GAPY = 96, PAD = 24;
+	const H = 32, GAPX = 64, GAPY = 96, PAD = 24;
 	let width = 0;
 	for (const layer of dense) {
 		let w = 0;
@@ -1042,7 +1042,8 @@ function machineFigure(m)
 	const edgeLayer = svg('g', {class: 'edges'});
 	const nodeLayer = svg('g', {class: 'nodes'});
 	g.append(edgeLayer, nodeLayer);
-	let maxX = width, minY = 0;
+	let maxX = width, minX = 0, minY = 0, maxY = height;
+	const labels = []; /* boxes of the edge labels placed so far */
 	/* count the edges between each pair to spread them apart */
 	const pairs = new Map();
 	for (const n of nodes.values()) {
@@ -1116,12 +1117,23 @@ function machineFigure(m)
 			edgeLayer.append(path);
 			const label = edgeLabel(e);
 			if (label) {
+				/* move a label down until it overlaps none
+				 * placed before it */
+				const w = label.length * 6.6 + 4;
+				const x0 = anchor === 'start' ? lx :
+					anchor === 'end' ? lx - w : lx - w / 2;
+				while (labels.some((b) => x0 < b.x1 &&
+					x0 + w > b.x0 && ly - 11 < b.y1 &&
+					ly + 3 > b.y0))
+					ly += 13;
+				labels.push({x0, x1: x0 + w, y0: ly - 11,
+					     y1: ly + 3});
 				edgeLayer.append(svg('text', {x: lx, y: ly,
 					class: 'edge-label',
 					'text-anchor': anchor}, label));
-				if (anchor === 'start')
-					maxX = Math.max(maxX,
-						lx + label.length * 6.5 + 8);
+				maxX = Math.max(maxX, x0 + w + 8);
+				minX = Math.min(minX, x0 - 8);
+				maxY = Math.max(maxY, ly + 8);
 			}
 		}
 	}
@@ -1145,10 +1157,10 @@ function machineFigure(m)
 			(s.end ? ' (end: ' + s.end + ')' : '')));
 		nodeLayer.append(ng);
 	}
-	root.setAttribute('viewBox',
-		`0 ${Math.floor(minY)} ${Math.ceil(maxX)} ${Math.ceil(height - minY)}`);
-	root.setAttribute('width', Math.ceil(maxX));
-	root.setAttribute('height', Math.ceil(height - minY));
+	const vw = Math.ceil(maxX - minX), vh = Math.ceil(maxY - minY);
+	root.setAttribute('viewBox', `${Math.floor(minX)} ${Math.floor(minY)} ${vw} ${vh}`);
+	root.setAttribute('width', vw);
+	root.setAttribute('height', vh);
 	const fig = el('figure', {class: 'machine', 'data-machine': m.id, id},
 		el('figcaption', {},
 			el('strong', {text: m.id}),
