@@ -3,7 +3,7 @@
 # what to install.
 
 DEPS := cmake gcc make pkg-config librocksdb-dev libmsgpack-dev \
-	libcmocka-dev tmux jq
+	libcmocka-dev libmicrohttpd-dev tmux jq curl
 DEMO ?= ships
 JOBS ?= 2
 comma := ,

@@ -1396,6 +1396,11 @@ static void check_history(hs_runtime *rt)
 		f.to_gseq = gt_at(ai, 20)->gseq - 1;
 		f.limit = 0;
 		assert_int_equal(expect_history(rt, &f, 0), 9);
+		/* States from the middle: rebuilt before seq 11. */
+		f.flags = HS_HISTORY_STATES;
+		assert_int_equal(expect_history(rt, &f, 0), 9);
+		f.limit = 2;
+		assert_int_equal(expect_history(rt, &f, 0), 2);
 	}
 
 	/* Limits on one agent. */

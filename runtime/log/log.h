@@ -211,6 +211,10 @@ int hsi_log_index_cursor_scan(hsi_index_cursor *c, uint64_t from_seq,
 typedef int (*hsi_agent_fn)(void *udata, const char *type, size_t type_len,
 			    const char *id, size_t id_len, uint64_t last_seq);
 int hsi_log_scan_agents(hsi_log *log, hsi_agent_fn fn, void *udata);
+/* As hsi_log_scan_agents, from the first agent whose agents key is at or
+ * after `start` (raw key bytes, e.g. "type\0" or "type\0id-prefix"). */
+int hsi_log_scan_agents_from(hsi_log *log, const void *start,
+			     size_t start_len, hsi_agent_fn fn, void *udata);
 
 /* Calls fn(udata, key, key_len, value, len) for every pending timer, in
  * key order; both are valid during the call. fn returns 0 to go on,

@@ -344,12 +344,21 @@ int hsi_log_scan_events(hsi_log *log, uint64_t from, uint64_t to, bool reverse,
  */
 int hsi_log_scan_agents(hsi_log *log, hsi_agent_fn fn, void *udata)
 {
+	return hsi_log_scan_agents_from(log, NULL, 0, fn, udata);
+}
+
+int hsi_log_scan_agents_from(hsi_log *log, const void *start,
+			     size_t start_len, hsi_agent_fn fn, void *udata)
+{
 	rocksdb_iterator_t *it;
 	int rc = 0;
 
 	it = rocksdb_create_iterator_cf(log->db, log->ro,
 					log->cf[HSI_CF_AGENTS]);
-	rocksdb_iter_seek_to_first(it);
+	if (start_len != 0)
+		rocksdb_iter_seek(it, start, start_len);
+	else
+		rocksdb_iter_seek_to_first(it);
 	while (rc == 0 && rocksdb_iter_valid(it)) {
 		uint8_t p[HSI_PREFIX_MAX];
 		char text[HSI_KEY_TEXT_MAX];

@@ -143,4 +143,8 @@ int hsi_mdef_validate(const hs_machine_def *def, char *err, size_t cap);
 /* The agent type of a machine (run.c). */
 void hsi_machine_type(hsi_machine *mc, hs_type *t);
 
+/* The machine of an agent type made by hsi_machine_type, or NULL when t
+ * is another type (run.c). */
+hsi_machine *hsi_machine_of_type(const hs_type *t);
+
 #endif /* HS_MACHINE_DEF_H */

@@ -759,3 +759,8 @@ void hsi_machine_type(hsi_machine *mc, hs_type *t)
 	t->snapshot_every = 64;
 	t->udata = mc;
 }
+
+hsi_machine *hsi_machine_of_type(const hs_type *t)
+{
+	return t->apply == exec_apply ? t->udata : NULL;
+}

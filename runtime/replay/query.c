@@ -69,7 +69,7 @@ static int check_not_future(hs_runtime *rt, int64_t t)
  * by gseq (both non-decreasing in seq). Keeps v(lo) <= bound < v(hi). */
 typedef struct search {
 	hs_runtime *rt;
-	const hsi_type *t;
+	const char *type;
 	const char *id;
 	hsi_index_cursor *c;
 	bool by_time;
@@ -91,7 +91,7 @@ static int probe(search *s, uint64_t seq, int64_t *v)
 	}
 	if (rc == HS_ENOTFOUND)
 		hsi_set_error(s->rt, "%s: index of %s/%s lacks seq %llu",
-			      hsi_log_path(s->rt->log), s->t->name, s->id,
+			      hsi_log_path(s->rt->log), s->type, s->id,
 			      (unsigned long long)seq);
 	else
 		hsi_set_log_error(s->rt);
@@ -217,14 +217,14 @@ static int bracket(search *s, uint64_t last, uint64_t below, uint64_t above,
 /* The largest seq in [1, last] whose index entry satisfies
  * entry <= bound (gseq or time); 0 if none. below and above are hints
  * for bracket(). */
-static int search_seq(hs_runtime *rt, const hsi_type *t, const char *id,
-		      size_t id_len, uint64_t last, bool by_time,
-		      int64_t bound, uint64_t below, uint64_t above,
-		      uint64_t *out)
+static int search_seq(hs_runtime *rt, const char *type, size_t type_len,
+		      const char *id, size_t id_len, uint64_t last,
+		      bool by_time, int64_t bound, uint64_t below,
+		      uint64_t above, uint64_t *out)
 {
-	search s = {.rt = rt, .t = t, .id = id, .by_time = by_time,
+	search s = {.rt = rt, .type = type, .id = id, .by_time = by_time,
 		    .bound = bound};
-	int rc = hsi_log_index_cursor_open(rt->log, t->name, t->name_len, id,
+	int rc = hsi_log_index_cursor_open(rt->log, type, type_len, id,
 					   id_len, &s.c);
 	if (rc != 0) {
 		hsi_set_log_error(rt);
@@ -255,8 +255,8 @@ static int search_time(hs_runtime *rt, const hsi_type *t, const char *id,
 		hsi_set_log_error(rt);
 		return rc;
 	}
-	return search_seq(rt, t, id, id_len, last, true, time_ns, below, above,
-			  out);
+	return search_seq(rt, t->name, t->name_len, id, id_len, last, true,
+			  time_ns, below, above, out);
 }
 
 /* The seq of agent (t, id) whose state is in force at point p. */
@@ -309,8 +309,9 @@ static int seq_at(hs_runtime *rt, const hsi_type *t, const char *id,
 		}
 		rc = p.seq >= last_gseq
 			     ? (seq = last, 0)
-			     : search_seq(rt, t, id, id_len, last, false,
-					  (int64_t)p.seq, 0, 0, &seq);
+			     : search_seq(rt, t->name, t->name_len, id, id_len,
+					  last, false, (int64_t)p.seq, 0, 0,
+					  &seq);
 		break;
 	}
 	case HS_POINT_TIME: {
@@ -484,11 +485,16 @@ static int collect(void *p, uint64_t seq, uint64_t gseq, int64_t time_ns)
 	const hs_filter *f = w->f;
 	/* With states in order, every record is needed to keep the state
 	 * current; otherwise filter on what the index knows. */
+	(void)gseq;
 	if (w->live == NULL &&
-	    (gseq < f->from_gseq || (f->to_gseq && gseq > f->to_gseq) ||
-	     (f->has_since && time_ns < f->since_ns) ||
+	    ((f->has_since && time_ns < f->since_ns) ||
 	     (f->has_until && time_ns > f->until_ns)))
 		return 0;
+	/* In order, once the limit's worth is collected the rest is not
+	 * needed (an event filter may still drop some of them). */
+	if (!f->reverse && f->limit != 0 && f->event_type == NULL &&
+	    w->n == f->limit)
+		return 1;
 	if (w->n == w->cap) {
 		size_t cap = w->cap ? 2 * w->cap : 256;
 		uint64_t *s = realloc(w->seqs, cap * sizeof(*s));
@@ -506,18 +512,58 @@ static int collect(void *p, uint64_t seq, uint64_t gseq, int64_t time_ns)
 	return 0;
 }
 
-static bool in_gseq_range(const hs_filter *f, uint64_t gseq)
+/* The seqs [*lo, *hi] of an agent whose gseqs lie in the filter's gseq
+ * range (gseq grows with seq); *lo > *hi when none do. */
+static int seq_range(hs_runtime *rt, const hs_filter *f, const char *type,
+		     size_t id_len, uint64_t last, uint64_t last_gseq,
+		     uint64_t *lo, uint64_t *hi)
 {
-	return gseq >= f->from_gseq && (f->to_gseq == 0 || gseq <= f->to_gseq);
+	size_t type_len = strlen(type);
+	int rc = 0;
+	*lo = 1;
+	*hi = last;
+	if (f->from_gseq > 1) {
+		rc = search_seq(rt, type, type_len, f->id, id_len, last, false,
+				(int64_t)(f->from_gseq - 1), 0, 0, lo);
+		++*lo;
+	}
+	if (rc == 0 && f->to_gseq != 0 && f->to_gseq < last_gseq)
+		rc = search_seq(rt, type, type_len, f->id, id_len, last, false,
+				(int64_t)f->to_gseq, *lo > 1 ? *lo - 1 : 0, 0,
+				hi);
+	return rc;
 }
 
-/* One agent: its index gives exactly its records. */
+/* The state before seq `first`, in w->live: the type's initial state, or
+ * the one rebuilt from the newest snapshot before it. */
+static int start_state(walk *w, const hsi_type *t, size_t id_len,
+		       uint64_t first)
+{
+	const char *id = w->f->id;
+	w->t = t;
+	w->live = calloc(1, t->def.state_size);
+	if (w->live == NULL)
+		return HS_ENOMEM;
+	if (first > 1)
+		return hsi_rebuild(w->rt, t, id, id_len, first - 1, w->live,
+				   NULL, NULL);
+	if (t->def.init != NULL) {
+		hs_addr self = {t->name, id};
+		int rc = t->def.init(w->live, &self, t->def.udata);
+		if (rc != 0)
+			return rc < 0 ? rc : HS_EHANDLER;
+	}
+	return 0;
+}
+
+/* One agent: its index gives exactly its records, and the gseq range
+ * gives the seqs to read, so a page of a long history costs the page. */
 static int agent_history(walk *w, const hsi_type *t, const char *type,
 			 size_t id_len)
 {
 	hs_runtime *rt = w->rt;
 	const hs_filter *f = w->f;
-	uint64_t last, last_gseq;
+	uint64_t last, last_gseq, lo, hi;
 	int rc = hsi_log_agent_last(rt->log, type, strlen(type), f->id, id_len,
 				    &last, &last_gseq);
 	if (rc == HS_ENOTFOUND) {
@@ -529,21 +575,17 @@ static int agent_history(walk *w, const hsi_type *t, const char *type,
 		hsi_set_log_error(rt);
 		return rc;
 	}
+	if ((rc = seq_range(rt, f, type, id_len, last, last_gseq, &lo, &hi)))
+		return rc;
+	if (lo > hi)
+		return 0;
 	bool in_order = (f->flags & HS_HISTORY_STATES) && !f->reverse;
-	if (in_order) {
-		w->t = t;
-		w->live = calloc(1, t->def.state_size);
-		if (w->live == NULL)
-			return HS_ENOMEM;
-		if (t->def.init != NULL) {
-			hs_addr self = {t->name, f->id};
-			rc = t->def.init(w->live, &self, t->def.udata);
-			if (rc != 0)
-				return rc < 0 ? rc : HS_EHANDLER;
-		}
-	}
-	rc = hsi_log_scan_agent(rt->log, type, strlen(type), f->id, id_len, 1,
-				last, collect, w);
+	if (in_order && (rc = start_state(w, t, id_len, lo)) != 0)
+		return rc;
+	rc = hsi_log_scan_agent(rt->log, type, strlen(type), f->id, id_len, lo,
+				hi, collect, w);
+	if (rc == 1)
+		rc = 0; /* collect has the limit's worth */
 	if (rc != 0) {
 		if (rc != HS_ENOMEM)
 			hsi_set_log_error(rt);
@@ -588,7 +630,7 @@ static int agent_history(walk *w, const hsi_type *t, const char *type,
 			state = w->state.data;
 			state_len = w->state.len;
 		}
-		if (!in_gseq_range(f, r.gseq) || !passes(f, &r))
+		if (!passes(f, &r))
 			continue;
 		rc = emit(w, &r, state, state_len);
 		if (rc != 0)

@@ -64,7 +64,8 @@ static int on_record(void *udata, const hs_record *r)
 			return rc;
 	}
 	if (w->json) {
-		rc = cli_put_record_json(&w->out, r, w->states);
+		rc = cli_put_record_json(&w->out, r,
+					 w->states ? CLI_JSON_OPEN : 0);
 		if (rc == 0 && w->states) {
 			rc = cli_put(&w->out, ",\"state\":");
 			if (rc == 0)

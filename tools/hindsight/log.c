@@ -40,7 +40,7 @@ typedef struct printer {
 static int on_record(void *udata, const hs_record *r)
 {
 	printer *p = udata;
-	int rc = p->json ? cli_put_record_json(&p->out, r, false)
+	int rc = p->json ? cli_put_record_json(&p->out, r, 0)
 			 : cli_put_record_line(&p->out, r);
 
 	if (rc == 0)

@@ -99,16 +99,17 @@ int cli_put_record_line(hs_buf *b, const hs_record *r)
 	return rc;
 }
 
-int cli_put_record_json(hs_buf *b, const hs_record *r, bool open)
+int cli_put_record_json(hs_buf *b, const hs_record *r, unsigned flags)
 {
+	const char *q = (flags & CLI_JSON_TIME_STRING) ? "\"" : "";
 	char t[CLI_TIME_MAX];
 	int rc;
 
 	cli_format_time(r->time_ns, t, sizeof(t));
 	rc = cli_putf(b,
 		      "{\"gseq\":%" PRIu64 ",\"seq\":%" PRIu64
-		      ",\"time_ns\":%" PRId64 ",\"time\":\"%s\",\"type\":",
-		      r->gseq, r->seq, r->time_ns, t);
+		      ",\"time_ns\":%s%" PRId64 "%s,\"time\":\"%s\",\"type\":",
+		      r->gseq, r->seq, q, r->time_ns, q, t);
 	if (rc == 0)
 		rc = cli_put_json_str(b, r->agent.type, strlen(r->agent.type));
 	if (rc == 0)
@@ -146,7 +147,7 @@ int cli_put_record_json(hs_buf *b, const hs_record *r, bool open)
 	}
 	if (rc == 0)
 		rc = cli_putf(b, ",\"state_hash\":\"%016" PRIx64 "\"%s",
-			      r->state_hash, open ? "" : "}");
+			      r->state_hash, (flags & CLI_JSON_OPEN) ? "" : "}");
 	return rc;
 }
 

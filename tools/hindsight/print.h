@@ -27,10 +27,13 @@ int cli_put_record_line(hs_buf *b, const hs_record *r);
  * {"gseq","seq","time_ns","time","type","id","event","body","cause",
  *  "state_hash"}; `body` is the event body as JSON (null when none),
  * `cause` null or {"type","id","seq","gseq"}, `state_hash` 16 hex digits.
- * When `open` is true, the closing brace is left off so that the caller
- * can add fields.
+ * Flags: CLI_JSON_OPEN leaves the closing brace off so that the caller
+ * can add fields; CLI_JSON_TIME_STRING writes time_ns as a string, for
+ * readers whose numbers are doubles (JavaScript).
  */
-int cli_put_record_json(hs_buf *b, const hs_record *r, bool open);
+#define CLI_JSON_OPEN 1u
+#define CLI_JSON_TIME_STRING 2u
+int cli_put_record_json(hs_buf *b, const hs_record *r, unsigned flags);
 
 /* Appends the changes of an hs_json_diff() result for people, one a line,
  * each line starting with `indent`:  path: old -> new, path: + new

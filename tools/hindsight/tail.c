@@ -74,7 +74,7 @@ static int on_event(void *udata, uint64_t gseq, const void *data, size_t len)
 		return 1;
 	}
 	hsi_name_record(&cr, &r);
-	rc = t->json ? cli_put_record_json(&t->out, &cr.pub, false)
+	rc = t->json ? cli_put_record_json(&t->out, &cr.pub, 0)
 		     : cli_put_record_line(&t->out, &cr.pub);
 	if (rc == 0)
 		rc = cli_put(&t->out, "\n");

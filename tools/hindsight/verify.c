@@ -138,7 +138,7 @@ static int put_json(verifier *v, const hs_divergence *d)
 	cli_put(b, ",\"diff\":");
 	put_json_or_null(b, d->diff_json);
 	cli_put(b, ",\"record\":");
-	cli_put_record_json(b, &d->record, false);
+	cli_put_record_json(b, &d->record, 0);
 	return cli_put(b, "}\n");
 }
 

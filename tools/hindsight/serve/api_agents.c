@@ -1,0 +1,259 @@
+/* /api/stats and /api/agents: what the log holds, and its agents by page.
+ *
+ * The JSON writers (cli_put*, srv_put_record) return 0 or HS_ENOMEM;
+ * handlers OR their results together and answer 500 when that is not 0. */
+#include "server.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+
+/* ---------------------------------------------------------------- */
+/* /api/stats                                                        */
+/* ---------------------------------------------------------------- */
+
+typedef struct type_count {
+	char name[HS_NAME_MAX + 1];
+	uint64_t agents, records;
+} type_count;
+
+typedef struct counts {
+	type_count *v;
+	size_t n, cap;
+	uint64_t agents;
+} counts;
+
+static int count_agent(void *udata, const char *type, size_t tn,
+		       const char *id, size_t in, uint64_t last_seq)
+{
+	counts *c = udata;
+	type_count *t = c->n ? &c->v[c->n - 1] : NULL;
+
+	(void)id;
+	(void)in;
+	/* Keys sort by type first: the agents of a type come together. */
+	if (t == NULL || strlen(t->name) != tn || memcmp(t->name, type, tn)) {
+		if (c->n == c->cap) {
+			size_t cap = c->cap ? 2 * c->cap : 16;
+			type_count *v = realloc(c->v, cap * sizeof(*v));
+
+			if (v == NULL)
+				return HS_ENOMEM;
+			c->v = v;
+			c->cap = cap;
+		}
+		t = &c->v[c->n++];
+		memset(t, 0, sizeof(*t));
+		memcpy(t->name, type, tn);
+	}
+	t->agents++;
+	t->records += last_seq;
+	c->agents++;
+	return 0;
+}
+
+/* The time of record gseq into *ns; false when it cannot be read. */
+static bool time_of(srv_view *v, uint64_t gseq, int64_t *ns)
+{
+	hs_buf b = HS_BUF_INIT;
+	hsi_record r;
+	bool ok = gseq != 0 && hsi_log_get_event(v->db.log, gseq, &b) == 0 &&
+		  hsi_record_decode(b.data, b.len, &r) == 0;
+
+	if (ok)
+		*ns = r.time_ns;
+	hs_buf_free(&b);
+	return ok;
+}
+
+static int put_time(hs_buf *b, const char *key, bool have, int64_t ns)
+{
+	char t[CLI_TIME_MAX];
+
+	if (!have)
+		return cli_putf(b, ",\"%s_ns\":null,\"%s\":null", key, key);
+	cli_format_time(ns, t, sizeof(t));
+	return cli_putf(b, ",\"%s_ns\":\"%" PRId64 "\",\"%s\":\"%s\"", key,
+			ns, key, t);
+}
+
+/* The names of the machines the types plugin registers, as a JSON
+ * array (api_machines.c). */
+int srv_put_machine_names(srv_view *v, hs_buf *b);
+
+int api_stats(srv_req *q)
+{
+	srv_view *v = q->v;
+	counts c = {0};
+	hs_buf fmt = HS_BUF_INIT;
+	int64_t first_ns = 0, last_ns = 0;
+	int rc = hsi_log_scan_agents(v->db.log, count_agent, &c);
+
+	if (rc != 0) {
+		char err[700];
+
+		free(c.v);
+		if (rc == HS_ENOMEM)
+			return srv_nomem(q);
+		hsi_log_error(v->db.log, err, sizeof(err));
+		return srv_error(q, 500, "%s", err);
+	}
+	bool have = time_of(v, 1, &first_ns) &&
+		    time_of(v, v->last_gseq, &last_ns);
+	hsi_log_get_meta(v->db.log, "format", &fmt);
+
+	hs_buf *b = &q->body;
+	rc |= cli_put(b, "{\"path\":");
+	rc |= cli_put_json_str(b, q->s->path, strlen(q->s->path));
+	rc |= cli_putf(b, ",\"format\":%.*s", fmt.len ? (int)fmt.len : 4,
+		       fmt.len ? (const char *)fmt.data : "null");
+	rc |= cli_putf(b, ",\"records\":%" PRIu64 ",\"agents\":%" PRIu64,
+		       v->last_gseq, c.agents);
+	rc |= put_time(b, "first_time", have, first_ns);
+	rc |= put_time(b, "last_time", have, last_ns);
+	rc |= cli_put(b, ",\"types\":[");
+	for (size_t i = 0; i < c.n; i++) {
+		rc |= cli_put(b, i ? ",{\"type\":" : "{\"type\":");
+		rc |= cli_put_json_str(b, c.v[i].name, strlen(c.v[i].name));
+		rc |= cli_putf(b,
+			       ",\"agents\":%" PRIu64 ",\"records\":%" PRIu64
+			       "}",
+			       c.v[i].agents, c.v[i].records);
+	}
+	rc |= cli_putf(b, "],\"types_loaded\":%s,\"machines\":",
+		       q->s->types ? "true" : "false");
+	rc |= srv_put_machine_names(v, b);
+	rc |= cli_put(b, "}\n");
+	free(c.v);
+	hs_buf_free(&fmt);
+	return rc ? srv_nomem(q) : 0;
+}
+
+/* ---------------------------------------------------------------- */
+/* /api/agents                                                       */
+/* ---------------------------------------------------------------- */
+
+#define AGENTS_LIMIT_MAX 1000
+
+typedef struct lister {
+	srv_req *q;
+	const char *type;   /* filter, or NULL */
+	const char *prefix; /* of the id, or NULL */
+	uint64_t limit;
+	uint64_t n;
+	bool more;
+	cli_addr last; /* the last agent listed */
+	int rc;        /* the JSON writers' */
+} lister;
+
+static int list_agent(void *udata, const char *type, size_t tn,
+		      const char *id, size_t in, uint64_t last_seq)
+{
+	lister *l = udata;
+	srv_view *v = l->q->v;
+	hs_buf *b = &l->q->body;
+	uint64_t gseq;
+	int64_t ns;
+	char t[CLI_TIME_MAX];
+
+	if (l->type != NULL &&
+	    (strlen(l->type) != tn || memcmp(l->type, type, tn) != 0))
+		return 1; /* past the type: done */
+	if (l->prefix != NULL) {
+		size_t pn = strlen(l->prefix);
+
+		if (in < pn || memcmp(id, l->prefix, pn) != 0)
+			/* With a type the ids with the prefix are
+			 * contiguous from where the scan started. */
+			return l->type != NULL ? 1 : 0;
+	}
+	if (l->n == l->limit) {
+		l->more = true;
+		return 1;
+	}
+	int rc = hsi_log_index_get(v->db.log, type, tn, id, in, last_seq,
+				   &gseq, &ns);
+	if (rc != 0)
+		return rc == HS_ENOTFOUND ? HS_ECORRUPT : rc;
+	cli_format_time(ns, t, sizeof(t));
+	l->rc |= cli_put(b, l->n ? ",{\"type\":" : "{\"type\":");
+	l->rc |= cli_put_json_str(b, type, tn);
+	l->rc |= cli_put(b, ",\"id\":");
+	l->rc |= cli_put_json_str(b, id, in);
+	l->rc |= cli_putf(b,
+			  ",\"seq\":%" PRIu64 ",\"gseq\":%" PRIu64
+			  ",\"time_ns\":\"%" PRId64 "\",\"time\":\"%s\"}",
+			  last_seq, gseq, ns, t);
+	memcpy(l->last.type, type, tn);
+	l->last.type[tn] = '\0';
+	memcpy(l->last.id, id, in);
+	l->last.id[in] = '\0';
+	l->n++;
+	return 0;
+}
+
+int api_agents(srv_req *q)
+{
+	lister l = {.q = q, .limit = 100};
+	cli_addr after;
+	uint8_t start[HS_NAME_MAX + HS_ID_MAX + 16];
+	size_t sn = 0;
+	int rc;
+
+	l.type = srv_arg(q, "type");
+	l.prefix = srv_arg(q, "prefix");
+	if ((rc = srv_arg_agent(q, "after", &after)) < 0 ||
+	    srv_arg_u64(q, "limit", 1, AGENTS_LIMIT_MAX, &l.limit) < 0)
+		return 0;
+	if (l.type != NULL && (strlen(l.type) > HS_NAME_MAX ||
+			       strchr(l.type, '/') != NULL))
+		return srv_error(q, 400, "type: '%s' is not an agent type name",
+				 l.type);
+	if (l.prefix != NULL && strlen(l.prefix) > HS_ID_MAX)
+		return srv_error(q, 400, "prefix: longer than an id can be");
+	if (rc == 0) {
+		/* Just past every key of `after`. */
+		size_t tn = strlen(after.type), in = strlen(after.id);
+
+		memcpy(start, after.type, tn + 1);
+		memcpy(start + tn + 1, after.id, in + 1);
+		sn = tn + in + 2;
+		memset(start + sn, 0xff, 8);
+		sn += 8;
+		start[sn++] = 0;
+	} else if (l.type != NULL) {
+		size_t tn = strlen(l.type);
+
+		memcpy(start, l.type, tn + 1);
+		sn = tn + 1;
+		if (l.prefix != NULL) {
+			memcpy(start + sn, l.prefix, strlen(l.prefix));
+			sn += strlen(l.prefix);
+		}
+	}
+	rc = cli_put(&q->body, "{\"agents\":[");
+	int scan = hsi_log_scan_agents_from(q->v->db.log, start, sn,
+					    list_agent, &l);
+	if (scan < 0) {
+		char err[700];
+
+		if (scan == HS_ENOMEM)
+			return srv_nomem(q);
+		hsi_log_error(q->v->db.log, err, sizeof(err));
+		return srv_error(q, 500, "%s", err[0] ? err : hs_strerror(scan));
+	}
+	rc |= l.rc;
+	rc |= cli_put(&q->body, "],\"next\":");
+	if (l.more) {
+		/* The next page starts after the last agent listed. */
+		char next[sizeof(l.last) + 1];
+		int n = snprintf(next, sizeof(next), "%s/%s", l.last.type,
+				 l.last.id);
+		rc |= cli_put_json_str(&q->body, next, (size_t)n);
+	} else {
+		rc |= cli_put(&q->body, "null");
+	}
+	rc |= cli_put(&q->body, "}\n");
+	return rc ? srv_nomem(q) : 0;
+}
