@@ -459,7 +459,9 @@ elif [ "$nm" = 0 ]; then
 	[ "$got" = '[]' ] && ok "no machines in this plugin, none drawn" || fail "machines drawn: $got, the API has none"
 else
 	want=$(jq -c '[.machines[] | {id, states: (.states | length),
-		edges: ((.states | map(.name)) as $n | [.states[].edges[] | select(.to as $t | $n | any(.[]; . == $t))] | length),
+		edges: ((.states | map(.name)) as $n | [.states[].edges[]
+			| (.to // empty), (.invoke // {} | .success // empty, .error // empty)
+			| select(. as $t | $n | any(.[]; . == $t))] | length),
 		start: [.start]}]' <<<"$machines")
 	[ "$(jq -cS . <<<"$got")" = "$(jq -cS . <<<"$want")" ] && ok "machines drawn: $want" ||
 		fail "machines drawn $got, the API has $want"

@@ -691,6 +691,13 @@ async function loadTimeline(token, from)
 	for (const r of res.records)
 		frag.append(timelineEntry(r));
 	list.append(frag);
+	if (S.typesLoaded && res.states === false) {
+		const note = $('timeline-note');
+		note.hidden = false;
+		note.textContent = 'The types plugin does not register the ' +
+			'type ' + splitAgent(A.agent).type + ': the timeline ' +
+			'lists the events only, without states.';
+	}
 	A.next = res.next;
 	$('timeline-more').hidden = res.next === null || res.next === undefined;
 	$('timeline-more').disabled = false;
@@ -936,11 +943,36 @@ async function showMachines(focus)
 	}
 }
 
+/* A state's edges as drawn: an invoke (to null) becomes two, to the
+ * states its child's success and error lead to. */
+function drawnEdges(s)
+{
+	const out = [];
+	for (const e of s.edges || []) {
+		if (e.to !== null && e.to !== undefined) {
+			out.push(e);
+			continue;
+		}
+		const inv = e.invoke;
+		if (!inv)
+			continue;
+		const name = (e.name || '') + ': invoke ' + inv.machine;
+		if (inv.success)
+			out.push(Object.assign({}, e, {to: inv.success,
+				label: name + ', success'}));
+		if (inv.error)
+			out.push(Object.assign({}, e, {to: inv.error,
+				label: name + ', error', failure: true}));
+	}
+	return out;
+}
+
 function machineLayout(m)
 {
 	const nodes = new Map();
 	for (const s of m.states)
-		nodes.set(s.name, {s, layer: -1, order: 0, preds: []});
+		nodes.set(s.name, {s, edges: drawnEdges(s), layer: -1,
+				   order: 0, preds: []});
 	/* layers: breadth-first distance from the start */
 	const queue = [];
 	const start = nodes.get(m.start);
@@ -950,7 +982,7 @@ function machineLayout(m)
 	}
 	while (queue.length) {
 		const n = queue.shift();
-		for (const e of n.s.edges || []) {
+		for (const e of n.edges) {
 			const t = nodes.get(e.to);
 			if (t && t.layer < 0) {
 				t.layer = n.layer + 1;
@@ -969,7 +1001,7 @@ function machineLayout(m)
 	for (const n of nodes.values())
 		(layers[n.layer] = layers[n.layer] || []).push(n);
 	for (const n of nodes.values()) {
-		for (const e of n.s.edges || []) {
+		for (const e of n.edges) {
 			const t = nodes.get(e.to);
 			if (t && t.layer > n.layer)
 				t.preds.push(n);
@@ -1016,17 +1048,36 @@ function machineLayout(m)
 		height: PAD * 2 + 20 + dense.length * (H + GAPY) - GAPY};
 }
 
+function fmtMs(ms)
+{
+	if (ms % 3600000 === 0)
+		return ms / 3600000 + ' h';
+	if (ms % 60000 === 0)
+		return ms / 60000 + ' min';
+	if (ms % 1000 === 0)
+		return ms / 1000 + ' s';
+	return ms + ' ms';
+}
+
+/* As `hindsight machine --dot` labels them: the event of an action, the
+ * name, [guard], a wait. */
 function edgeLabel(e)
 {
-	if (e.kind === 'on' && e.event && e.event !== e.name)
-		return e.event + ': ' + (e.name || '');
-	return e.name || e.event || '';
+	let t = e.label || e.name || e.event || '';
+	if (!e.label && e.kind === 'on' && e.event && e.event !== e.name)
+		t = e.event + ': ' + t;
+	if (e.guard)
+		t += ' [' + e.guard + ']';
+	if (e.wait_ms)
+		t += ' after ' + fmtMs(e.wait_ms);
+	return t;
 }
 
 function machineFigure(m)
 {
 	const {nodes, width, height} = machineLayout(m);
-	const id = 'm-' + m.id.replace(/[^A-Za-z0-9_-]/g, '_');
+	const id = 'm-' + m.id.replace(/[^A-Za-z0-9_-]/g, '_') + '-v' +
+		m.version;
 	const g = svg('g');
 	const root = svg('svg', {class: 'machine-svg', role: 'img',
 				 'aria-label': 'machine ' + m.id});
@@ -1043,18 +1094,25 @@ function machineFigure(m)
 	const nodeLayer = svg('g', {class: 'nodes'});
 	g.append(edgeLayer, nodeLayer);
 	let maxX = width, minX = 0, minY = 0, maxY = height;
-	const labels = []; /* boxes of the edge labels placed so far */
+	/* boxes a label must not cover: the states, then the labels placed */
+	const labels = [];
+	let right = 0, back = 0;
+	for (const n of nodes.values()) {
+		labels.push({x0: n.x - n.w / 2, x1: n.x + n.w / 2,
+			     y0: n.y - n.h / 2, y1: n.y + n.h / 2});
+		right = Math.max(right, n.x + n.w / 2);
+	}
 	/* count the edges between each pair to spread them apart */
 	const pairs = new Map();
 	for (const n of nodes.values()) {
-		for (const e of n.s.edges || []) {
+		for (const e of n.edges) {
 			const k = n.s.name + '\n' + e.to;
 			pairs.set(k, (pairs.get(k) || 0) + 1);
 		}
 	}
 	const seenPair = new Map();
 	for (const n of nodes.values()) {
-		for (const e of n.s.edges || []) {
+		for (const e of n.edges) {
 			const t = nodes.get(e.to);
 			if (!t)
 				continue;
@@ -1084,17 +1142,22 @@ function machineFigure(m)
 				if (Math.abs(x2 - x1) < 4)
 					anchor = 'start';
 			} else if (t.layer < n.layer) {
-				/* back to an earlier layer: round the right */
-				const x1 = n.x + n.w / 2, y1 = n.y;
-				const x2 = t.x + t.w / 2, y2 = t.y;
-				const bx = Math.max(x1, x2) + 50 + 20 *
-					(n.layer - t.layer) + spread * 16;
-				d = `M${x1},${y1} C${bx},${y1} ${bx},${y2} ${x2},${y2}`;
-				lx = bx - 8;
-				ly = (y1 + y2) / 2;
+				/* back to an earlier layer: up from the source,
+				 * along the gap above it to the right of every
+				 * state, up, and along the gap above the target
+				 * down into it */
+				const k = back++;
+				const x1 = n.x + n.w / 4, y1 = n.y - n.h / 2;
+				const x2 = t.x + t.w / 4, y2 = t.y - t.h / 2;
+				const ya = y1 - 16 - (k % 4) * 6;
+				const yb = y2 - 16 - (k % 4) * 6;
+				const bx = right + 24 + k * 14;
+				d = `M${x1},${y1} L${x1},${ya} L${bx},${ya} ` +
+				    `L${bx},${yb} L${x2},${yb} L${x2},${y2}`;
+				lx = bx + 4;
+				ly = (ya + yb) / 2;
 				anchor = 'start';
-				maxX = Math.max(maxX, bx + 120);
-			} else {
+				maxX = Math.max(maxX, bx + 12);			} else {
 				/* same layer: an arc above */
 				const x1 = n.x, y1 = n.y - n.h / 2;
 				const x2 = t.x, y2 = t.y - t.h / 2;
@@ -1105,12 +1168,12 @@ function machineFigure(m)
 				minY = Math.min(minY, top - 12);
 			}
 			const cls = 'edge ' + (e.kind === 'always' ?
-				'always' : 'on');
+				'always' : 'on') + (e.failure ? ' failure' : '');
 			const path = svg('path', {d, class: cls,
 				'marker-end': `url(#${id}-arrow)`,
 				'data-from': n.s.name, 'data-to': e.to});
 			const title = svg('title', {}, n.s.name + ' → ' + e.to +
-				': ' + (e.name || '') + (e.kind === 'on' ?
+				': ' + edgeLabel(e) + (e.kind === 'on' ?
 				' (on ' + (e.event || e.name) + ')' :
 				' (always)'));
 			path.append(title);
@@ -1161,7 +1224,8 @@ function machineFigure(m)
 	root.setAttribute('viewBox', `${Math.floor(minX)} ${Math.floor(minY)} ${vw} ${vh}`);
 	root.setAttribute('width', vw);
 	root.setAttribute('height', vh);
-	const fig = el('figure', {class: 'machine', 'data-machine': m.id, id},
+	const fig = el('figure', {class: 'machine', 'data-machine': m.id,
+				  'data-version': m.version, id},
 		el('figcaption', {},
 			el('strong', {text: m.id}),
 			' version ' + m.version + ', ' + m.states.length +
