@@ -267,15 +267,24 @@ hash=$(js 'return decodeURIComponent(location.hash);' | jq -r .)
 [ "$hash" = "#agent=$AGENT" ] && ok "the hash names the agent: $hash" || fail "hash after clicking $AGENT: $hash"
 [ "$count" = "$wantn" ] && ok "timeline: $count entries ($N transitions)" ||
 	fail "timeline shows $count entries, want $wantn ($N transitions, pages of $PAGE)"
+seqs=$(js 'return [...document.querySelectorAll("#timeline li.entry")].map((e) => +e.dataset.seq).join(" ");' | jq -r .)
+wantseqs=$(jq -r '.seq' "$TMP/hist.jsonl" | head -n "$wantn" | tr '\n' ' ' | sed 's/ $//')
+[ "$seqs" = "$wantseqs" ] || fail "timeline seqs [${seqs:0:200}], want [${wantseqs:0:200}]"
 more=$(js 'return !document.getElementById("timeline-more").hidden;')
 if [ "$N" -gt "$PAGE" ]; then
 	[ "$more" = true ] || fail "no 'more' button with $N > $PAGE transitions"
+	want2=$((N < 2 * PAGE ? N : 2 * PAGE))
+	click '#timeline-more' || fail "cannot click 'more'"
+	got=$(wait_js "'more' to add the next page" '
+		const t = document.getElementById("timeline");
+		return t.getAttribute("data-state") === "ok" && t.querySelectorAll("li.entry").length === arguments[0] ?
+			[...t.querySelectorAll("li.entry")].map((e) => +e.dataset.seq).join(" ") : null;' "[$want2]" | jq -r .)
+	[ "$got" = "$(jq -r .seq "$TMP/hist.jsonl" | head -n "$want2" | tr '\n' ' ' | sed 's/ $//')" ] &&
+		ok "'more' adds the next page: $want2 entries in seq order" ||
+		fail "after 'more' the timeline shows seqs [${got:0:200}...], want 1..$want2"
 else
 	[ "$more" = false ] || fail "a 'more' button with all $N transitions shown"
 fi
-seqs=$(js 'return [...document.querySelectorAll("#timeline li.entry")].map((e) => +e.dataset.seq).join(" ");' | jq -r .)
-wantseqs=$(jq -r '.seq' "$TMP/hist.jsonl" | head -n "$wantn" | tr '\n' ' ' | sed 's/ $//')
-[ "$seqs" = "$wantseqs" ] || fail "timeline seqs [$seqs], want [$wantseqs]"
 
 # Each entry: time and event as the log has them, the state after it with
 # the fields of the diff highlighted. Checked for the first three.
