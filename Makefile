@@ -4,6 +4,8 @@
 
 DEPS := cmake gcc make pkg-config librocksdb-dev libmsgpack-dev \
 	libcmocka-dev libmicrohttpd-dev tmux jq curl
+# The browser tests of `hindsight serve` (label browser).
+TEST_DEPS := chromium chromium-driver
 DEMO ?= ships
 JOBS ?= 2
 comma := ,
@@ -22,12 +24,13 @@ TSAN_ENV := TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 \
 TSAN_RUN = $(shell setarch $$(uname -m) -R true 2>/dev/null && \
 	echo setarch $$(uname -m) -R)
 
-.PHONY: all deps build demo test asan tsan clean
+.PHONY: all deps test-deps build demo test asan tsan clean
 
 all: build
 
-deps:
-	@missing=; for p in $(DEPS); do \
+# install_pkgs(packages): installs those missing (as root), or says how.
+define install_pkgs
+	@missing=; for p in $(1); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
 			grep -q 'ok installed' || missing="$$missing $$p"; \
 	done; \
@@ -40,6 +43,13 @@ deps:
 		echo "missing packages; install them with:"; \
 		echo "sudo apt-get install -y$$missing"; exit 1; \
 	fi
+endef
+
+deps:
+	$(call install_pkgs,$(DEPS))
+
+test-deps: deps
+	$(call install_pkgs,$(TEST_DEPS))
 
 # build-dir rule: configure (cheap when nothing changed) and build.
 define build_in
@@ -52,15 +62,19 @@ build: deps
 
 demo: build
 	./build/demos/hs-$(DEMO)
+	@echo
+	@echo "Look at its log in a browser:"
+	@echo "  ./build/tools/hindsight serve hindsight-data/$(DEMO) --types build/demos/libhs_$(DEMO)_types.so"
+	@echo "  then open http://127.0.0.1:8470/"
 
-test: build
+test: build test-deps
 	cd build && ctest --output-on-failure -j $(JOBS)
 
-asan: deps
+asan: test-deps
 	$(call build_in,build-asan,-DHS_SANITIZE=address$(comma)undefined)
 	cd build-asan && $(ASAN_ENV) ctest --output-on-failure -j $(JOBS)
 
-tsan: deps
+tsan: test-deps
 	$(call build_in,build-tsan,-DHS_SANITIZE=thread)
 	cd build-tsan && $(TSAN_ENV) $(TSAN_RUN) \
 		ctest --output-on-failure -j $(JOBS)
