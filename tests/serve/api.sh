@@ -310,6 +310,25 @@ kill "${pids[-1]}"
 wait "${pids[-1]}" 2>/dev/null
 equal "$(listing "$db2")" "$before2" "the served log's files are unchanged"
 
+# --- a log replaced under the server: live streams end, queries see the
+# new log.
+db3=$work/db3
+"$MK" create "$db3" >/dev/null
+serve replaced "$db3" --refresh 50
+curl -s -N --max-time 8 "$url/api/live" >"$work/live.replaced" &
+live_pid=$!
+sleep 0.3
+rm -rf "$db3"
+"$MK" create "$db3" >/dev/null
+"$MK" append "$db3" 5 0 >/dev/null
+wait $live_pid
+checks=$((checks + 1))
+grep -q '^data: {"error":"the log was replaced' "$work/live.replaced" ||
+	fail "a live stream over a replaced log: $(cat "$work/live.replaced")"
+equal "$(grep -c '^id: ' "$work/live.replaced")" 0 "no records of the new log on the old stream"
+get /api/stats
+equal "$(jq -c .records <<<"$body")" 20 "stats of the new log"
+
 # --- machines: the orders demo's, against `hindsight machine` ------------
 "$ORDERS" --orders 20 --seed 3 --db "$work/orders" >"$work/orders.out" 2>&1 ||
 	{ cat "$work/orders.out"; fail "hs-orders failed"; }

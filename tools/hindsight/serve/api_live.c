@@ -27,6 +27,7 @@ typedef struct live {
 	hs_buf out;    /* bytes to send */
 	size_t off;    /* of out, sent */
 	bool ending;   /* out holds the last bytes */
+	uint64_t generation; /* of the log the stream follows */
 	srv_req q;     /* for srv_decode's error */
 } live;
 
@@ -97,7 +98,8 @@ static ssize_t live_read(void *cls, uint64_t pos, char *buf, size_t max)
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_sec += KEEPALIVE_S;
 		pthread_mutex_lock(&s->mu);
-		while (!s->stopping && s->view->last_gseq < l->next &&
+		while (!s->stopping && s->generation == l->generation &&
+		       s->view->last_gseq < l->next &&
 		       pthread_cond_timedwait(&s->wake, &s->mu, &ts) !=
 			       ETIMEDOUT)
 			;
@@ -105,8 +107,15 @@ static ssize_t live_read(void *cls, uint64_t pos, char *buf, size_t max)
 			pthread_mutex_unlock(&s->mu);
 			return MHD_CONTENT_READER_END_OF_STREAM;
 		}
-		if (s->view->last_gseq >= l->next)
+		if (s->generation != l->generation) {
+			/* Its gseqs mean other records now. */
+			cli_put(&l->out, "event: error\ndata: {\"error\":\"the "
+					 "log was replaced (deleted and made "
+					 "anew): reload\"}\n\n");
+			l->ending = true;
+		} else if (s->view->last_gseq >= l->next) {
 			fill(l);
+		}
 		pthread_mutex_unlock(&s->mu);
 		if (l->out.len == 0 && cli_put(&l->out, ": keepalive\n\n"))
 			return MHD_CONTENT_READER_END_WITH_ERROR;
@@ -153,6 +162,7 @@ struct MHD_Response *api_live(srv_req *q)
 	l->q = (srv_req){.s = s, .conn = q->conn};
 	pthread_mutex_lock(&s->mu);
 	l->next = (got == 0 ? from : s->view->last_gseq) + 1;
+	l->generation = s->generation;
 	s->live_streams++;
 	pthread_mutex_unlock(&s->mu);
 	/* The first bytes go out at once, so that the client sees the

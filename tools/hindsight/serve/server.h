@@ -23,6 +23,7 @@
 typedef struct srv_view {
 	cli_db db;
 	uint64_t last_gseq;
+	char created[32]; /* meta created_ns: which log this is */
 } srv_view;
 
 typedef struct srv {
@@ -34,6 +35,8 @@ typedef struct srv {
 	pthread_cond_t wake; /* a newer view, or stopping */
 	srv_view *view;      /* never NULL while serving */
 	uint64_t views;      /* views opened, the first included */
+	uint64_t generation; /* views of another log than the first's: the
+			      * log was replaced (deleted and created) */
 	bool stopping;
 	pthread_t refresher;
 	bool refresher_started;

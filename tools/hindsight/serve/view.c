@@ -10,9 +10,22 @@
 #include "server.h"
 
 #include <errno.h>
+#include <string.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+
+static void read_created(hsi_log *log, char out[32])
+{
+	hs_buf b = HS_BUF_INIT;
+
+	out[0] = '\0';
+	if (hsi_log_get_meta(log, "created_ns", &b) == 0 && b.len < 32) {
+		memcpy(out, b.data, b.len);
+		out[b.len] = '\0';
+	}
+	hs_buf_free(&b);
+}
 
 int srv_view_open(srv *s, srv_view **out)
 {
@@ -30,6 +43,7 @@ int srv_view_open(srv *s, srv_view **out)
 		return rc;
 	}
 	v->last_gseq = hsi_log_last_gseq(v->db.log);
+	read_created(v->db.log, v->created);
 	*out = v;
 	return 0;
 }
@@ -42,19 +56,21 @@ void srv_view_close(srv_view *v)
 	free(v);
 }
 
-/* The log's last gseq as a new read-only open sees it; 0 when it cannot
- * be opened now (the refresher tries again at the next tick). */
-static uint64_t last_gseq_now(const srv *s)
+/* Whether the log, as a new read-only open sees it, is not what view v
+ * shows: grown, or another log at the same path. false when it cannot be
+ * opened now (the refresher tries again at the next tick). */
+static bool changed_since(const srv *s, uint64_t seen, const char *created)
 {
-	char err[512];
+	char err[512], now[32];
 	hsi_log *log;
 	uint64_t last;
 
 	if (hsi_log_open(s->path, HSI_LOG_READONLY, &log, err, sizeof(err)))
-		return 0;
+		return false;
 	last = hsi_log_last_gseq(log);
+	read_created(log, now);
 	hsi_log_close(log);
-	return last;
+	return last != seen || strcmp(now, created) != 0;
 }
 
 static void deadline_in(struct timespec *ts, unsigned ms)
@@ -83,17 +99,23 @@ static void *refresher_main(void *p)
 		if (s->stopping)
 			break;
 		uint64_t seen = s->view->last_gseq;
+		char created[sizeof(s->view->created)];
+		memcpy(created, s->view->created, sizeof(created));
 		pthread_mutex_unlock(&s->mu);
 
 		srv_view *fresh = NULL;
-		if (last_gseq_now(s) > seen && srv_view_open(s, &fresh) != 0)
+		if (changed_since(s, seen, created) &&
+		    srv_view_open(s, &fresh) != 0)
 			fresh = NULL;
 
 		pthread_mutex_lock(&s->mu);
-		if (fresh != NULL && fresh->last_gseq > s->view->last_gseq) {
+		if (fresh != NULL) {
 			srv_view *old = s->view;
+			bool replaced = strcmp(fresh->created, old->created) != 0 ||
+					fresh->last_gseq < old->last_gseq;
 			s->view = fresh;
 			s->views++;
+			s->generation += replaced;
 			fresh = old;
 			pthread_cond_broadcast(&s->wake);
 		}
