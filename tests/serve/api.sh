@@ -256,8 +256,8 @@ status_is 200
 get "/"
 status_is 200
 checks=$((checks + 1))
-grep -q '<script src="/app.js"' <<<"$body" || fail "the page does not load app.js"
-for f in app.js style.css; do
+grep -q '<script src="/main.js"' <<<"$body" || fail "the page does not load main.js"
+for f in base.js overview.js agent.js causes.js live.js machines.js main.js style.css; do
 	get "/$f"
 	status_is 200
 done
@@ -326,7 +326,11 @@ checks=$((checks + 1))
 grep -q '^data: {"error":"the log was replaced' "$work/live.replaced" ||
 	fail "a live stream over a replaced log: $(cat "$work/live.replaced")"
 equal "$(grep -c '^id: ' "$work/live.replaced")" 0 "no records of the new log on the old stream"
-get /api/stats
+for _ in $(seq 40); do # the append may land a refresh later
+	get /api/stats
+	[ "$(jq -c .records <<<"$body")" = 20 ] && break
+	sleep 0.05
+done
 equal "$(jq -c .records <<<"$body")" 20 "stats of the new log"
 
 # --- machines: the orders demo's, against `hindsight machine` ------------

@@ -112,7 +112,7 @@ struct MHD_Response *api_live(srv_req *q);
 
 /* The page's files, compiled in (web/, embedded by CMake). */
 typedef struct srv_asset {
-	const char *path; /* "/", "/app.js", ... */
+	const char *path; /* "/", "/main.js", ... */
 	const char *content_type;
 	const unsigned char *data;
 	size_t len;
