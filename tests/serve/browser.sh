@@ -2,7 +2,7 @@
 # The page of `hindsight serve` in a real browser: headless Chromium driven
 # through the W3C WebDriver HTTP API (chromedriver), with curl and jq.
 #
-#   browser.sh HINDSIGHT DEMO_LOG_DIR TYPES_PLUGIN ARTIFACT_DIR
+#   browser.sh HINDSIGHT DEMO_LOG_DIR TYPES_PLUGIN ARTIFACT_DIR [MAKE_LOG]
 #
 # Serves DEMO_LOG_DIR (a demo's log, e.g. hs-ships --db DIR) with the
 # demo's types plugin, then: searches an agent by id prefix, opens its
@@ -18,11 +18,11 @@
 # CHROMIUM and CHROMEDRIVER override /usr/bin/chromium, /usr/bin/chromedriver.
 set -u
 
-if [ $# -ne 4 ]; then
-	echo "usage: $0 HINDSIGHT DEMO_LOG_DIR TYPES_PLUGIN ARTIFACT_DIR" >&2
+if [ $# -ne 4 ] && [ $# -ne 5 ]; then
+	echo "usage: $0 HINDSIGHT DEMO_LOG_DIR TYPES_PLUGIN ARTIFACT_DIR [MAKE_LOG]" >&2
 	exit 2
 fi
-HS=$1 DB=$2 TYPES=$3 ART=$4
+HS=$1 DB=$2 TYPES=$3 ART=$4 MK=${5:-}
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
 CHROMEDRIVER=${CHROMEDRIVER:-/usr/bin/chromedriver}
 WAIT=${BROWSER_WAIT:-15} # seconds each wait polls before it fails
@@ -452,6 +452,20 @@ st=$(wait_js "the live tail to connect" '
 	const t = document.getElementById("live"), s = document.getElementById("live-status");
 	return t && !document.getElementById("view-live").hidden && s.textContent === "open" ? s.textContent : null;') &&
 	ok "live tail shown, stream $(jq -r . <<<"$st")" || fail "the live tail (#live) is not shown with an open stream"
+if [ -n "$MK" ]; then
+	# A writer appends 3 records (counter/tail, tests/cli/make_log.c)
+	# while the page is open: they show, newest first.
+	"$MK" append "$DB" 3 0 >/dev/null || fail "make_log append to $DB"
+	last=$("$HS" stats "$DB" --json | jq -r .last_gseq)
+	got=$(wait_js "3 live rows" '
+		const r = [...document.querySelectorAll("#live-rows tr")];
+		return r.length >= 3 ? r.slice(0, 3).map((t) => t.dataset.gseq + " " +
+			t.children[2].textContent).join(", ") : null;' | jq -r .)
+	want="$last counter/tail #3, $((last - 1)) counter/tail #2, $((last - 2)) counter/tail #1"
+	[ "$got" = "$want" ] && ok "the live tail shows the appended records" ||
+		fail "live rows: got '$got', want '$want'"
+	shot serve-live.png
+fi
 
 machines=$(curl -s -m 10 "$BASE/api/machines")
 nm=$(jq '.machines | length' <<<"$machines" 2>/dev/null)
