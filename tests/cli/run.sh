@@ -5,7 +5,7 @@
 #   run.sh SECTION HINDSIGHT MAKE_LOG PLUGIN_DIR
 #
 # SECTION: basic errors check log state history verify export tail replay
-# progress machine.
+# progress machine backup system whatif.
 # Every check prints what failed; the script exits 1 if any did.
 set -uo pipefail
 
@@ -80,7 +80,7 @@ lines() { # the number of lines of $out
 db=$work/db
 "$MK" create "$db" || { echo "make_log failed" >&2; exit 1; }
 
-commands="stats check log state history verify replay tail export import"
+commands="stats check log state history verify replay tail export import backup"
 
 section_basic() {
 	run "$H"
@@ -900,8 +900,113 @@ section_machine() {
 		fail "machine DB TYPE/ID without --types: $err"
 }
 
+section_backup() {
+	local bk=$work/bk
+	run "$H" backup "$db" "$bk"
+	rc_is 0
+	err_empty
+	out_has "ok: $db -> $bk: 15 records (gseq 1 to 15)"
+	run "$H" check "$bk"
+	rc_is 0
+	run "$H" log "$db" --json
+	local orig=$out
+	run "$H" log "$bk" --json
+	equal "$out" "$orig" "backup: the same records"
+	run "$H" stats "$bk" --json
+	equal "$(jq -c '[.events, .agents, .snapshots]' <<<"$out")" "[15,5,4]" \
+		"backup: stats (snapshots kept)"
+	# The SST files are hard links to the log's.
+	checks=$((checks + 1))
+	[ "$(find "$bk" -name '*.sst' -links +1 | wc -l)" -gt 0 ] ||
+		fail "backup: no SST file is a hard link"
+	# The same states through the runtime.
+	local ag
+	for ag in counter/a counter/b counter/c audit/log ship/Gloria; do
+		run "$H" state "$db" "$ag" --types "$PLUGIN" --json
+		local want=$out
+		run "$H" state "$bk" "$ag" --types "$PLUGIN" --json
+		rc_is 0
+		equal "$out" "$want" "backup: state of $ag"
+	done
+
+	# Refusals: DEST exists (a file, a log, an empty directory), its
+	# parent does not, DB is not a log, arguments missing.
+	run "$H" backup "$db" "$bk"
+	rc_is 2
+	err_has "$bk already exists: a backup goes to a new path"
+	mkdir "$work/emptydir"
+	run "$H" backup "$db" "$work/emptydir"
+	rc_is 2
+	err_has "already exists"
+	[ -z "$(ls -A "$work/emptydir")" ] || fail "backup wrote into an existing directory"
+	run "$H" backup "$db" "$work/no/such/dir"
+	rc_is 2
+	err_has "$work/no/such is not a directory"
+	mkdir "$work/notlog"
+	echo hello >"$work/notlog/file.txt"
+	run "$H" backup "$work/notlog" "$work/bk2"
+	rc_is 2
+	err_has "not a hindsight log"
+	[ ! -e "$work/bk2" ] || fail "backup of a non-log made $work/bk2"
+	run "$H" backup "$work/nothing" "$work/bk2"
+	rc_is 2
+	err_has "no such log"
+	run "$H" backup "$db"
+	rc_is 2
+	err_has "missing DEST"
+	mkdir "$work/bk3.tmp"
+	run "$H" backup "$db" "$work/bk3"
+	rc_is 2
+	err_has "$work/bk3.tmp exists"
+
+	# A backup taken while a program writes: it checks clean, holds a
+	# gseq prefix of the log, and the writer goes on undisturbed.
+	local w=$work/w bw=$work/bw
+	cp -r "$db" "$w"
+	"$MK" append "$w" 400 10 >"$work/append.out" &
+	local mk=$!
+	for _ in $(seq 200); do
+		grep -q ready "$work/append.out" 2>/dev/null && break
+		sleep 0.05
+	done
+	grep -q ready "$work/append.out" || fail "make_log append did not start"
+	for _ in $(seq 200); do # until it has written some
+		[ "$("$H" stats "$w" --json | jq .events)" -gt 40 ] && break
+		sleep 0.05
+	done
+	run "$H" backup "$w" "$bw"
+	rc_is 0
+	local n
+	n=$(sed -n 's/.*: \([0-9]*\) records (gseq 1 to .*/\1/p' <<<"$out")
+	grep -q done "$work/append.out" &&
+		fail "the writer was done before the backup: it tests nothing"
+	wait $mk || fail "make_log append failed while backup copied its log"
+	checks=$((checks + 1))
+	[ -n "$n" ] && [ "$n" -gt 40 ] && [ "$n" -lt 415 ] ||
+		fail "backup during writes: $n records, want 41..414"
+	run "$H" check "$bw"
+	rc_is 0
+	out_has "ok: $bw: $n records"
+	run "$H" log "$w" --json --to "$n"
+	local prefix=$out
+	run "$H" log "$bw" --json
+	equal "$out" "$prefix" "backup during writes: a gseq prefix of the log"
+	run "$H" stats "$w" --json
+	equal "$(jq .events <<<"$out")" 415 "the writer's log after the backup"
+	run "$H" state "$w" counter/tail --gseq "$n" --types "$PLUGIN" --json
+	local want=$out
+	run "$H" state "$bw" counter/tail --types "$PLUGIN" --json
+	equal "$out" "$want" "backup during writes: the state at its end"
+
+	# Restore: a program opens the copy and writes on.
+	"$MK" append "$bw" 5 0 >/dev/null || fail "a writer on the restored copy"
+	run "$H" check "$bw"
+	rc_is 0
+	out_has "ok: $bw: $((n + 5)) records"
+}
+
 case $section in
-basic | errors | check | log | state | history | verify | export | tail | replay | progress | machine)
+basic | errors | check | log | state | history | verify | export | tail | replay | progress | machine | backup)
 	"section_$section"
 	;;
 *)
