@@ -80,7 +80,7 @@ lines() { # the number of lines of $out
 db=$work/db
 "$MK" create "$db" || { echo "make_log failed" >&2; exit 1; }
 
-commands="stats check log state history verify replay tail export import backup"
+commands="stats check log state history verify replay tail export import backup system"
 
 section_basic() {
 	run "$H"
@@ -1005,8 +1005,88 @@ section_backup() {
 	out_has "ok: $bw: $((n + 5)) records"
 }
 
+# system_facts POINT...: what `state` says of each agent at the point, as
+# system --json would print it (agents without a transition by then left
+# out), in (type, id) order.
+system_facts() {
+	local ag
+	for ag in audit/log counter/a counter/b counter/c ship/Gloria; do
+		"$H" state "$db" "$ag" "$@" --types "$PLUGIN" --json 2>/dev/null |
+			jq -c 'del(.source)'
+	done
+}
+
+section_system() {
+	local g p
+	equal "$(system_facts --gseq 15 | jq -r .id | tr '\n' ' ')" \
+		"log a b c Gloria " "the facts system is held to"
+	for g in 1 3 5 9 12 15; do
+		run "$H" system "$db" --gseq "$g" --types "$PLUGIN" --json
+		rc_is 0
+		err_empty
+		equal "$(jq -c . <<<"$out")" "$(system_facts --gseq "$g")" \
+			"system --gseq $g against state --gseq $g"
+	done
+	for p in 2026-11-22T10:00:00Z 2026-11-22T10:00:05.5Z \
+		2026-11-22T12:00:09+02:00 1795341613000000000; do
+		run "$H" system "$db" --at "$p" --types "$PLUGIN" --json
+		rc_is 0
+		equal "$(jq -c . <<<"$out")" "$(system_facts --at "$p")" \
+			"system --at $p against state --at $p"
+	done
+	# The cut at gseq 9, as text.
+	run "$H" system "$db" --gseq 9 --types "$PLUGIN"
+	rc_is 0
+	equal "$(lines)" 4 "system --gseq 9: the agents by then"
+	equal "$(head -1 <<<"$out")" \
+		'audit/log #2 (gseq 9, 2026-11-22T10:00:09.000000000Z) {"count":2,"total":13,"last":"a"}' \
+		"system as text"
+	out_has 'counter/a #4 (gseq 8, 2026-11-22T10:00:08.000000000Z) {"n":10,"adds":3,"label":"first"}'
+	out_lacks "counter/c"
+	run "$H" system "$db" --gseq 9 --type counter --types "$PLUGIN" --json
+	equal "$(jq -r '.type + "/" + .id' <<<"$out" | tr '\n' ' ')" \
+		"counter/a counter/b " "system --type counter"
+	run "$H" system "$db" --gseq 3 --type ship --types "$PLUGIN"
+	rc_is 0
+	equal "$out" "" "system: no ship yet at gseq 3"
+	err_has "no agent of type ship had a transition by then"
+	# The changed code rebuilds other states (counter/b's add 5).
+	run "$H" system "$db" --gseq 4 --type counter --types "$CHANGED" --json
+	equal "$(jq -c '[.id, .state.n]' <<<"$out" | tr '\n' ' ')" \
+		'["a",3] ["b",6] ' "system through the changed code"
+
+	# Errors.
+	run "$H" system "$db" --gseq 9
+	rc_is 2
+	err_has "system needs --types LIB.so"
+	run "$H" system "$db" --types "$PLUGIN"
+	rc_is 2
+	err_has "give the point: --at TIME or --gseq N"
+	run "$H" system "$db" --gseq 3 --at 1795341613000000000 --types "$PLUGIN"
+	rc_is 2
+	err_has "give one point"
+	run "$H" system "$db" --gseq 0 --types "$PLUGIN"
+	rc_is 2
+	err_has "--gseq: '0' is not an integer >= 1"
+	run "$H" system "$db" --gseq 16 --types "$PLUGIN"
+	rc_is 2
+	err_has "gseq 16 is after the end of the log (15)"
+	run "$H" system "$db" --at 2200-01-01T00:00:00Z --types "$PLUGIN"
+	rc_is 2
+	err_has "in the future"
+	run "$H" system "$db" --at nope --types "$PLUGIN"
+	rc_is 2
+	err_has "malformed time for --at: 'nope'"
+	run "$H" system "$work/nothing" --gseq 1 --types "$PLUGIN"
+	rc_is 2
+	err_has "no such log"
+	run "$H" system "$db" --gseq 1 --types "$EMPTY"
+	rc_is 2
+	err_has "does not export hindsight_register_types()"
+}
+
 case $section in
-basic | errors | check | log | state | history | verify | export | tail | replay | progress | machine | backup)
+basic | errors | check | log | state | history | verify | export | tail | replay | progress | machine | backup | system)
 	"section_$section"
 	;;
 *)
