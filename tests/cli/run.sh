@@ -80,7 +80,7 @@ lines() { # the number of lines of $out
 db=$work/db
 "$MK" create "$db" || { echo "make_log failed" >&2; exit 1; }
 
-commands="stats check log state history verify replay tail export import backup system"
+commands="stats check log state history verify replay tail export import backup system whatif"
 
 section_basic() {
 	run "$H"
@@ -1085,8 +1085,162 @@ section_system() {
 	err_has "does not export hindsight_register_types()"
 }
 
+# whatif_run EDIT_LINE...: the edits into $work/e.jsonl, then whatif --json.
+whatif_run() {
+	printf '%s\n' "$@" >"$work/e.jsonl"
+	run "$H" whatif "$db" --edits "$work/e.jsonl" --types "$PLUGIN" --json
+}
+
+section_whatif() {
+	run "$H" log "$db" --json
+	local before=$out
+
+	# Replace counter/b's add 5 by an add 50: that one transition
+	# differs; its reset brings it back to the same final state.
+	whatif_run '{"kind":"replace","gseq":4,"body":{"by":50}}'
+	rc_is 0
+	err_empty
+	equal "$(lines)" 2 "whatif replace: one change and the summary"
+	equal "$(head -1 <<<"$out" | jq -c '[.kind, .type, .id, .seq, .history.gseq, .history.body, .whatif.gseq, .whatif.event, .whatif.body, .whatif_state, .diff]')" \
+		'["changed","counter","b",1,4,{"by":5},4,"add",{"by":50},{"n":50,"adds":1,"label":""},[{"path":"n","old":5,"new":50}]]' \
+		"whatif replace: the change"
+	local hstate
+	hstate=$(head -1 <<<"$out" | jq -c .history_state)
+	run "$H" state "$db" counter/b --seq 1 --types "$PLUGIN" --json
+	equal "$hstate" "$(jq -c .state <<<"$out")" \
+		"whatif: the history state is the state's"
+	whatif_run '{"kind":"replace","gseq":4,"body":{"by":50}}'
+	equal "$(tail -1 <<<"$out" | jq -c .summary)" \
+		'{"edits":1,"to_gseq":15,"changed":1,"missing":0,"extra":0,"final":0}' \
+		"whatif replace: the summary"
+	# The same as text.
+	run "$H" whatif "$db" --edits "$work/e.jsonl" --types "$PLUGIN"
+	rc_is 0
+	out_has "changed counter/b #1"
+	out_has '  history  gseq 4  2026-11-22T10:00:03.000000000Z  counter/b #1  add {"by":5}'
+	out_has '  what-if  gseq 4  2026-11-22T10:00:03.000000000Z  counter/b #1  add {"by":50}'
+	out_has "    n: 5 -> 50"
+	out_has "whatif: 1 edit, replayed up to gseq 15: 1 changed, 0 missing, 0 extra transitions; 0 agents end in another state"
+
+	# Drop counter/a's add 7 (gseq 8), which notified audit/log (gseq 9):
+	# audit/log #2 never happens, counter/a's later adds move up a seq.
+	whatif_run '{"kind":"drop","gseq":8}'
+	rc_is 0
+	equal "$(jq -c 'select(.kind != "final" and .summary == null) | [.kind, .type + "/" + .id, .seq, .whatif.body]' <<<"$out" | sort | tr '\n' ' ')" \
+		'["changed","counter/a",4,{"by":3}] ["changed","counter/a",5,{"by":10}] ["missing","audit/log",2,null] ["missing","counter/a",6,null] ' \
+		"whatif drop: the transitions that differ"
+	equal "$(jq -c 'select(.kind == "final") | [.type + "/" + .id, .whatif_state]' <<<"$out" | tr '\n' ' ')" \
+		'["audit/log",{"count":1,"total":3,"last":"a"}] ["counter/a",{"n":16,"adds":4,"label":"first"}] ' \
+		"whatif drop: the final states, in (type, id) order"
+	local finals=$out ag
+	for ag in audit/log counter/a; do
+		run "$H" state "$db" "$ag" --types "$PLUGIN" --json
+		equal "$(jq -c "select(.kind == \"final\" and .type + \"/\" + .id == \"$ag\") | .history_state" <<<"$finals")" \
+			"$(jq -c .state <<<"$out")" "whatif drop: $ag's final state in history"
+	done
+	# Up to gseq 10 only: counter/a's later adds are out of the run.
+	echo '{"kind":"drop","gseq":8}' >"$work/e.jsonl"
+	run "$H" whatif "$db" --edits - --types "$PLUGIN" --json --to 10 <"$work/e.jsonl"
+	rc_is 0
+	equal "$(tail -1 <<<"$out" | jq -c .summary)" \
+		'{"edits":1,"to_gseq":10,"changed":0,"missing":2,"extra":0,"final":2}' \
+		"whatif drop --to 10 (edits on standard input)"
+
+	# Insert past the end: one more transition of counter/c.
+	whatif_run '' '{"kind":"insert","gseq":99,"type":"counter","id":"c","event":"add","body":{"by":4}}' ''
+	rc_is 0
+	equal "$(jq -c 'select(.summary == null) | [.kind, .type + "/" + .id, .seq, .whatif.gseq, .whatif_state]' <<<"$out" | tr '\n' ' ')" \
+		'["extra","counter/c",2,16,{"n":5,"adds":2,"label":""}] ["final","counter/c",2,null,{"n":5,"adds":2,"label":""}] ' \
+		"whatif insert (blank lines skipped)"
+
+	# No edits: history itself.
+	: >"$work/e.jsonl"
+	run "$H" whatif "$db" --edits "$work/e.jsonl" --types "$PLUGIN"
+	rc_is 0
+	equal "$out" "whatif: 0 edits, replayed up to gseq 15: nothing differs from history" \
+		"whatif without edits"
+
+	# The log is as it was.
+	run "$H" log "$db" --json
+	equal "$out" "$before" "whatif leaves the log as it was"
+
+	# Malformed edits, named by their line.
+	local e1='{"kind":"drop","gseq":8}'
+	whatif_run "$e1" '' '{"kind":"drop","gseq":8'
+	rc_is 2
+	err_has "$work/e.jsonl:3:1: malformed JSON: unterminated object"
+	whatif_run "$e1" '[1]'
+	rc_is 2
+	err_has "$work/e.jsonl:2: an edit is a JSON object"
+	whatif_run '{"gseq":3}'
+	rc_is 2
+	err_has 'e.jsonl:1: key "kind" is missing'
+	whatif_run '{"kind":"nuke","gseq":3}'
+	rc_is 2
+	err_has 'e.jsonl:1: "kind" must be "insert", "drop" or "replace"'
+	whatif_run '{"kind":"drop"}'
+	rc_is 2
+	err_has 'e.jsonl:1: key "gseq" is missing'
+	whatif_run "$e1" '{"kind":"drop","gseq":0}'
+	rc_is 2
+	err_has 'e.jsonl:2: "gseq" must be an integer >= 1'
+	whatif_run '{"kind":"drop","gseq":"3"}'
+	rc_is 2
+	err_has 'e.jsonl:1: "gseq" must be an integer >= 1'
+	whatif_run '{"kind":"drop","gseq":3,"color":"red"}'
+	rc_is 2
+	err_has 'e.jsonl:1: unknown key "color"'
+	whatif_run '{"kind":"drop","gseq":3,"gseq":4}'
+	rc_is 2
+	err_has 'e.jsonl:1: key "gseq" appears twice'
+	whatif_run '{"kind":"drop","gseq":8,"body":{"by":1}}'
+	rc_is 2
+	err_has 'e.jsonl:1: a drop takes no "body"'
+	whatif_run '{"kind":"replace","gseq":4,"type":"counter","body":{"by":1}}'
+	rc_is 2
+	err_has 'e.jsonl:1: a replace takes no "type"'
+	whatif_run '{"kind":"insert","gseq":4,"type":"counter","event":"add"}'
+	rc_is 2
+	err_has 'e.jsonl:1: an insert needs "type", "id" and "event"'
+	whatif_run '{"kind":"insert","gseq":4,"type":"counter","id":7,"event":"add"}'
+	rc_is 2
+	err_has 'e.jsonl:1: "id" must be a string'
+	# Edits the what-if refuses, named by their line too.
+	whatif_run "$e1" '{"kind":"drop","gseq":9}'
+	rc_is 2
+	err_has "e.jsonl:2: record gseq 9 (audit/log seq 2) was sent by counter/a seq 4"
+	err_has "edit the cause instead"
+	whatif_run '{"kind":"replace","gseq":4,"body":{"by":1}}' "$e1" '{"kind":"drop","gseq":4}'
+	rc_is 2
+	err_has "e.jsonl:3: record gseq 4 is already dropped or replaced by line 1"
+	whatif_run '{"kind":"insert","gseq":4,"type":"nosuch","id":"x","event":"e"}'
+	rc_is 2
+	err_has "e.jsonl:1: agent type 'nosuch' is not registered"
+	echo '{"kind":"replace","gseq":12,"body":{"by":1}}' >"$work/e.jsonl"
+	run "$H" whatif "$db" --edits "$work/e.jsonl" --types "$PLUGIN" --to 11
+	rc_is 2
+	err_has "e.jsonl:1: gseq 12 names no record (the what-if covers 1..11)"
+
+	# Usage errors.
+	run "$H" whatif "$db" --types "$PLUGIN"
+	rc_is 2
+	err_has "whatif needs --edits FILE"
+	run "$H" whatif "$db" --edits "$work/e.jsonl"
+	rc_is 2
+	err_has "whatif needs --types LIB.so"
+	run "$H" whatif "$db" --edits "$work/none.jsonl" --types "$PLUGIN"
+	rc_is 2
+	err_has "cannot read $work/none.jsonl"
+	run "$H" whatif "$db" --edits "$work/e.jsonl" --types "$PLUGIN" --to 16
+	rc_is 2
+	err_has "--to 16 is after the end of the log (15)"
+	run "$H" whatif "$work/nothing" --edits "$work/e.jsonl" --types "$PLUGIN"
+	rc_is 2
+	err_has "no such log"
+}
+
 case $section in
-basic | errors | check | log | state | history | verify | export | tail | replay | progress | machine | backup | system)
+basic | errors | check | log | state | history | verify | export | tail | replay | progress | machine | backup | system | whatif)
 	"section_$section"
 	;;
 *)
