@@ -82,6 +82,10 @@ typedef struct watch {
 	atomic_int bad;           /* transitions it could not read */
 	pthread_mutex_t print_mu; /* notable lines and their count */
 	int notable;
+	/* Notable: a ship's visit_milestone-th call at one port, or its
+	 * voyage_milestone-th voyage (8 and 30 over the default 60 days,
+	 * fewer in shorter runs: watch_milestones). */
+	int visit_milestone, voyage_milestone;
 } watch;
 
 /* Ships per port, at sea and not yet in service. */
@@ -94,6 +98,10 @@ typedef struct census {
 void watcher(void *udata, const hs_transition *t);
 void seen_location(const seen *s, char *buf, size_t cap);
 void take_census(const watch *w, census *c);
+/* Sets the milestones for a run of `days`. */
+void watch_milestones(watch *w, int days);
+/* "st", "nd", "rd" or "th". */
+const char *ordinal(int64_t n);
 
 /* ---- simulate.c: the sender threads and the stepping ---- */
 

@@ -108,6 +108,7 @@ int main(int argc, char **argv)
 	s->w.ships = calloc((size_t)s->nships, sizeof(*s->w.ships));
 	s->w.nships = s->nships;
 	pthread_mutex_init(&s->w.print_mu, NULL);
+	watch_milestones(&s->w, s->days);
 	atomic_init(&s->clock_ns, EPOCH_NS);
 	if (s->plans == NULL || s->w.ships == NULL) {
 		fprintf(stderr, "hs-ships: out of memory\n");
@@ -149,8 +150,21 @@ int main(int argc, char **argv)
 	printf("sailed: %" PRId64 " departures and %" PRId64 " arrivals in %d "
 	       "simulated days, %.1f s of wall time\n",
 	       departs, arrives, s->days, wall_clock_s() - t0);
-	printf("notable moments: %d (%d shown)\n", s->w.notable,
-	       s->w.notable < NOTABLE_LINES ? s->w.notable : NOTABLE_LINES);
+	if (s->w.notable > 0)
+		printf("notable moments: %d (%d shown): a ship's %d%s call "
+		       "at one port, or its %d%s voyage\n",
+		       s->w.notable,
+		       s->w.notable < NOTABLE_LINES ? s->w.notable
+						    : NOTABLE_LINES,
+		       s->w.visit_milestone, ordinal(s->w.visit_milestone),
+		       s->w.voyage_milestone, ordinal(s->w.voyage_milestone));
+	else
+		printf("notable moments: none: no ship called at one port "
+		       "for the %d%s time or set out on its %d%s voyage in "
+		       "%d day%s (a longer run, --days, has some)\n",
+		       s->w.visit_milestone, ordinal(s->w.visit_milestone),
+		       s->w.voyage_milestone, ordinal(s->w.voyage_milestone),
+		       s->days, s->days == 1 ? "" : "s");
 	rc = hs_close(rt);
 	rt = NULL;
 	if (rc != 0) {

@@ -12,6 +12,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 void choose_queries(sim *s, uint64_t seed)
@@ -125,6 +126,50 @@ static int print_record(void *udata, const hs_record *rec)
 	return 0;
 }
 
+/*
+ * Prints state JSON (from hs_json) for people: the value of "since", which
+ * the state keeps as integer nanoseconds, shown as RFC 3339 instead.
+ */
+static void print_state_json(const char *json, size_t len)
+{
+	static const char key[] = "\"since\":";
+	const char *p = json, *end = json + len;
+
+	for (;;) {
+		const char *k = NULL;
+
+		for (const char *q = p; q + sizeof(key) - 1 <= end; q++)
+			if (memcmp(q, key, sizeof(key) - 1) == 0) {
+				k = q;
+				break;
+			}
+		if (k == NULL)
+			break;
+		const char *v = k + sizeof(key) - 1, *d;
+		while (v < end && *v == ' ')
+			v++;
+		d = v;
+		if (d < end && *d == '-')
+			d++;
+		while (d < end && *d >= '0' && *d <= '9')
+			d++;
+		if (d == v || (d == v + 1 && *v == '-')) { /* not a number */
+			printf("%.*s", (int)(v - p), p);
+			p = v;
+			continue;
+		}
+		char num[32];
+		size_t n = (size_t)(d - v) < sizeof(num) ? (size_t)(d - v)
+							  : sizeof(num) - 1;
+		memcpy(num, v, n);
+		num[n] = '\0';
+		printf("%.*s\"%s\"", (int)(v - p), p,
+		       rfc3339(strtoll(num, NULL, 10)).s);
+		p = d;
+	}
+	printf("%.*s\n", (int)(end - p), p);
+}
+
 /* One ship's voyages, event by event with the state after each. */
 static int ask_history(hs_runtime *rt, int ship_no)
 {
@@ -156,8 +201,7 @@ static int ask_history(hs_runtime *rt, int ship_no)
 		if (rc != 0)
 			log_error(rt, "hs_state_at", rc);
 		else
-			printf("%.*s\n", (int)json.len,
-			       (const char *)json.data);
+			print_state_json((const char *)json.data, json.len);
 	}
 	hs_buf_free(&state);
 	hs_buf_free(&json);

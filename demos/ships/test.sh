@@ -72,6 +72,20 @@ hist=$(grep -cE '^  #[0-9]+ +2026-[^ ]+Z  (depart|arrive) \{' <<<"$out" || true)
 grep -qE "^  $hist events\. Its state after the last one:$" <<<"$out" ||
 	fail "history count line missing"
 
+# Times in the printed state are for people, not nanoseconds.
+grep -qE '^  "since": "2026-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:00Z",$' <<<"$out" ||
+	fail "the state's \"since\" is not shown as RFC 3339"
+! grep -qE '"since": -?[0-9]' <<<"$out" || fail "a raw nanosecond time"
+
+# A 10-day run has notable moments (its milestones are scaled down), and
+# each is printed as it happens.
+read -r notable shown < <(sed -nE \
+	's/^notable moments: ([0-9]+) \(([0-9]+) shown\): a ship.s 2nd call at one port, or its 5th voyage$/\1 \2/p' \
+	<<<"$out")
+[ "${notable:-0}" -gt 0 ] || fail "no notable moments in 10 days"
+[ "$(grep -c '^  notable: ' <<<"$out")" = "$shown" ] ||
+	fail "$shown notable moments said shown, not as many printed"
+
 # --- 2. same seed, another thread count: the same history -----------------
 facts() { grep -E '^(CHECK|verified:|history fingerprint:|sailed:)' "$1" |
 	sed -E 's/, [0-9.]+ s of wall time$//'; }
@@ -90,6 +104,9 @@ rc=0
 grep -q 'already exists' "$tmp/d.err" || fail "no polite refusal"
 run e --ships 5 --days 1 --db "$tmp/a" --fresh
 grep -qxF 'hs-ships: ok' "$tmp/e.out" || fail "--fresh run failed"
+# Too short for any milestone: it says so, and what would have counted.
+grep -qxF "notable moments: none: no ship called at one port for the 2nd time or set out on its 2nd voyage in 1 day (a longer run, --days, has some)" \
+	"$tmp/e.out" || fail "a 1-day run does not explain its lack of notable moments"
 grep -qxE 'verified: [0-9]+ records, [0-9]+ agents, 0 divergences' \
 	"$tmp/e.out" || fail "--fresh run did not verify"
 mkdir "$tmp/notalog"

@@ -12,6 +12,22 @@
 #define VISIT_MILESTONE 8   /* "arrives in X for the 8th time" */
 #define VOYAGE_MILESTONE 30 /* "sets out on its 30th voyage" */
 
+/* A ship makes about a voyage every two days and calls at a port again
+ * every week or so: over the default 60 days the milestones are 8 calls
+ * and 30 voyages; a shorter run scales them down (to 2 at least), so
+ * that it has notable moments too. */
+void watch_milestones(watch *w, int days)
+{
+	int visits = days * 2 / 15, voyages = days / 2;
+
+	w->visit_milestone = visits < 2 ? 2
+			     : visits > VISIT_MILESTONE ? VISIT_MILESTONE
+							: visits;
+	w->voyage_milestone = voyages < 2 ? 2
+			      : voyages > VOYAGE_MILESTONE ? VOYAGE_MILESTONE
+							   : voyages;
+}
+
 static int ship_number(const char *id)
 {
 	char *end;
@@ -23,7 +39,7 @@ static int ship_number(const char *id)
 	return *end == '\0' && n >= 0 && n < MAX_SHIPS ? (int)n : -1;
 }
 
-static const char *ordinal(int64_t n)
+const char *ordinal(int64_t n)
 {
 	if (n % 100 >= 11 && n % 100 <= 13)
 		return "th";
@@ -67,16 +83,18 @@ void watcher(void *udata, const hs_transition *t)
 	w->ships[n].from = (int8_t)port_index(s.from);
 
 	if (s.status == SHIP_IN_PORT &&
-	    ship_visits_to(&s, s.port) == VISIT_MILESTONE) {
+	    ship_visits_to(&s, s.port) == w->visit_milestone) {
 		snprintf(what, sizeof(what), "arrives in %s for the %d%s time",
-			 s.port, VISIT_MILESTONE, ordinal(VISIT_MILESTONE));
+			 s.port, w->visit_milestone,
+			 ordinal(w->visit_milestone));
 		notable(w, t, what);
-	} else if (s.status == SHIP_AT_SEA && s.voyages == VOYAGE_MILESTONE) {
+	} else if (s.status == SHIP_AT_SEA &&
+		   s.voyages == w->voyage_milestone) {
 		snprintf(what, sizeof(what),
 			 "sets out on its %d%s voyage: %s->%s, %" PRId64
 			 " TEU",
-			 VOYAGE_MILESTONE, ordinal(VOYAGE_MILESTONE), s.from,
-			 s.port, s.cargo);
+			 w->voyage_milestone, ordinal(w->voyage_milestone),
+			 s.from, s.port, s.cargo);
 		notable(w, t, what);
 	}
 }

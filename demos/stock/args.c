@@ -32,8 +32,11 @@ static void usage(FILE *f)
 		"quarter of the run)\n"
 		"  --max-qty N     deliveries carry 1..N units (default 100)\n"
 		"  --workers N     worker threads (default: one per core)\n"
-		"  --quiet         do not print backlog changes and progress "
-		"as they happen\n"
+		"  --live          print parts entering and leaving backlog, "
+		"and progress,\n"
+		"                  as they happen (~400 lines for the default "
+		"run)\n"
+		"  --quiet         the default: a summary of them instead\n"
 		"  --all-checks    print a CHECK line for every part\n");
 }
 
@@ -103,8 +106,11 @@ int parse(int argc, char **argv, opts *o)
 		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
 			usage(stdout);
 			exit(0);
+		} else if (strcmp(a, "--live") == 0) {
+			o->live = true;
+			continue;
 		} else if (strcmp(a, "--quiet") == 0) {
-			o->quiet = true;
+			o->live = false;
 			continue;
 		} else if (strcmp(a, "--all-checks") == 0) {
 			o->all_checks = true;

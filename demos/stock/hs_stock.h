@@ -67,7 +67,7 @@ typedef struct opts {
 	size_t nat;
 	int max_qty;
 	unsigned workers;
-	bool quiet;
+	bool live; /* print backlog changes and progress as they happen */
 	bool all_checks;
 } opts;
 

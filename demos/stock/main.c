@@ -160,9 +160,13 @@ int main(int argc, char **argv)
 
 	if (sim_start(&s) != 0)
 		goto out;
-	printf("\nrunning; parts entering and leaving backlog (stock <= "
-	       "%d), from a watcher:\n",
-	       STOCK_BACKLOG);
+	if (o.live)
+		printf("\nrunning; parts entering and leaving backlog (stock "
+		       "<= %d), from a watcher:\n",
+		       STOCK_BACKLOG);
+	else
+		printf("\nrunning (--live prints parts entering and leaving "
+		       "backlog as they happen)\n");
 	t0 = wall_clock_s();
 	rc = sim_run(&s, &o, &steps);
 	if (rc != 0)
@@ -170,6 +174,15 @@ int main(int argc, char **argv)
 	printf("sent %zu orders and %zu deliveries in %" PRIu64 " steps\n",
 	       s.orders.n, s.deliveries.n, steps);
 	printf("wall time of the run: %.2f s\n", wall_clock_s() - t0);
+	if (!o.live) {
+		size_t entered = 0;
+
+		for (size_t i = 0; i < s.nnotes; i++)
+			entered += s.notes[i].enter;
+		printf("a watcher saw %zu backlog periods (stock <= %d) "
+		       "begin and %zu end\n",
+		       entered, STOCK_BACKLOG, s.nnotes - entered);
+	}
 
 	TRY(model_build(&m, &s.orders, &s.deliveries));
 	TRY(check_final(&s, &o, &m, &ok));

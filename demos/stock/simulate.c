@@ -182,7 +182,7 @@ int sim_run(sim *s, const opts *o, uint64_t *steps)
 
 		if (t >= s->duration)
 			break;
-		if (t >= report && !o->quiet)
+		if (t >= report && o->live)
 			printf("  %10s s  -- %zu orders and %zu deliveries "
 			       "sent, %d parts in backlog\n",
 			       S(report), os->n, ds->n, in_backlog);
@@ -209,7 +209,7 @@ int sim_run(sim *s, const opts *o, uint64_t *steps)
 				hs_strerror(rc));
 			break;
 		}
-		if ((rc = flush_notes(s, &printed, &in_backlog, o->quiet)) !=
+		if ((rc = flush_notes(s, &printed, &in_backlog, !o->live)) !=
 		    0)
 			break;
 	}

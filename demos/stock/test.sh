@@ -18,7 +18,7 @@ has_re() { grep -qE -- "$1" <<<"$out" || fail "no line matches: $1"; }
 
 run() {
 	"$stock" --seconds $seconds --seed 7 --db "$tmp/db" --workers 2 \
-		--all-checks
+		--all-checks --live
 }
 
 out=$(run) || { printf '%s\n' "$out"; fail "hs-stock exited with an error"; }
@@ -77,6 +77,20 @@ grep -qx "replacing the log of an earlier run at $tmp/db" <<<"$out2" ||
 diff <(grep -v '^wall time' <<<"$out") \
 	<(grep -v -e '^wall time' -e '^replacing the log' <<<"$out2") ||
 	fail "two runs with seed 7 printed different things"
+
+# By default the live lines are left out: a summary of them stands in,
+# and the rest is the same.
+out3=$("$stock" --seconds $seconds --seed 7 --db "$tmp/db" --workers 2 \
+	--all-checks) || { printf '%s\n' "$out3"; fail "quiet run failed"; }
+! grep -qE '^ *[0-9.]* s  (backlog|recovered|--) ' <<<"$out3" ||
+	fail "the default run printed live lines"
+grep -qx "a watcher saw $began backlog periods (stock <= -4) begin and $ended end" \
+	<<<"$out3" || fail "the default run lacks the watcher's summary"
+diff <(grep -v -e '^wall time' -e '^replacing the log' -e '^running' \
+	-e '^ *[0-9.]* s  \(backlog\|recovered\|--\) ' <<<"$out") \
+	<(grep -v -e '^wall time' -e '^replacing the log' -e '^running' \
+	-e '^a watcher saw ' <<<"$out3") ||
+	fail "the default run differs from the live one beyond the live lines"
 
 # It leaves alone a directory that is not its log.
 mkdir "$tmp/other"

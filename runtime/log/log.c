@@ -696,6 +696,35 @@ void hsi_log_close(hsi_log *log)
 	free(log);
 }
 
+int hsi_log_checkpoint(hsi_log *log, const char *dest)
+{
+	rocksdb_checkpoint_t *cp;
+	struct stat st;
+	char *err = NULL;
+
+	if (lstat(dest, &st) == 0)
+		return hsi_log_fail(log, HS_EEXIST, "%s already exists", dest);
+	cp = rocksdb_checkpoint_object_create(log->db, &err);
+	if (err != NULL)
+		return hsi_log_fail_rocks(log, &err, "cannot make a checkpoint");
+	/* log_size_for_flush UINT64_MAX: never flush first (a read-only
+	 * handle cannot, and a flush is not needed: the WAL is copied). */
+	rocksdb_checkpoint_create(cp, dest, UINT64_MAX, &err);
+	rocksdb_checkpoint_object_destroy(cp);
+	if (err != NULL) {
+		int rc = hsi_log_rocks_code(err);
+
+		/* A file the handle lists that a writer has deleted since. */
+		if (rc == HS_EIO && strstr(err, "No such file") != NULL)
+			rc = HS_ENOTFOUND;
+		hsi_log_fail(log, rc, "cannot make a checkpoint in %s: %s",
+			     dest, err);
+		rocksdb_free(err);
+		return rc;
+	}
+	return 0;
+}
+
 uint64_t hsi_log_last_gseq(const hsi_log *log)
 {
 	/* Pairs with the release CAS in hsi_log_write: a reader that sees

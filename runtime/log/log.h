@@ -78,6 +78,20 @@ int hsi_log_open_with(const char *path, unsigned flags,
 /* Accepts NULL. */
 void hsi_log_close(hsi_log *log);
 
+/*
+ * Writes a copy of the log into dest, a path that must not exist (its
+ * parent must): a RocksDB checkpoint, made through this handle, read-only
+ * or not. SST files are hard-linked where dest is on the same file system
+ * (they never change once written), copied elsewhere; the MANIFEST and
+ * the WAL are copied up to their length at the time of the call, which
+ * RocksDB recovers as a prefix of whole write batches. RocksDB builds it
+ * in "<dest>.tmp" and renames it into place. A writer in another process
+ * may delete files (after a flush or compaction) that a read-only handle
+ * still lists: the checkpoint then fails (HS_EIO, HS_ENOTFOUND) and a
+ * reopened handle may try again. HS_EEXIST when dest exists.
+ */
+int hsi_log_checkpoint(hsi_log *log, const char *dest);
+
 /* The newest gseq in the log (0 when empty), found at open in O(1). */
 uint64_t hsi_log_last_gseq(const hsi_log *log);
 

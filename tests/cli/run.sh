@@ -5,7 +5,7 @@
 #   run.sh SECTION HINDSIGHT MAKE_LOG PLUGIN_DIR
 #
 # SECTION: basic errors check log state history verify export tail replay
-# progress machine beside_writer.
+# progress machine beside_writer backup system whatif.
 # Every check prints what failed; the script exits 1 if any did.
 set -uo pipefail
 
@@ -80,7 +80,7 @@ lines() { # the number of lines of $out
 db=$work/db
 "$MK" create "$db" || { echo "make_log failed" >&2; exit 1; }
 
-commands="stats check log state history verify replay tail export import"
+commands="stats check log state history verify replay tail export import backup system whatif"
 
 section_basic() {
 	run "$H"
@@ -919,8 +919,347 @@ section_beside_writer() {
 	out_has "ok: $db"
 }
 
+section_backup() {
+	local bk=$work/bk
+	run "$H" backup "$db" "$bk"
+	rc_is 0
+	err_empty
+	out_has "ok: $db -> $bk: 15 records (gseq 1 to 15)"
+	run "$H" check "$bk"
+	rc_is 0
+	run "$H" log "$db" --json
+	local orig=$out
+	run "$H" log "$bk" --json
+	equal "$out" "$orig" "backup: the same records"
+	run "$H" stats "$bk" --json
+	equal "$(jq -c '[.events, .agents, .snapshots]' <<<"$out")" "[15,5,4]" \
+		"backup: stats (snapshots kept)"
+	# The SST files are hard links to the log's.
+	checks=$((checks + 1))
+	[ "$(find "$bk" -name '*.sst' -links +1 | wc -l)" -gt 0 ] ||
+		fail "backup: no SST file is a hard link"
+	# The same states through the runtime.
+	local ag
+	for ag in counter/a counter/b counter/c audit/log ship/Gloria; do
+		run "$H" state "$db" "$ag" --types "$PLUGIN" --json
+		local want=$out
+		run "$H" state "$bk" "$ag" --types "$PLUGIN" --json
+		rc_is 0
+		equal "$out" "$want" "backup: state of $ag"
+	done
+
+	# Refusals: DEST exists (a file, a log, an empty directory), its
+	# parent does not, DB is not a log, arguments missing.
+	run "$H" backup "$db" "$bk"
+	rc_is 2
+	err_has "$bk already exists: a backup goes to a new path"
+	mkdir "$work/emptydir"
+	run "$H" backup "$db" "$work/emptydir"
+	rc_is 2
+	err_has "already exists"
+	[ -z "$(ls -A "$work/emptydir")" ] || fail "backup wrote into an existing directory"
+	run "$H" backup "$db" "$work/no/such/dir"
+	rc_is 2
+	err_has "$work/no/such is not a directory"
+	mkdir "$work/notlog"
+	echo hello >"$work/notlog/file.txt"
+	run "$H" backup "$work/notlog" "$work/bk2"
+	rc_is 2
+	err_has "not a hindsight log"
+	[ ! -e "$work/bk2" ] || fail "backup of a non-log made $work/bk2"
+	run "$H" backup "$work/nothing" "$work/bk2"
+	rc_is 2
+	err_has "no such log"
+	run "$H" backup "$db"
+	rc_is 2
+	err_has "missing DEST"
+	mkdir "$work/bk3.tmp"
+	run "$H" backup "$db" "$work/bk3"
+	rc_is 2
+	err_has "$work/bk3.tmp exists"
+
+	# A backup taken while a program writes: it checks clean, holds a
+	# gseq prefix of the log, and the writer goes on undisturbed.
+	local w=$work/w bw=$work/bw
+	cp -r "$db" "$w"
+	"$MK" append "$w" 400 10 >"$work/append.out" &
+	local mk=$!
+	for _ in $(seq 200); do
+		grep -q ready "$work/append.out" 2>/dev/null && break
+		sleep 0.05
+	done
+	grep -q ready "$work/append.out" || fail "make_log append did not start"
+	for _ in $(seq 200); do # until it has written some
+		[ "$("$H" stats "$w" --json | jq .events)" -gt 40 ] && break
+		sleep 0.05
+	done
+	run "$H" backup "$w" "$bw"
+	rc_is 0
+	local n
+	n=$(sed -n 's/.*: \([0-9]*\) records (gseq 1 to .*/\1/p' <<<"$out")
+	grep -q done "$work/append.out" &&
+		fail "the writer was done before the backup: it tests nothing"
+	wait $mk || fail "make_log append failed while backup copied its log"
+	checks=$((checks + 1))
+	[ -n "$n" ] && [ "$n" -gt 40 ] && [ "$n" -lt 415 ] ||
+		fail "backup during writes: $n records, want 41..414"
+	run "$H" check "$bw"
+	rc_is 0
+	out_has "ok: $bw: $n records"
+	run "$H" log "$w" --json --to "$n"
+	local prefix=$out
+	run "$H" log "$bw" --json
+	equal "$out" "$prefix" "backup during writes: a gseq prefix of the log"
+	run "$H" stats "$w" --json
+	equal "$(jq .events <<<"$out")" 415 "the writer's log after the backup"
+	run "$H" state "$w" counter/tail --gseq "$n" --types "$PLUGIN" --json
+	local want=$out
+	run "$H" state "$bw" counter/tail --types "$PLUGIN" --json
+	equal "$out" "$want" "backup during writes: the state at its end"
+
+	# Restore: a program opens the copy and writes on.
+	"$MK" append "$bw" 5 0 >/dev/null || fail "a writer on the restored copy"
+	run "$H" check "$bw"
+	rc_is 0
+	out_has "ok: $bw: $((n + 5)) records"
+}
+
+# system_facts POINT...: what `state` says of each agent at the point, as
+# system --json would print it (agents without a transition by then left
+# out), in (type, id) order.
+system_facts() {
+	local ag
+	for ag in audit/log counter/a counter/b counter/c ship/Gloria; do
+		"$H" state "$db" "$ag" "$@" --types "$PLUGIN" --json 2>/dev/null |
+			jq -c 'del(.source)'
+	done
+}
+
+section_system() {
+	local g p
+	equal "$(system_facts --gseq 15 | jq -r .id | tr '\n' ' ')" \
+		"log a b c Gloria " "the facts system is held to"
+	for g in 1 3 5 9 12 15; do
+		run "$H" system "$db" --gseq "$g" --types "$PLUGIN" --json
+		rc_is 0
+		err_empty
+		equal "$(jq -c . <<<"$out")" "$(system_facts --gseq "$g")" \
+			"system --gseq $g against state --gseq $g"
+	done
+	for p in 2026-11-22T10:00:00Z 2026-11-22T10:00:05.5Z \
+		2026-11-22T12:00:09+02:00 1795341613000000000; do
+		run "$H" system "$db" --at "$p" --types "$PLUGIN" --json
+		rc_is 0
+		equal "$(jq -c . <<<"$out")" "$(system_facts --at "$p")" \
+			"system --at $p against state --at $p"
+	done
+	# The cut at gseq 9, as text.
+	run "$H" system "$db" --gseq 9 --types "$PLUGIN"
+	rc_is 0
+	equal "$(lines)" 4 "system --gseq 9: the agents by then"
+	equal "$(head -1 <<<"$out")" \
+		'audit/log #2 (gseq 9, 2026-11-22T10:00:09.000000000Z) {"count":2,"total":13,"last":"a"}' \
+		"system as text"
+	out_has 'counter/a #4 (gseq 8, 2026-11-22T10:00:08.000000000Z) {"n":10,"adds":3,"label":"first"}'
+	out_lacks "counter/c"
+	run "$H" system "$db" --gseq 9 --type counter --types "$PLUGIN" --json
+	equal "$(jq -r '.type + "/" + .id' <<<"$out" | tr '\n' ' ')" \
+		"counter/a counter/b " "system --type counter"
+	run "$H" system "$db" --gseq 3 --type ship --types "$PLUGIN"
+	rc_is 0
+	equal "$out" "" "system: no ship yet at gseq 3"
+	err_has "no agent of type ship had a transition by then"
+	# The changed code rebuilds other states (counter/b's add 5).
+	run "$H" system "$db" --gseq 4 --type counter --types "$CHANGED" --json
+	equal "$(jq -c '[.id, .state.n]' <<<"$out" | tr '\n' ' ')" \
+		'["a",3] ["b",6] ' "system through the changed code"
+
+	# Errors.
+	run "$H" system "$db" --gseq 9
+	rc_is 2
+	err_has "system needs --types LIB.so"
+	run "$H" system "$db" --types "$PLUGIN"
+	rc_is 2
+	err_has "give the point: --at TIME or --gseq N"
+	run "$H" system "$db" --gseq 3 --at 1795341613000000000 --types "$PLUGIN"
+	rc_is 2
+	err_has "give one point"
+	run "$H" system "$db" --gseq 0 --types "$PLUGIN"
+	rc_is 2
+	err_has "--gseq: '0' is not an integer >= 1"
+	run "$H" system "$db" --gseq 16 --types "$PLUGIN"
+	rc_is 2
+	err_has "gseq 16 is after the end of the log (15)"
+	run "$H" system "$db" --at 2200-01-01T00:00:00Z --types "$PLUGIN"
+	rc_is 2
+	err_has "in the future"
+	run "$H" system "$db" --at nope --types "$PLUGIN"
+	rc_is 2
+	err_has "malformed time for --at: 'nope'"
+	run "$H" system "$work/nothing" --gseq 1 --types "$PLUGIN"
+	rc_is 2
+	err_has "no such log"
+	run "$H" system "$db" --gseq 1 --types "$EMPTY"
+	rc_is 2
+	err_has "does not export hindsight_register_types()"
+}
+
+# whatif_run EDIT_LINE...: the edits into $work/e.jsonl, then whatif --json.
+whatif_run() {
+	printf '%s\n' "$@" >"$work/e.jsonl"
+	run "$H" whatif "$db" --edits "$work/e.jsonl" --types "$PLUGIN" --json
+}
+
+section_whatif() {
+	run "$H" log "$db" --json
+	local before=$out
+
+	# Replace counter/b's add 5 by an add 50: that one transition
+	# differs; its reset brings it back to the same final state.
+	whatif_run '{"kind":"replace","gseq":4,"body":{"by":50}}'
+	rc_is 0
+	err_empty
+	equal "$(lines)" 2 "whatif replace: one change and the summary"
+	equal "$(head -1 <<<"$out" | jq -c '[.kind, .type, .id, .seq, .history.gseq, .history.body, .whatif.gseq, .whatif.event, .whatif.body, .whatif_state, .diff]')" \
+		'["changed","counter","b",1,4,{"by":5},4,"add",{"by":50},{"n":50,"adds":1,"label":""},[{"path":"n","old":5,"new":50}]]' \
+		"whatif replace: the change"
+	local hstate
+	hstate=$(head -1 <<<"$out" | jq -c .history_state)
+	run "$H" state "$db" counter/b --seq 1 --types "$PLUGIN" --json
+	equal "$hstate" "$(jq -c .state <<<"$out")" \
+		"whatif: the history state is the state's"
+	whatif_run '{"kind":"replace","gseq":4,"body":{"by":50}}'
+	equal "$(tail -1 <<<"$out" | jq -c .summary)" \
+		'{"edits":1,"to_gseq":15,"changed":1,"missing":0,"extra":0,"final":0}' \
+		"whatif replace: the summary"
+	# The same as text.
+	run "$H" whatif "$db" --edits "$work/e.jsonl" --types "$PLUGIN"
+	rc_is 0
+	out_has "changed counter/b #1"
+	out_has '  history  gseq 4  2026-11-22T10:00:03.000000000Z  counter/b #1  add {"by":5}'
+	out_has '  what-if  gseq 4  2026-11-22T10:00:03.000000000Z  counter/b #1  add {"by":50}'
+	out_has "    n: 5 -> 50"
+	out_has "whatif: 1 edit, replayed up to gseq 15: 1 changed, 0 missing, 0 extra transitions; 0 agents end in another state"
+
+	# Drop counter/a's add 7 (gseq 8), which notified audit/log (gseq 9):
+	# audit/log #2 never happens, counter/a's later adds move up a seq.
+	whatif_run '{"kind":"drop","gseq":8}'
+	rc_is 0
+	equal "$(jq -c 'select(.kind != "final" and .summary == null) | [.kind, .type + "/" + .id, .seq, .whatif.body]' <<<"$out" | sort | tr '\n' ' ')" \
+		'["changed","counter/a",4,{"by":3}] ["changed","counter/a",5,{"by":10}] ["missing","audit/log",2,null] ["missing","counter/a",6,null] ' \
+		"whatif drop: the transitions that differ"
+	equal "$(jq -c 'select(.kind == "final") | [.type + "/" + .id, .whatif_state]' <<<"$out" | tr '\n' ' ')" \
+		'["audit/log",{"count":1,"total":3,"last":"a"}] ["counter/a",{"n":16,"adds":4,"label":"first"}] ' \
+		"whatif drop: the final states, in (type, id) order"
+	local finals=$out ag
+	for ag in audit/log counter/a; do
+		run "$H" state "$db" "$ag" --types "$PLUGIN" --json
+		equal "$(jq -c "select(.kind == \"final\" and .type + \"/\" + .id == \"$ag\") | .history_state" <<<"$finals")" \
+			"$(jq -c .state <<<"$out")" "whatif drop: $ag's final state in history"
+	done
+	# Up to gseq 10 only: counter/a's later adds are out of the run.
+	echo '{"kind":"drop","gseq":8}' >"$work/e.jsonl"
+	run "$H" whatif "$db" --edits - --types "$PLUGIN" --json --to 10 <"$work/e.jsonl"
+	rc_is 0
+	equal "$(tail -1 <<<"$out" | jq -c .summary)" \
+		'{"edits":1,"to_gseq":10,"changed":0,"missing":2,"extra":0,"final":2}' \
+		"whatif drop --to 10 (edits on standard input)"
+
+	# Insert past the end: one more transition of counter/c.
+	whatif_run '' '{"kind":"insert","gseq":99,"type":"counter","id":"c","event":"add","body":{"by":4}}' ''
+	rc_is 0
+	equal "$(jq -c 'select(.summary == null) | [.kind, .type + "/" + .id, .seq, .whatif.gseq, .whatif_state]' <<<"$out" | tr '\n' ' ')" \
+		'["extra","counter/c",2,16,{"n":5,"adds":2,"label":""}] ["final","counter/c",2,null,{"n":5,"adds":2,"label":""}] ' \
+		"whatif insert (blank lines skipped)"
+
+	# No edits: history itself.
+	: >"$work/e.jsonl"
+	run "$H" whatif "$db" --edits "$work/e.jsonl" --types "$PLUGIN"
+	rc_is 0
+	equal "$out" "whatif: 0 edits, replayed up to gseq 15: nothing differs from history" \
+		"whatif without edits"
+
+	# The log is as it was.
+	run "$H" log "$db" --json
+	equal "$out" "$before" "whatif leaves the log as it was"
+
+	# Malformed edits, named by their line.
+	local e1='{"kind":"drop","gseq":8}'
+	whatif_run "$e1" '' '{"kind":"drop","gseq":8'
+	rc_is 2
+	err_has "$work/e.jsonl:3:1: malformed JSON: unterminated object"
+	whatif_run "$e1" '[1]'
+	rc_is 2
+	err_has "$work/e.jsonl:2: an edit is a JSON object"
+	whatif_run '{"gseq":3}'
+	rc_is 2
+	err_has 'e.jsonl:1: key "kind" is missing'
+	whatif_run '{"kind":"nuke","gseq":3}'
+	rc_is 2
+	err_has 'e.jsonl:1: "kind" must be "insert", "drop" or "replace"'
+	whatif_run '{"kind":"drop"}'
+	rc_is 2
+	err_has 'e.jsonl:1: key "gseq" is missing'
+	whatif_run "$e1" '{"kind":"drop","gseq":0}'
+	rc_is 2
+	err_has 'e.jsonl:2: "gseq" must be an integer >= 1'
+	whatif_run '{"kind":"drop","gseq":"3"}'
+	rc_is 2
+	err_has 'e.jsonl:1: "gseq" must be an integer >= 1'
+	whatif_run '{"kind":"drop","gseq":3,"color":"red"}'
+	rc_is 2
+	err_has 'e.jsonl:1: unknown key "color"'
+	whatif_run '{"kind":"drop","gseq":3,"gseq":4}'
+	rc_is 2
+	err_has 'e.jsonl:1: key "gseq" appears twice'
+	whatif_run '{"kind":"drop","gseq":8,"body":{"by":1}}'
+	rc_is 2
+	err_has 'e.jsonl:1: a drop takes no "body"'
+	whatif_run '{"kind":"replace","gseq":4,"type":"counter","body":{"by":1}}'
+	rc_is 2
+	err_has 'e.jsonl:1: a replace takes no "type"'
+	whatif_run '{"kind":"insert","gseq":4,"type":"counter","event":"add"}'
+	rc_is 2
+	err_has 'e.jsonl:1: an insert needs "type", "id" and "event"'
+	whatif_run '{"kind":"insert","gseq":4,"type":"counter","id":7,"event":"add"}'
+	rc_is 2
+	err_has 'e.jsonl:1: "id" must be a string'
+	# Edits the what-if refuses, named by their line too.
+	whatif_run "$e1" '{"kind":"drop","gseq":9}'
+	rc_is 2
+	err_has "e.jsonl:2: record gseq 9 (audit/log seq 2) was sent by counter/a seq 4"
+	err_has "edit the cause instead"
+	whatif_run '{"kind":"replace","gseq":4,"body":{"by":1}}' "$e1" '{"kind":"drop","gseq":4}'
+	rc_is 2
+	err_has "e.jsonl:3: record gseq 4 is already dropped or replaced by line 1"
+	whatif_run '{"kind":"insert","gseq":4,"type":"nosuch","id":"x","event":"e"}'
+	rc_is 2
+	err_has "e.jsonl:1: agent type 'nosuch' is not registered"
+	echo '{"kind":"replace","gseq":12,"body":{"by":1}}' >"$work/e.jsonl"
+	run "$H" whatif "$db" --edits "$work/e.jsonl" --types "$PLUGIN" --to 11
+	rc_is 2
+	err_has "e.jsonl:1: gseq 12 names no record (the what-if covers 1..11)"
+
+	# Usage errors.
+	run "$H" whatif "$db" --types "$PLUGIN"
+	rc_is 2
+	err_has "whatif needs --edits FILE"
+	run "$H" whatif "$db" --edits "$work/e.jsonl"
+	rc_is 2
+	err_has "whatif needs --types LIB.so"
+	run "$H" whatif "$db" --edits "$work/none.jsonl" --types "$PLUGIN"
+	rc_is 2
+	err_has "cannot read $work/none.jsonl"
+	run "$H" whatif "$db" --edits "$work/e.jsonl" --types "$PLUGIN" --to 16
+	rc_is 2
+	err_has "--to 16 is after the end of the log (15)"
+	run "$H" whatif "$work/nothing" --edits "$work/e.jsonl" --types "$PLUGIN"
+	rc_is 2
+	err_has "no such log"
+}
+
 case $section in
-basic | errors | check | log | state | history | verify | export | tail | replay | progress | machine | beside_writer)
+basic | errors | check | log | state | history | verify | export | tail | replay | progress | machine | beside_writer | backup | system | whatif)
 	"section_$section"
 	;;
 *)

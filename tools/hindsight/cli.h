@@ -40,6 +40,9 @@ extern const cli_cmd cli_cmd_export;
 extern const cli_cmd cli_cmd_import;
 extern const cli_cmd cli_cmd_machine;
 extern const cli_cmd cli_cmd_serve;
+extern const cli_cmd cli_cmd_backup;
+extern const cli_cmd cli_cmd_system;
+extern const cli_cmd cli_cmd_whatif;
 
 /* log and export: records through the filters, as text lines or JSON
  * Lines (log.c). */

@@ -15,6 +15,7 @@ static const cli_cmd *const commands[] = {
 	&cli_cmd_stats,  &cli_cmd_check,  &cli_cmd_log,    &cli_cmd_state,
 	&cli_cmd_history, &cli_cmd_verify, &cli_cmd_replay, &cli_cmd_tail,
 	&cli_cmd_export, &cli_cmd_import, &cli_cmd_machine, &cli_cmd_serve,
+	&cli_cmd_backup, &cli_cmd_system, &cli_cmd_whatif,
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
