@@ -46,7 +46,7 @@ serve() {
 	shift 2
 	"$H" serve "$db" --port 0 "$@" >"$work/$name.out" 2>"$work/$name.err" &
 	pids+=($!)
-	for _ in $(seq 100); do
+	for _ in $(seq 600); do
 		url=$(sed -n 's|^hindsight serve: \(http://[^ ]*\)/ .*|\1|p' \
 			"$work/$name.out")
 		[ -n "$url" ] && return 0
@@ -265,19 +265,28 @@ done
 equal "$(listing "$db")" "$before" "the served log's files are unchanged"
 
 # --- live: records after a gseq, following the log as a writer appends ---
-curl -s -N --max-time 8 "$url/api/live" >"$work/live.now" &
+curl -s -N --max-time 60 "$url/api/live" >"$work/live.now" &
 pids+=($!)
-curl -s -N --max-time 8 "$url/api/live?from=263" >"$work/live.from" &
+curl -s -N --max-time 60 "$url/api/live?from=263" >"$work/live.from" &
 pids+=($!)
-curl -s -N --max-time 8 -H 'Last-Event-ID: 260' "$url/api/live?from=1" >"$work/live.resume" &
+curl -s -N --max-time 60 -H 'Last-Event-ID: 260' "$url/api/live?from=1" >"$work/live.resume" &
 pids+=($!)
-sleep 0.5
+# until_lines FILE PATTERN N: waits (30 s at most) for N lines matching.
+until_lines() {
+	for _ in $(seq 300); do
+		[ "$(grep -c "$2" "$1")" -ge "$3" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+# "From now" is when the server took the stream: wait for its first line.
+until_lines "$work/live.now" '^: live from gseq 266$' 1 ||
+	fail "live from now: the stream did not start at gseq 266: $(cat "$work/live.now")"
 # A writer opens the log while the server has it open: no lock is held.
 "$MK" append "$db" 3 0 >/dev/null || fail "a writer cannot open the log while it is served"
-for _ in $(seq 80); do
-	[ "$(grep -c '^id: ' "$work/live.now")" -ge 3 ] && break
-	sleep 0.1
-done
+until_lines "$work/live.now" '^id: ' 3
+until_lines "$work/live.from" '^id: ' 5
+until_lines "$work/live.resume" '^id: ' 8
 equal "$(grep '^id: ' "$work/live.now" | tr '\n' ' ')" "id: 266 id: 267 id: 268 " \
 	"live from now: the appended records"
 equal "$(grep '^data: ' "$work/live.now" | sed 's/^data: //' | jq -sc '[.[] | [.gseq, .type, .id, .seq]]')" \
@@ -315,9 +324,9 @@ equal "$(listing "$db2")" "$before2" "the served log's files are unchanged"
 db3=$work/db3
 "$MK" create "$db3" >/dev/null
 serve replaced "$db3" --refresh 50
-curl -s -N --max-time 8 "$url/api/live" >"$work/live.replaced" &
+curl -s -N --max-time 60 "$url/api/live" >"$work/live.replaced" &
 live_pid=$!
-sleep 0.3
+until_lines "$work/live.replaced" '^: live from' 1
 rm -rf "$db3"
 "$MK" create "$db3" >/dev/null
 "$MK" append "$db3" 5 0 >/dev/null
@@ -326,10 +335,10 @@ checks=$((checks + 1))
 grep -q '^data: {"error":"the log was replaced' "$work/live.replaced" ||
 	fail "a live stream over a replaced log: $(cat "$work/live.replaced")"
 equal "$(grep -c '^id: ' "$work/live.replaced")" 0 "no records of the new log on the old stream"
-for _ in $(seq 40); do # the append may land a refresh later
+for _ in $(seq 300); do # the append may land a refresh later
 	get /api/stats
 	[ "$(jq -c .records <<<"$body")" = 20 ] && break
-	sleep 0.05
+	sleep 0.1
 done
 equal "$(jq -c .records <<<"$body")" 20 "stats of the new log"
 
@@ -362,8 +371,8 @@ equal "$?" 2 "serve --port 70000: exit 2"
 
 # SIGTERM ends the server with exit 0, live streams open or not.
 serve last "$db"
-curl -s -N --max-time 5 "$url/api/live" >/dev/null &
-sleep 0.3
+curl -s -N --max-time 60 "$url/api/live" >"$work/live.last" &
+until_lines "$work/live.last" '^: live from' 1
 kill -TERM "${pids[-1]}"
 wait "${pids[-1]}"
 equal "$?" 0 "SIGTERM: exit 0"
