@@ -6,7 +6,7 @@
  * msg.h (the command, its help, exit codes and messages), args.h
  * (options, positionals, values), times.h, db.h (opening a log and the
  * types plugin), print.h (records for people and as JSON), filter.h
- * (the record filters), progress.h. Every command is one file (stats.c,
+ * (the record filters), progress.h, tally.h (agents by type). Every command is one file (stats.c,
  * check.c, ...) that defines its cli_cmd, whose run() returns the exit
  * code. Nothing here ever writes to a log it reads.
  */
@@ -23,6 +23,7 @@
 #include "msg.h"
 #include "print.h"
 #include "progress.h"
+#include "tally.h"
 #include "times.h"
 
 /* The command table (main.c); cli_find_cmd returns NULL for no match. */

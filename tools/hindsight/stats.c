@@ -25,17 +25,10 @@ const cli_cmd cli_cmd_stats = {
 	.run = run,
 };
 
-typedef struct type_count {
-	char name[HS_NAME_MAX + 1];
-	uint64_t agents;
-	uint64_t transitions;
-} type_count;
-
 typedef struct stats {
 	cli_db *db;
-	type_count *types;
-	size_t ntypes, cap;
-	uint64_t agents, transitions, snapshots;
+	cli_tally tally;
+	uint64_t snapshots;
 	hs_buf scratch;
 	cli_progress progress;
 	int err;
@@ -66,28 +59,9 @@ static int on_agent(void *udata, const char *type, size_t tn, const char *id,
 		    size_t in, uint64_t last_seq)
 {
 	stats *s = udata;
-	type_count *t = s->ntypes ? &s->types[s->ntypes - 1] : NULL;
+	int rc = cli_tally_add(&s->tally, type, tn, last_seq);
 
-	/* Keys sort by type first: the agents of a type come together. */
-	if (t == NULL || strlen(t->name) != tn || memcmp(t->name, type, tn)) {
-		if (s->ntypes == s->cap) {
-			size_t cap = s->cap ? 2 * s->cap : 16;
-			type_count *n = realloc(s->types, cap * sizeof(*n));
-
-			if (n == NULL)
-				return HS_ENOMEM;
-			s->types = n;
-			s->cap = cap;
-		}
-		t = &s->types[s->ntypes++];
-		memset(t, 0, sizeof(*t));
-		memcpy(t->name, type, tn);
-	}
-	t->agents++;
-	t->transitions += last_seq;
-	s->agents++;
-	s->transitions += last_seq;
-	return count_snapshots(s, type, tn, id, in);
+	return rc != 0 ? rc : count_snapshots(s, type, tn, id, in);
 }
 
 static uint64_t dir_bytes(const char *path)
@@ -102,7 +76,8 @@ static uint64_t dir_bytes(const char *path)
 	while ((e = readdir(d)) != NULL) {
 		struct stat st;
 
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+		if (strcmp(e->d_name, ".") == 0 ||
+		    strcmp(e->d_name, "..") == 0)
 			continue;
 		snprintf(p, sizeof(p), "%s/%s", path, e->d_name);
 		if (lstat(p, &st) != 0)
@@ -239,21 +214,22 @@ static int run(int argc, char **argv)
 			 ",\"agents\":%" PRIu64 ",\"types\":%zu"
 			 ",\"snapshots\":%" PRIu64 ",\"first_gseq\":%" PRIu64
 			 ",\"last_gseq\":%" PRIu64,
-			 format, events, s.agents, s.ntypes, s.snapshots, first,
-			 last);
+			 format, events, s.tally.agents, s.tally.ntypes,
+			 s.snapshots, first, last);
 		put_time_field(&out, "first_time", first != 0, first_ns);
 		put_time_field(&out, "last_time", first != 0, last_ns);
 		put_time_field(&out, "created", have_created, created_ns);
 		cli_putf(&out, ",\"size_bytes\":%" PRIu64 ",\"by_type\":[",
 			 size);
-		for (size_t i = 0; i < s.ntypes; i++) {
+		for (size_t i = 0; i < s.tally.ntypes; i++) {
 			cli_put(&out, i ? ",{\"type\":" : "{\"type\":");
-			cli_put_json_str(&out, s.types[i].name,
-					 strlen(s.types[i].name));
+			cli_put_json_str(&out, s.tally.types[i].name,
+					 strlen(s.tally.types[i].name));
 			cli_putf(&out,
 				 ",\"agents\":%" PRIu64
 				 ",\"transitions\":%" PRIu64 "}",
-				 s.types[i].agents, s.types[i].transitions);
+				 s.tally.types[i].agents,
+				 s.tally.types[i].transitions);
 		}
 		cli_put(&out, "]}\n");
 	} else {
@@ -275,22 +251,21 @@ static int run(int argc, char **argv)
 				 first, last, t1, t2);
 		}
 		cli_putf(&out, "\nagents     %" PRIu64 "\ntypes      %zu",
-			 s.agents, s.ntypes);
-		for (size_t i = 0; i < s.ntypes; i++) {
+			 s.tally.agents, s.tally.ntypes);
+		for (size_t i = 0; i < s.tally.ntypes; i++) {
 			cli_put(&out, i ? ", " : ": ");
-			cli_put_name(&out, s.types[i].name,
-				     strlen(s.types[i].name));
+			cli_put_name(&out, s.tally.types[i].name,
+				     strlen(s.tally.types[i].name));
 			cli_putf(&out,
 				 " (%" PRIu64 " agent%s, %" PRIu64
 				 " transition%s)",
-				 s.types[i].agents,
-				 s.types[i].agents == 1 ? "" : "s",
-				 s.types[i].transitions,
-				 s.types[i].transitions == 1 ? "" : "s");
+				 s.tally.types[i].agents,
+				 s.tally.types[i].agents == 1 ? "" : "s",
+				 s.tally.types[i].transitions,
+				 s.tally.types[i].transitions == 1 ? "" : "s");
 		}
 		human_bytes(size, sz, sizeof(sz));
-		cli_putf(&out,
-			 "\nsnapshots  %" PRIu64 "\nsize       %s\n",
+		cli_putf(&out, "\nsnapshots  %" PRIu64 "\nsize       %s\n",
 			 s.snapshots, sz);
 	}
 	rc = cli_flush(&out) == 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
@@ -301,7 +276,7 @@ log_error:
 	cli_error(cmd, "%s", err);
 	rc = CLI_EXIT_USAGE;
 out:
-	free(s.types);
+	cli_tally_free(&s.tally);
 	hs_buf_free(&s.scratch);
 	hs_buf_free(&rec);
 	hs_buf_free(&out);

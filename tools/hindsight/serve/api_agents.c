@@ -13,44 +13,12 @@
 /* /api/stats                                                        */
 /* ---------------------------------------------------------------- */
 
-typedef struct type_count {
-	char name[HS_NAME_MAX + 1];
-	uint64_t agents, records;
-} type_count;
-
-typedef struct counts {
-	type_count *v;
-	size_t n, cap;
-	uint64_t agents;
-} counts;
-
 static int count_agent(void *udata, const char *type, size_t tn,
 		       const char *id, size_t in, uint64_t last_seq)
 {
-	counts *c = udata;
-	type_count *t = c->n ? &c->v[c->n - 1] : NULL;
-
 	(void)id;
 	(void)in;
-	/* Keys sort by type first: the agents of a type come together. */
-	if (t == NULL || strlen(t->name) != tn || memcmp(t->name, type, tn)) {
-		if (c->n == c->cap) {
-			size_t cap = c->cap ? 2 * c->cap : 16;
-			type_count *v = realloc(c->v, cap * sizeof(*v));
-
-			if (v == NULL)
-				return HS_ENOMEM;
-			c->v = v;
-			c->cap = cap;
-		}
-		t = &c->v[c->n++];
-		memset(t, 0, sizeof(*t));
-		memcpy(t->name, type, tn);
-	}
-	t->agents++;
-	t->records += last_seq;
-	c->agents++;
-	return 0;
+	return cli_tally_add(udata, type, tn, last_seq);
 }
 
 /* The time of record gseq into *ns; false when it cannot be read. */
@@ -74,8 +42,8 @@ static int put_time(hs_buf *b, const char *key, bool have, int64_t ns)
 	if (!have)
 		return cli_putf(b, ",\"%s_ns\":null,\"%s\":null", key, key);
 	cli_format_time(ns, t, sizeof(t));
-	return cli_putf(b, ",\"%s_ns\":\"%" PRId64 "\",\"%s\":\"%s\"", key,
-			ns, key, t);
+	return cli_putf(b, ",\"%s_ns\":\"%" PRId64 "\",\"%s\":\"%s\"", key, ns,
+			key, t);
 }
 
 /* The names of the machines the types plugin registers, as a JSON
@@ -85,7 +53,7 @@ int srv_put_machine_names(srv_view *v, hs_buf *b);
 int api_stats(srv_req *q)
 {
 	srv_view *v = q->v;
-	counts c = {0};
+	cli_tally c = {0};
 	hs_buf fmt = HS_BUF_INIT;
 	int64_t first_ns = 0, last_ns = 0;
 	int rc = hsi_log_scan_agents(v->db.log, count_agent, &c);
@@ -93,14 +61,14 @@ int api_stats(srv_req *q)
 	if (rc != 0) {
 		char err[700];
 
-		free(c.v);
+		cli_tally_free(&c);
 		if (rc == HS_ENOMEM)
 			return srv_nomem(q);
 		hsi_log_error(v->db.log, err, sizeof(err));
 		return srv_error(q, 500, "%s", err);
 	}
-	bool have = time_of(v, 1, &first_ns) &&
-		    time_of(v, v->last_gseq, &last_ns);
+	bool have =
+		time_of(v, 1, &first_ns) && time_of(v, v->last_gseq, &last_ns);
 	hsi_log_get_meta(v->db.log, "format", &fmt);
 
 	hs_buf *b = &q->body;
@@ -113,19 +81,20 @@ int api_stats(srv_req *q)
 	rc |= put_time(b, "first_time", have, first_ns);
 	rc |= put_time(b, "last_time", have, last_ns);
 	rc |= cli_put(b, ",\"types\":[");
-	for (size_t i = 0; i < c.n; i++) {
+	for (size_t i = 0; i < c.ntypes; i++) {
+		const cli_type_count *t = &c.types[i];
+
 		rc |= cli_put(b, i ? ",{\"type\":" : "{\"type\":");
-		rc |= cli_put_json_str(b, c.v[i].name, strlen(c.v[i].name));
-		rc |= cli_putf(b,
-			       ",\"agents\":%" PRIu64 ",\"records\":%" PRIu64
-			       "}",
-			       c.v[i].agents, c.v[i].records);
+		rc |= cli_put_json_str(b, t->name, strlen(t->name));
+		rc |= cli_putf(
+			b, ",\"agents\":%" PRIu64 ",\"records\":%" PRIu64 "}",
+			t->agents, t->transitions);
 	}
 	rc |= cli_putf(b, "],\"types_loaded\":%s,\"machines\":",
 		       q->s->types ? "true" : "false");
 	rc |= srv_put_machine_names(v, b);
 	rc |= cli_put(b, "}\n");
-	free(c.v);
+	cli_tally_free(&c);
 	hs_buf_free(&fmt);
 	return rc ? srv_nomem(q) : 0;
 }
@@ -147,8 +116,8 @@ typedef struct lister {
 	int rc;        /* the JSON writers' */
 } lister;
 
-static int list_agent(void *udata, const char *type, size_t tn,
-		      const char *id, size_t in, uint64_t last_seq)
+static int list_agent(void *udata, const char *type, size_t tn, const char *id,
+		      size_t in, uint64_t last_seq)
 {
 	lister *l = udata;
 	srv_view *v = l->q->v;
@@ -206,9 +175,10 @@ int api_agents(srv_req *q)
 	if ((rc = srv_arg_agent(q, "after", &after)) < 0 ||
 	    srv_arg_u64(q, "limit", 1, AGENTS_LIMIT_MAX, &l.limit) < 0)
 		return 0;
-	if (l.type != NULL && (strlen(l.type) > HS_NAME_MAX ||
-			       strchr(l.type, '/') != NULL))
-		return srv_error(q, 400, "type: '%s' is not an agent type name",
+	if (l.type != NULL &&
+	    (strlen(l.type) > HS_NAME_MAX || strchr(l.type, '/') != NULL))
+		return srv_error(q, 400,
+				 "type: '%s' is not an agent type name",
 				 l.type);
 	if (l.prefix != NULL && strlen(l.prefix) > HS_ID_MAX)
 		return srv_error(q, 400, "prefix: longer than an id can be");
@@ -241,7 +211,8 @@ int api_agents(srv_req *q)
 		if (scan == HS_ENOMEM)
 			return srv_nomem(q);
 		hsi_log_error(q->v->db.log, err, sizeof(err));
-		return srv_error(q, 500, "%s", err[0] ? err : hs_strerror(scan));
+		return srv_error(q, 500, "%s",
+				 err[0] ? err : hs_strerror(scan));
 	}
 	rc |= l.rc;
 	rc |= cli_put(&q->body, "],\"next\":");

@@ -22,14 +22,16 @@ static int agent_arg(srv_req *q, cli_addr *ag, uint64_t *last)
 	if (rc < 0)
 		return -1;
 	if (rc > 0) {
-		srv_error(q, 400, "agent: missing (TYPE/ID, e.g. ship/Gloria)");
+		srv_error(q, 400,
+			  "agent: missing (TYPE/ID, e.g. ship/Gloria)");
 		return -1;
 	}
 	rc = hsi_log_agent_last(q->v->db.log, ag->type, strlen(ag->type),
 				ag->id, strlen(ag->id), last, &g);
 	if (rc == HS_ENOTFOUND) {
-		srv_error(q, 404, "unknown agent %s/%s: the log has no record "
-				  "of it",
+		srv_error(q, 404,
+			  "unknown agent %s/%s: the log has no record "
+			  "of it",
 			  ag->type, ag->id);
 		return -1;
 	}
@@ -74,7 +76,7 @@ static int state_before(srv_req *q, const cli_addr *ag, uint64_t seq,
 typedef struct page {
 	srv_req *q;
 	bool states;
-	hs_buf prev;  /* the state before the current record */
+	hs_buf prev; /* the state before the current record */
 	hs_buf diff;
 	hs_buf recs;  /* the records' JSON, one after another */
 	size_t *ends; /* where each ends in recs */
@@ -164,8 +166,8 @@ int api_history(srv_req *q)
 		rc |= cli_put_json_str(b, ag.type, strlen(ag.type));
 		rc |= cli_put(b, ",\"id\":");
 		rc |= cli_put_json_str(b, ag.id, strlen(ag.id));
-		rc |= cli_putf(b, ",\"seq\":%" PRIu64 "},\"states\":%s",
-			       last, p.states ? "true" : "false");
+		rc |= cli_putf(b, ",\"seq\":%" PRIu64 "},\"states\":%s", last,
+			       p.states ? "true" : "false");
 		rc |= cli_put(b, ",\"records\":[");
 		for (size_t k = 0; k < p.n; k++) {
 			size_t i = reverse ? p.n - 1 - k : k;
@@ -210,9 +212,10 @@ int api_state(srv_req *q)
 	if ((got_seq == 0) + (got_gseq == 0) + (got_at == 0) > 1)
 		return srv_error(q, 400, "give one of at, seq and gseq");
 	if (q->s->types == NULL)
-		return srv_error(q, 409, "the state of %s/%s needs the code of "
-					 "agent type '%s': start hindsight "
-					 "serve with --types LIB.so",
+		return srv_error(q, 409,
+				 "the state of %s/%s needs the code of "
+				 "agent type '%s': start hindsight "
+				 "serve with --types LIB.so",
 				 ag.type, ag.id, ag.type);
 
 	hs_point pt = got_at == 0     ? hs_at_time(at)
@@ -263,7 +266,8 @@ int api_state(srv_req *q)
 			       "\",\"time\":\"%s\"",
 			       rcpt.gseq, ns, t);
 	} else {
-		rc |= cli_put(b, ",\"gseq\":null,\"time_ns\":null,\"time\":null");
+		rc |= cli_put(b,
+			      ",\"gseq\":null,\"time_ns\":null,\"time\":null");
 	}
 	rc |= cli_put(b, ",\"state\":");
 	rc |= hs_json(b, state.data, state.len, 0);

@@ -23,12 +23,12 @@
 
 typedef struct live {
 	srv *s;
-	uint64_t next; /* the next gseq to send */
-	hs_buf out;    /* bytes to send */
-	size_t off;    /* of out, sent */
-	bool ending;   /* out holds the last bytes */
+	uint64_t next;       /* the next gseq to send */
+	hs_buf out;          /* bytes to send */
+	size_t off;          /* of out, sent */
+	bool ending;         /* out holds the last bytes */
 	uint64_t generation; /* of the log the stream follows */
-	srv_req q;     /* for srv_decode's error */
+	srv_req q;           /* for srv_decode's error */
 } live;
 
 typedef struct chunk {
@@ -36,8 +36,7 @@ typedef struct chunk {
 	int rc;
 } chunk;
 
-static int put_event(void *udata, uint64_t gseq, const void *data,
-		     size_t len)
+static int put_event(void *udata, uint64_t gseq, const void *data, size_t len)
 {
 	chunk *c = udata;
 	live *l = c->l;
@@ -45,8 +44,8 @@ static int put_event(void *udata, uint64_t gseq, const void *data,
 
 	if (srv_decode(&l->q, gseq, data, len, &r) != 0)
 		return 1;
-	c->rc |= cli_putf(&l->out, "id: %" PRIu64 "\nevent: record\ndata: ",
-			  gseq);
+	c->rc |= cli_putf(&l->out,
+			  "id: %" PRIu64 "\nevent: record\ndata: ", gseq);
 	c->rc |= srv_put_record(&l->out, &r.pub, false);
 	c->rc |= cli_put(&l->out, "\n\n");
 	l->next = gseq + 1;
@@ -109,9 +108,10 @@ static ssize_t live_read(void *cls, uint64_t pos, char *buf, size_t max)
 		}
 		if (s->generation != l->generation) {
 			/* Its gseqs mean other records now. */
-			cli_put(&l->out, "event: error\ndata: {\"error\":\"the "
-					 "log was replaced (deleted and made "
-					 "anew): reload\"}\n\n");
+			cli_put(&l->out,
+				"event: error\ndata: {\"error\":\"the "
+				"log was replaced (deleted and made "
+				"anew): reload\"}\n\n");
 			l->ending = true;
 		} else if (s->view->last_gseq >= l->next) {
 			fill(l);

@@ -50,9 +50,9 @@ int api_log(srv_req *q)
 	f.type = srv_arg(q, "type");
 	f.event_type = srv_arg(q, "event");
 	if (f.to_gseq != 0 && f.from_gseq > f.to_gseq)
-		return srv_error(q, 400, "from (%" PRIu64 ") is after to (%" PRIu64
-					 ")",
-				 f.from_gseq, f.to_gseq);
+		return srv_error(
+			q, 400, "from (%" PRIu64 ") is after to (%" PRIu64 ")",
+			f.from_gseq, f.to_gseq);
 	if (f.has_since && f.has_until && f.since_ns > f.until_ns)
 		return srv_error(q, 400, "since is after until");
 	/* The view's end, so that a page and its next agree. */
@@ -87,8 +87,9 @@ static int read_record(srv_req *q, uint64_t gseq, hs_buf *buf,
 		       hsi_named_record *out)
 {
 	if (gseq == 0 || gseq > q->v->last_gseq) {
-		srv_error(q, 404, "no record at gseq %" PRIu64
-				  ": the log holds gseq 1..%" PRIu64,
+		srv_error(q, 404,
+			  "no record at gseq %" PRIu64
+			  ": the log holds gseq 1..%" PRIu64,
 			  gseq, q->v->last_gseq);
 		return -1;
 	}
@@ -177,9 +178,10 @@ int api_causes(srv_req *q)
 	/* Up: causes have smaller gseqs, so the chain ends. */
 	for (uint64_t c = r.pub.cause_gseq; c != 0 && depth < CHAIN_MAX;) {
 		if (c >= (depth ? chain[depth - 1] : g)) {
-			srv_error(q, 500, "%s: events key %016" PRIx64
-					  ": its cause has a gseq not below "
-					  "its own",
+			srv_error(q, 500,
+				  "%s: events key %016" PRIx64
+				  ": its cause has a gseq not below "
+				  "its own",
 				  q->s->path, depth ? chain[depth - 1] : g);
 			goto out;
 		}

@@ -6,8 +6,7 @@
 static int metric(hs_buf *b, const char *name, const char *type,
 		  const char *help, uint64_t value)
 {
-	return cli_putf(b,
-			"# HELP %s %s\n# TYPE %s %s\n%s %" PRIu64 "\n",
+	return cli_putf(b, "# HELP %s %s\n# TYPE %s %s\n%s %" PRIu64 "\n",
 			name, help, name, type, name, value);
 }
 
@@ -29,13 +28,14 @@ int api_metrics(srv_req *q)
 	rc |= cli_put(b, "# HELP hindsight_serve_requests_total Requests "
 			 "answered, by status class.\n# TYPE "
 			 "hindsight_serve_requests_total counter\n");
-	rc |= cli_putf(b,
-		       "hindsight_serve_requests_total{class=\"2xx\"} %" PRIu64
-		       "\nhindsight_serve_requests_total{class=\"4xx\"} %" PRIu64
-		       "\nhindsight_serve_requests_total{class=\"5xx\"} %" PRIu64
-		       "\n",
-		       s->requests - s->status_4xx - s->status_5xx,
-		       s->status_4xx, s->status_5xx);
+	rc |= cli_putf(
+		b,
+		"hindsight_serve_requests_total{class=\"2xx\"} %" PRIu64
+		"\nhindsight_serve_requests_total{class=\"4xx\"} %" PRIu64
+		"\nhindsight_serve_requests_total{class=\"5xx\"} %" PRIu64
+		"\n",
+		s->requests - s->status_4xx - s->status_5xx, s->status_4xx,
+		s->status_5xx);
 	rc |= metric(b, "hindsight_serve_live_streams", "gauge",
 		     "Open /api/live streams.", s->live_streams);
 	return rc ? srv_nomem(q) : 0;

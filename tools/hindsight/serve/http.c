@@ -15,10 +15,10 @@ typedef struct route {
 } route;
 
 static const route routes[] = {
-	{"/api/stats", api_stats},	   {"/api/agents", api_agents},
-	{"/api/history", api_history},	   {"/api/state", api_state},
-	{"/api/log", api_log},		   {"/api/record", api_record},
-	{"/api/causes", api_causes},	   {"/api/machines", api_machines},
+	{"/api/stats", api_stats},     {"/api/agents", api_agents},
+	{"/api/history", api_history}, {"/api/state", api_state},
+	{"/api/log", api_log},         {"/api/record", api_record},
+	{"/api/causes", api_causes},   {"/api/machines", api_machines},
 	{"/metrics", api_metrics},
 };
 
@@ -65,9 +65,10 @@ int srv_fail(srv_req *q, int rc, const char *what)
 		status = 400;
 		break;
 	case HS_ENOTYPE:
-		return srv_error(q, 409, "%s: %s (start hindsight serve with "
-					 "--types LIB.so, a types plugin "
-					 "that registers it)",
+		return srv_error(q, 409,
+				 "%s: %s (start hindsight serve with "
+				 "--types LIB.so, a types plugin "
+				 "that registers it)",
 				 what, text);
 	case HS_ENOMEM:
 		return srv_nomem(q);
@@ -79,8 +80,8 @@ int srv_fail(srv_req *q, int rc, const char *what)
 
 const char *srv_arg(srv_req *q, const char *name)
 {
-	const char *v = MHD_lookup_connection_value(q->conn,
-						    MHD_GET_ARGUMENT_KIND, name);
+	const char *v = MHD_lookup_connection_value(
+		q->conn, MHD_GET_ARGUMENT_KIND, name);
 	return v != NULL && v[0] != '\0' ? v : NULL;
 }
 
@@ -115,9 +116,10 @@ int srv_arg_time(srv_req *q, const char *name, int64_t *out)
 	if (v == NULL)
 		return 1;
 	if (cli_parse_time(v, out, &why) != 0) {
-		srv_error(q, 400, "%s: '%s' is not a time: %s (RFC 3339, e.g. "
-				  "2026-11-22T10:00:00Z, or integer "
-				  "nanoseconds)",
+		srv_error(q, 400,
+			  "%s: '%s' is not a time: %s (RFC 3339, e.g. "
+			  "2026-11-22T10:00:00Z, or integer "
+			  "nanoseconds)",
 			  name, v, why ? why : "malformed");
 		return -1;
 	}
@@ -154,9 +156,8 @@ int srv_arg_order(srv_req *q, bool *reverse)
 
 int srv_put_record(hs_buf *b, const hs_record *r, bool open)
 {
-	return cli_put_record_json(b, r,
-				   CLI_JSON_TIME_STRING |
-					   (open ? CLI_JSON_OPEN : 0));
+	return cli_put_record_json(
+		b, r, CLI_JSON_TIME_STRING | (open ? CLI_JSON_OPEN : 0));
 }
 
 int srv_decode(srv_req *q, uint64_t gseq, const void *data, size_t len,
@@ -179,7 +180,7 @@ int srv_decode(srv_req *q, uint64_t gseq, const void *data, size_t len,
 }
 
 static enum MHD_Result respond(struct MHD_Connection *conn, unsigned status,
-			    struct MHD_Response *resp, const char *type)
+			       struct MHD_Response *resp, const char *type)
 {
 	MHD_add_response_header(resp, "Content-Type", type);
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
@@ -197,7 +198,7 @@ static enum MHD_Result send_body(srv_req *q)
 	if (resp == NULL)
 		return MHD_NO;
 	return respond(q->conn, q->status, resp,
-		    q->content_type ? q->content_type : "application/json");
+		       q->content_type ? q->content_type : "application/json");
 }
 
 static void count(srv *s, unsigned status)
@@ -236,8 +237,9 @@ enum MHD_Result srv_on_request(void *cls, struct MHD_Connection *conn,
 	(void)upload_len;
 	(void)con_cls;
 	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
-		srv_error(&q, 405, "%s: the server is read-only; only GET and "
-				   "HEAD are served",
+		srv_error(&q, 405,
+			  "%s: the server is read-only; only GET and "
+			  "HEAD are served",
 			  method);
 		r = send_body(&q);
 		hs_buf_free(&q.body);
@@ -266,8 +268,9 @@ enum MHD_Result srv_on_request(void *cls, struct MHD_Connection *conn,
 		if (strcmp(url, routes[i].path) == 0)
 			rt = &routes[i];
 	if (rt == NULL) {
-		srv_error(&q, 404, "no such page or endpoint: %s (see "
-				   "docs/SERVE.md)",
+		srv_error(&q, 404,
+			  "no such page or endpoint: %s (see "
+			  "docs/SERVE.md)",
 			  url);
 	} else {
 		pthread_mutex_lock(&s->mu);

@@ -33,7 +33,12 @@ const cli_cmd cli_cmd_serve = {
 	.run = run,
 };
 
-enum { OPT_TYPES = 1, OPT_PORT, OPT_BIND, OPT_REFRESH };
+enum {
+	OPT_TYPES = 1,
+	OPT_PORT,
+	OPT_BIND,
+	OPT_REFRESH
+};
 
 #define DEFAULT_PORT 8470
 
@@ -69,8 +74,9 @@ static int serve(srv *s, const char *bind, uint16_t port)
 	int sig;
 
 	if (make_addr(bind, port, &ss, &v6) != 0)
-		return cli_usage(s->cmd, "--bind: '%s' is not an IPv4 or IPv6 "
-					 "address",
+		return cli_usage(s->cmd,
+				 "--bind: '%s' is not an IPv4 or IPv6 "
+				 "address",
 				 bind);
 	/* SIGINT and SIGTERM reach sigwait below, not a server thread:
 	 * every thread started from here on inherits the mask. */
@@ -90,8 +96,9 @@ static int serve(srv *s, const char *bind, uint16_t port)
 		MHD_OPTION_CONNECTION_LIMIT, 64u,
 		MHD_OPTION_CONNECTION_TIMEOUT, 120u, MHD_OPTION_END);
 	if (d == NULL) {
-		cli_error(s->cmd, "cannot listen on %s port %u (in use? try "
-				  "another --port)",
+		cli_error(s->cmd,
+			  "cannot listen on %s port %u (in use? try "
+			  "another --port)",
 			  bind, (unsigned)port);
 		return CLI_EXIT_USAGE;
 	}
@@ -141,17 +148,19 @@ static int run(int argc, char **argv)
 			s.types = val;
 		} else if (id == OPT_PORT) {
 			if (cli_parse_u64(val, &port) != 0 || port > 65535)
-				return cli_usage(cmd, "--port: '%s' is not a "
-						      "port (0..65535)",
+				return cli_usage(cmd,
+						 "--port: '%s' is not a "
+						 "port (0..65535)",
 						 val);
 		} else if (id == OPT_BIND) {
 			bind = val;
 		} else if (id == OPT_REFRESH) {
 			if (cli_parse_u64(val, &refresh) != 0 ||
 			    refresh < 10 || refresh > 3600000)
-				return cli_usage(cmd, "--refresh: '%s' is not "
-						      "a number of ms "
-						      "(10..3600000)",
+				return cli_usage(cmd,
+						 "--refresh: '%s' is not "
+						 "a number of ms "
+						 "(10..3600000)",
 						 val);
 		}
 	}

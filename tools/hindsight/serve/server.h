@@ -28,8 +28,8 @@ typedef struct srv_view {
 
 typedef struct srv {
 	const cli_cmd *cmd;
-	const char *path;    /* the log (argv) */
-	const char *types;   /* the types plugin (argv), or NULL */
+	const char *path;  /* the log (argv) */
+	const char *types; /* the types plugin (argv), or NULL */
 	unsigned refresh_ms;
 	pthread_mutex_t mu;  /* guards view, stopping and the counters */
 	pthread_cond_t wake; /* a newer view, or stopping */
@@ -40,7 +40,7 @@ typedef struct srv {
 	bool stopping;
 	pthread_t refresher;
 	bool refresher_started;
-	uint64_t requests;   /* answered, by status class */
+	uint64_t requests; /* answered, by status class */
 	uint64_t status_4xx, status_5xx;
 	unsigned live_streams;
 } srv;

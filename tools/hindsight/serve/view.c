@@ -111,8 +111,9 @@ static void *refresher_main(void *p)
 		pthread_mutex_lock(&s->mu);
 		if (fresh != NULL) {
 			srv_view *old = s->view;
-			bool replaced = strcmp(fresh->created, old->created) != 0 ||
-					fresh->last_gseq < old->last_gseq;
+			bool replaced =
+				strcmp(fresh->created, old->created) != 0 ||
+				fresh->last_gseq < old->last_gseq;
 			s->view = fresh;
 			s->views++;
 			s->generation += replaced;
