@@ -163,12 +163,13 @@ for a in long-b long-a typical; do
 	esac
 	last=$(get "/api/history?agent=$AG&limit=1&order=desc")
 	n=$(num "$last" seq)
-	mid=$(get "/api/history?agent=$AG&limit=1&from=$((n / 2))")
+	half=$(((n + 1) / 2))
+	mid=$(get "/api/history?agent=$AG&limit=1&from=$half")
 	midtime=$(str "$mid" time)
 	echo "# $a: $AG, $n transitions"
 	H="/api/history?agent=$AG&limit=200"
 	bench "history_${a}_first" "$H"
-	bench "history_${a}_mid" "$H&from=$((n / 2))"
+	bench "history_${a}_mid" "$H&from=$half"
 	bench "history_${a}_last" "$H&order=desc"
 	bench "state_${a}_mid" "/api/state?agent=$AG&at=$midtime"
 done
