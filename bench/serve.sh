@@ -23,8 +23,8 @@
 #    performance.now() when the agent list gets its first agent and the
 #    timeline its first entry (a MutationObserver); first-contentful-paint
 #    comes from performance.getEntriesByType('paint'). RESULT SERVE
-#    page_fcp_ms, page_agents_ms, agent_fcp_ms, agent_timeline_ms (medians
-#    over the loads; _max_ms the slowest).
+#    page_fcp_ms, page_agents_ms, agent_fcp_ms, agent_timeline_ms: one
+#    line per load (bench/run gives their median, min and max).
 # Ends with the log's size on disk (RESULT SERVE log_bytes) and removes the
 # log it wrote. The server and the browser are stopped on any exit.
 #
@@ -285,7 +285,8 @@ else
 					for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
 				med = (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
 				printf "# %s %-8s median %7.1f ms, min %7.1f, max %7.1f (%d loads)\n", name, f[k], med, a[1], a[n], n
-				printf "RESULT SERVE %s_%s_ms %.1f ms\nRESULT SERVE %s_%s_max_ms %.1f ms\n", name, f[k], med, name, f[k], a[n]
+				for (i = 1; i <= n; i++)
+					printf "RESULT SERVE %s_%s_ms %.1f ms\n", name, f[k], v[k, i]
 			}
 		}'
 	}
