@@ -100,6 +100,12 @@ equal "$(jq -c '[.records, .agents, [.types[] | [.type, .agents, .records]]]' <<
 equal "$(jq -c '[.first_time, .last_time, .types_loaded, .machines]' <<<"$body")" \
 	"$(jq -c '[.first_time, .last_time, true, []]' "$work/stats.json")" "stats times"
 
+get /api/info
+equal "$(jq -c '[.records, .first_time, .types_loaded, .machines]' <<<"$body")" \
+	"$(jq -c '[.events, .first_time, true, []]' "$work/stats.json")" "info"
+get /api/stats
+equal "$(jq -c '.agents' <<<"$body")" 6 "stats again (kept with the view)"
+
 # --- agents: every page, then filters -----------------------------------
 all=""
 after=""
@@ -124,6 +130,20 @@ get "/api/agents?type=counter"
 equal "$(jq -c '[.agents[].id]' <<<"$body")" '["a","b","c","tail"]' "agents of a type"
 get "/api/agents?prefix=G"
 equal "$(jq -c '[.agents[] | "\(.type)/\(.id)"]' <<<"$body")" '["ship/Gloria"]' "agents by prefix alone"
+# A prefix without a type goes through each type's run of ids with it.
+for p in l a t c Gl x; do
+	get "/api/agents?prefix=$p&limit=1"
+	got=$(jq -r '.agents[] | "\(.type)/\(.id)"' <<<"$body")
+	after=$(jq -r '.next // empty' <<<"$body")
+	while [ -n "$after" ]; do
+		get "/api/agents?prefix=$p&limit=1&after=$after"
+		got+=$'\n'$(jq -r '.agents[] | "\(.type)/\(.id)"' <<<"$body")
+		after=$(jq -r '.next // empty' <<<"$body")
+	done
+	equal "$(sed '/^$/d' <<<"$got")" \
+		"$(awk '{print $1}' <<<"$want" | awk -F/ -v p="$p" 'index($2, p) == 1')" \
+		"agents with id prefix $p, a page of 1 at a time"
+done
 get "/api/agents?after=counter/b"
 equal "$(jq -c '[.agents[] | "\(.type)/\(.id)"]' <<<"$body")" \
 	'["counter/c","counter/tail","ship/Gloria"]' "agents after one"

@@ -4,6 +4,8 @@
  * handlers OR their results together and answer 500 when that is not 0. */
 #include "server.h"
 
+#include "common/buf.h"
+
 #include <inttypes.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -50,14 +52,51 @@ static int put_time(hs_buf *b, const char *key, bool have, int64_t ns)
  * array (api_machines.c). */
 int srv_put_machine_names(srv_view *v, hs_buf *b);
 
+/* What /api/info and /api/stats share, without the closing brace: the
+ * log, its format and extent, whether types are loaded, the machines. */
+static int put_info(srv_req *q)
+{
+	srv_view *v = q->v;
+	hs_buf fmt = HS_BUF_INIT, *b = &q->body;
+	int64_t first_ns = 0, last_ns = 0;
+	bool have =
+		time_of(v, 1, &first_ns) && time_of(v, v->last_gseq, &last_ns);
+	int rc = 0;
+
+	hsi_log_get_meta(v->db.log, "format", &fmt);
+	rc |= cli_put(b, "{\"path\":");
+	rc |= cli_put_json_str(b, q->s->path, strlen(q->s->path));
+	rc |= cli_putf(b, ",\"format\":%.*s", fmt.len ? (int)fmt.len : 4,
+		       fmt.len ? (const char *)fmt.data : "null");
+	rc |= cli_putf(b, ",\"records\":%" PRIu64, v->last_gseq);
+	rc |= put_time(b, "first_time", have, first_ns);
+	rc |= put_time(b, "last_time", have, last_ns);
+	rc |= cli_putf(b, ",\"types_loaded\":%s,\"machines\":",
+		       q->s->types ? "true" : "false");
+	rc |= srv_put_machine_names(v, b);
+	hs_buf_free(&fmt);
+	return rc;
+}
+
+int api_info(srv_req *q)
+{
+	int rc = put_info(q);
+
+	rc |= cli_put(&q->body, "}\n");
+	return rc ? srv_nomem(q) : 0;
+}
+
+/* Counting the agents is O(agents): done once a view, kept with it. */
 int api_stats(srv_req *q)
 {
 	srv_view *v = q->v;
-	cli_tally c = {0};
-	hs_buf fmt = HS_BUF_INIT;
-	int64_t first_ns = 0, last_ns = 0;
-	int rc = hsi_log_scan_agents(v->db.log, count_agent, &c);
 
+	if (v->stats.len != 0)
+		return hsi_buf_append(&q->body, v->stats.data, v->stats.len)
+			       ? srv_nomem(q)
+			       : 0;
+	cli_tally c = {0};
+	int rc = hsi_log_scan_agents(v->db.log, count_agent, &c);
 	if (rc != 0) {
 		char err[700];
 
@@ -67,20 +106,9 @@ int api_stats(srv_req *q)
 		hsi_log_error(v->db.log, err, sizeof(err));
 		return srv_error(q, 500, "%s", err);
 	}
-	bool have =
-		time_of(v, 1, &first_ns) && time_of(v, v->last_gseq, &last_ns);
-	hsi_log_get_meta(v->db.log, "format", &fmt);
-
 	hs_buf *b = &q->body;
-	rc |= cli_put(b, "{\"path\":");
-	rc |= cli_put_json_str(b, q->s->path, strlen(q->s->path));
-	rc |= cli_putf(b, ",\"format\":%.*s", fmt.len ? (int)fmt.len : 4,
-		       fmt.len ? (const char *)fmt.data : "null");
-	rc |= cli_putf(b, ",\"records\":%" PRIu64 ",\"agents\":%" PRIu64,
-		       v->last_gseq, c.agents);
-	rc |= put_time(b, "first_time", have, first_ns);
-	rc |= put_time(b, "last_time", have, last_ns);
-	rc |= cli_put(b, ",\"types\":[");
+	rc |= put_info(q);
+	rc |= cli_putf(b, ",\"agents\":%" PRIu64 ",\"types\":[", c.agents);
 	for (size_t i = 0; i < c.ntypes; i++) {
 		const cli_type_count *t = &c.types[i];
 
@@ -90,12 +118,10 @@ int api_stats(srv_req *q)
 			b, ",\"agents\":%" PRIu64 ",\"records\":%" PRIu64 "}",
 			t->agents, t->transitions);
 	}
-	rc |= cli_putf(b, "],\"types_loaded\":%s,\"machines\":",
-		       q->s->types ? "true" : "false");
-	rc |= srv_put_machine_names(v, b);
-	rc |= cli_put(b, "}\n");
+	rc |= cli_put(b, "]}\n");
 	cli_tally_free(&c);
-	hs_buf_free(&fmt);
+	if (rc == 0 && hsi_buf_append(&v->stats, b->data, b->len) != 0)
+		hs_buf_reset(&v->stats); /* not kept: counted again */
 	return rc ? srv_nomem(q) : 0;
 }
 
@@ -114,7 +140,13 @@ typedef struct lister {
 	bool more;
 	cli_addr last; /* the last agent listed */
 	int rc;        /* the JSON writers' */
+	/* Where to seek next (RESEEK): a prefix without a type visits each
+	 * type's run of ids with the prefix, not every agent. */
+	uint8_t seek[HS_NAME_MAX + HS_ID_MAX + 16];
+	size_t seek_len;
 } lister;
+
+#define RESEEK 2 /* list_agent's stop: scan again from l->seek */
 
 static int list_agent(void *udata, const char *type, size_t tn, const char *id,
 		      size_t in, uint64_t last_seq)
@@ -132,10 +164,26 @@ static int list_agent(void *udata, const char *type, size_t tn, const char *id,
 	if (l->prefix != NULL) {
 		size_t pn = strlen(l->prefix);
 
-		if (in < pn || memcmp(id, l->prefix, pn) != 0)
+		if (in < pn || memcmp(id, l->prefix, pn) != 0) {
 			/* With a type the ids with the prefix are
 			 * contiguous from where the scan started. */
-			return l->type != NULL ? 1 : 0;
+			if (l->type != NULL)
+				return 1;
+			/* Without, go to this type's ids with the prefix
+			 * when they lie ahead, else to the next type. */
+			memcpy(l->seek, type, tn);
+			l->seek_len = tn;
+			size_t cn = in < pn ? in : pn;
+			int c = memcmp(id, l->prefix, cn);
+			if (c < 0 || (c == 0 && in < pn)) {
+				l->seek[l->seek_len++] = '\0';
+				memcpy(l->seek + l->seek_len, l->prefix, pn);
+				l->seek_len += pn;
+			} else {
+				l->seek[l->seek_len++] = '\1';
+			}
+			return RESEEK;
+		}
 	}
 	if (l->n == l->limit) {
 		l->more = true;
@@ -205,6 +253,9 @@ int api_agents(srv_req *q)
 	rc = cli_put(&q->body, "{\"agents\":[");
 	int scan = hsi_log_scan_agents_from(q->v->db.log, start, sn,
 					    list_agent, &l);
+	while (scan == RESEEK)
+		scan = hsi_log_scan_agents_from(q->v->db.log, l.seek,
+						l.seek_len, list_agent, &l);
 	if (scan < 0) {
 		char err[700];
 

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #define LOG_LIMIT_MAX 1000
-#define CAUSES_SCAN_DEFAULT 100000
+#define CAUSES_SCAN_DEFAULT 10000
 #define CAUSES_SCAN_MAX 10000000
 #define CHAIN_MAX 1000
 #define EFFECTS_MAX 1000

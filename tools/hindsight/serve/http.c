@@ -15,11 +15,11 @@ typedef struct route {
 } route;
 
 static const route routes[] = {
-	{"/api/stats", api_stats},     {"/api/agents", api_agents},
-	{"/api/history", api_history}, {"/api/state", api_state},
-	{"/api/log", api_log},         {"/api/record", api_record},
-	{"/api/causes", api_causes},   {"/api/machines", api_machines},
-	{"/metrics", api_metrics},
+	{"/api/info", api_info},         {"/api/stats", api_stats},
+	{"/api/agents", api_agents},     {"/api/history", api_history},
+	{"/api/state", api_state},       {"/api/log", api_log},
+	{"/api/record", api_record},     {"/api/causes", api_causes},
+	{"/api/machines", api_machines}, {"/metrics", api_metrics},
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))

@@ -24,6 +24,7 @@ typedef struct srv_view {
 	cli_db db;
 	uint64_t last_gseq;
 	char created[32]; /* meta created_ns: which log this is */
+	hs_buf stats;     /* /api/stats of this view, once counted */
 } srv_view;
 
 typedef struct srv {
@@ -95,6 +96,7 @@ int srv_decode(srv_req *q, uint64_t gseq, const void *data, size_t len,
 	       hsi_named_record *out);
 
 /* The endpoints. Each answers q (status and body) and returns 0. */
+int api_info(srv_req *q);
 int api_stats(srv_req *q);
 int api_agents(srv_req *q);
 int api_history(srv_req *q);

@@ -53,6 +53,7 @@ void srv_view_close(srv_view *v)
 	if (v == NULL)
 		return;
 	cli_db_close(&v->db);
+	hs_buf_free(&v->stats);
 	free(v);
 }
 

@@ -15,7 +15,7 @@
 const HISTORY_PAGE = 200;  /* transitions a timeline page asks for */
 const AGENT_PAGE = 50;     /* agents a search page asks for */
 const LIVE_CAP = 300;      /* rows the live tail keeps */
-const CAUSE_SCAN = 100000; /* records /api/causes reads for effects */
+const CAUSE_SCAN = 10000;  /* records /api/causes reads for effects */
 
 const $ = (id) => document.getElementById(id);
 

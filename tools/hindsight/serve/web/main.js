@@ -95,10 +95,11 @@ async function main()
 	});
 	window.addEventListener('hashchange', route);
 	try {
-		await loadStats();
+		await loadInfo();
 	} catch (e) {
 		showError(e);
 	}
+	S.statsReady = loadStats().catch(showError);
 	searchAgents(true);
 	await route();
 	document.body.setAttribute('data-ready', '');

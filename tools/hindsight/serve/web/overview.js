@@ -7,18 +7,33 @@
 /* ---------------------------------------------------------------- */
 
 const S = {
-	stats: null,
+	info: null,        /* /api/info */
+	stats: null,       /* /api/stats, once it has come */
+	statsReady: Promise.resolve(),
 	typesLoaded: false,
 };
 
 const NEEDS_TYPES = 'States need a types plugin: start the server with ' +
 	'hindsight serve DB --types LIB.so.';
 
+/* The log's identity and whether a types plugin is loaded: O(1) on the
+ * server, so the page waits for it before its first view. */
+async function loadInfo()
+{
+	const info = await api('/api/info');
+	S.info = info;
+	S.typesLoaded = !!info.types_loaded;
+	$('stats-line').textContent = info.path + ' · ' + info.records +
+		' records' + (S.typesLoaded ? '' : ' · no types plugin');
+	return info;
+}
+
+/* Agents by type: O(agents) on the server, so nothing waits for it; the
+ * header, the type filter and the overview fill in when it comes. */
 async function loadStats()
 {
 	const st = await api('/api/stats');
 	S.stats = st;
-	S.typesLoaded = !!st.types_loaded;
 	$('stats-line').textContent = st.path + ' · ' + st.records +
 		' records · ' + st.agents + ' agents' +
 		(S.typesLoaded ? '' : ' · no types plugin');
@@ -31,47 +46,52 @@ async function loadStats()
 async function showHome()
 {
 	const box = $('overview');
-	box.replaceChildren();
-	const st = S.stats;
-	if (st) {
-		const dl = el('dl', {id: 'stats'});
-		const row = (k, v) => dl.append(el('dt', {text: k}),
-						 el('dd', {text: v}));
-		row('log', st.path);
-		row('format', st.format);
-		row('records', st.records);
-		row('agents', st.agents);
-		row('from', st.first_time || '');
-		row('to', st.last_time || '');
-		row('types plugin', S.typesLoaded ? 'loaded' :
-		    'none (states need --types)');
-		if ((st.machines || []).length)
-			row('machines', st.machines.join(', '));
-		box.append(dl);
-		const tb = el('tbody');
-		for (const t of st.types || []) {
-			tb.append(el('tr', {},
-				el('td', {}, el('a', {href: '#', text: t.type,
-					onclick: (ev) => {
-						ev.preventDefault();
-						$('type-filter').value = t.type;
-						searchAgents(true);
-					}})),
-				el('td', {text: t.agents}),
-				el('td', {text: t.records})));
-		}
-		box.append(el('table', {class: 'types'},
-			el('thead', {}, el('tr', {},
-				el('th', {text: 'type'}),
-				el('th', {text: 'agents'}),
-				el('th', {text: 'records'}))), tb));
-	}
+	const summary = el('div', {id: 'overview-stats'});
 	const h = el('h2', {text: 'Latest records'});
 	const list = el('ol', {id: 'latest', class: 'records'});
-	box.append(h, list);
+	box.replaceChildren(summary, h, list);
+	S.statsReady.then(() => {
+		if (S.stats && summary.isConnected)
+			summary.append(...statsTables(S.stats));
+	});
 	const res = await api('/api/log?order=desc&limit=50');
 	for (const r of res.records)
 		list.append(recordCard(r, {}));
+}
+
+/* The overview's table of the log and its table of types. */
+function statsTables(st)
+{
+	const dl = el('dl', {id: 'stats'});
+	const row = (k, v) => dl.append(el('dt', {text: k}),
+					 el('dd', {text: v}));
+	row('log', st.path);
+	row('format', st.format);
+	row('records', st.records);
+	row('agents', st.agents);
+	row('from', st.first_time || '');
+	row('to', st.last_time || '');
+	row('types plugin', S.typesLoaded ? 'loaded' :
+	    'none (states need --types)');
+	if ((st.machines || []).length)
+		row('machines', st.machines.join(', '));
+	const tb = el('tbody');
+	for (const t of st.types || []) {
+		tb.append(el('tr', {},
+			el('td', {}, el('a', {href: '#', text: t.type,
+				onclick: (ev) => {
+					ev.preventDefault();
+					$('type-filter').value = t.type;
+					searchAgents(true);
+				}})),
+			el('td', {text: t.agents}),
+			el('td', {text: t.records})));
+	}
+	return [dl, el('table', {class: 'types'},
+		el('thead', {}, el('tr', {},
+			el('th', {text: 'type'}),
+			el('th', {text: 'agents'}),
+			el('th', {text: 'records'}))), tb)];
 }
 
 /* A record as a card: gseq, time, agent #seq (a link to its timeline),
