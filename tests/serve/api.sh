@@ -398,6 +398,9 @@ wait "${pids[-1]}"
 equal "$?" 0 "SIGTERM: exit 0"
 
 if [ $fails -ne 0 ]; then
+	for f in "$work"/*.err; do # what the servers said (a sanitizer's report)
+		[ -s "$f" ] && { echo "--- $f:"; cat "$f"; } >&2
+	done
 	echo "serve_api: $fails of $checks checks failed" >&2
 	exit 1
 fi

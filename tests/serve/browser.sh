@@ -499,6 +499,7 @@ err=$(wait_js "the error bar to show the API's error" '
 
 if [ "$FAILS" -gt 0 ]; then
 	echo "$FAILS check(s) failed"
+	[ -s "$TMP/serve.err" ] && { echo "--- the server said:"; cat "$TMP/serve.err"; }
 	shot serve-failure.png
 	exit 1
 fi

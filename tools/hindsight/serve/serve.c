@@ -105,6 +105,8 @@ static int serve(srv *s, const char *bind, uint16_t port)
 	const union MHD_DaemonInfo *info =
 		MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
 	unsigned bound = info != NULL ? info->port : port;
+	/* Read before the refresher may replace the view. */
+	uint64_t records = s->view->last_gseq;
 	if (srv_refresher_start(s) != 0) {
 		MHD_stop_daemon(d);
 		cli_error(s->cmd, "cannot start a thread");
@@ -113,7 +115,7 @@ static int serve(srv *s, const char *bind, uint16_t port)
 	printf("hindsight serve: http://%s%s%s:%u/ (log %s, %" PRIu64
 	       " records%s)\n",
 	       v6 ? "[" : "", bind, v6 ? "]" : "", bound, s->path,
-	       s->view->last_gseq, s->types ? "" : ", no types plugin");
+	       records, s->types ? "" : ", no types plugin");
 	fflush(stdout);
 
 	while (sigwait(&sigs, &sig) != 0 || (sig != SIGINT && sig != SIGTERM))
