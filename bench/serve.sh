@@ -184,20 +184,34 @@ bench causes_mid_scan1000 "/api/causes?gseq=$MID&scan=1000"
 bench stats "/api/stats"
 bench page_html "/"
 
+# start_driver: chromedriver on a port of our choosing, ready, in
+# DRIVER_PID and DPORT. With --port=0 it binds IPv6 and then IPv4 on the
+# port it got and exits when the second is taken; a port taken here too
+# makes it exit, and another port is tried.
+start_driver() {
+	local try
+	for try in 1 2 3 4 5 6; do
+		DPORT=$((20000 + RANDOM % 40000))
+		"$CHROMEDRIVER" --port=$DPORT >"$TMP/driver.out" 2>&1 &
+		DRIVER_PID=$!
+		for _ in $(seq 150); do
+			kill -0 "$DRIVER_PID" 2>/dev/null || break
+			curl -s -m 1 "http://127.0.0.1:$DPORT/status" 2>/dev/null |
+				jq -e '.value.ready == true' >/dev/null 2>&1 && return 0
+			sleep 0.1
+		done
+		kill "$DRIVER_PID" 2>/dev/null
+		wait "$DRIVER_PID" 2>/dev/null
+	done
+	return 1
+}
 # ------------------------------------------------------------------
 # 3. First paint in headless Chromium
 # ------------------------------------------------------------------
 if [ ! -x "$CHROMIUM" ] || [ ! -x "$CHROMEDRIVER" ] || ! command -v jq >/dev/null; then
 	echo "# no $CHROMIUM, $CHROMEDRIVER or jq: no page figures"
 else
-	"$CHROMEDRIVER" --port=0 >"$TMP/driver.out" 2>&1 &
-	DRIVER_PID=$!
-	for _ in $(seq 300); do
-		grep -qE 'started successfully on port [0-9]+' "$TMP/driver.out" && break
-		sleep 0.05
-	done
-	DPORT=$(sed -nE 's/.*started successfully on port ([0-9]+).*/\1/p' "$TMP/driver.out")
-	[ -n "$DPORT" ] || die "chromedriver did not start: $(cat "$TMP/driver.out")"
+	start_driver || die "chromedriver did not start: $(cat "$TMP/driver.out")"
 	DRIVER="http://127.0.0.1:$DPORT"
 	wd() { # wd METHOD PATH [JSON]: one WebDriver command; prints .value
 		local out

@@ -269,6 +269,24 @@ code=$(curl -s -o "$work/body" -w '%{http_code}' -X POST --data x "$url/api/stat
 body=$(cat "$work/body")
 last="POST /api/stats"
 error_is 405 "read-only"
+# Odd values in every parameter of every endpoint: a 4xx with a JSON
+# error, or an answer; never a 5xx, never a dead server.
+long=$(printf 'x%.0s' $(seq 3000))
+for ep in agents history state log record causes; do
+	for p in agent from to limit at seq gseq since until type prefix after scan order event; do
+		for v in %00 %ff%fe -1 99999999999999999999999 1e5 %20 %0a counter%2Fa%2F.. "$long"; do
+			get "/api/$ep?agent=counter/a&$p=$v"
+			checks=$((checks + 1))
+			case $code in
+			200 | 400 | 404 | 409) ;;
+			*) fail "GET $last: status $code: $body" ;;
+			esac
+			checks=$((checks + 1))
+			[[ $body == "{"*"}" ]] ||
+				fail "GET $last: not a JSON object: ${body:0:200}"
+		done
+	done
+done
 get "/api/agents?limit=1"
 status_is 200
 

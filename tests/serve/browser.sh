@@ -141,11 +141,28 @@ PORT=$(sed -nE 's|^hindsight serve: http://127\.0\.0\.1:([0-9]+)/.*|\1|p' <<<"$l
 BASE="http://127.0.0.1:$PORT"
 ok "server at $BASE"
 
-"$CHROMEDRIVER" --port=0 >"$TMP/driver.out" 2>&1 &
-DRIVER_PID=$!
-line=$(wait_for "$TMP/driver.out" 'started successfully on port [0-9]+') ||
-	die "chromedriver did not start within ${WAIT} s: $(cat "$TMP/driver.out")"
-DPORT=$(sed -nE 's/.*on port ([0-9]+).*/\1/p' <<<"$line")
+# start_driver: chromedriver on a port of our choosing, ready, in
+# DRIVER_PID and DPORT. With --port=0 it binds IPv6 and then IPv4 on the
+# port it got and exits when the second is taken; a port taken here too
+# makes it exit, and another port is tried.
+start_driver() {
+	local try
+	for try in 1 2 3 4 5 6; do
+		DPORT=$((20000 + RANDOM % 40000))
+		"$CHROMEDRIVER" --port=$DPORT >"$TMP/driver.out" 2>&1 &
+		DRIVER_PID=$!
+		for _ in $(seq 150); do
+			kill -0 "$DRIVER_PID" 2>/dev/null || break
+			curl -s -m 1 "http://127.0.0.1:$DPORT/status" 2>/dev/null |
+				jq -e '.value.ready == true' >/dev/null 2>&1 && return 0
+			sleep 0.1
+		done
+		kill "$DRIVER_PID" 2>/dev/null
+		wait "$DRIVER_PID" 2>/dev/null
+	done
+	return 1
+}
+start_driver || die "chromedriver did not start: $(cat "$TMP/driver.out")"
 DRIVER="http://127.0.0.1:$DPORT"
 
 # wd METHOD PATH [JSON]: one WebDriver command; prints .value. A WebDriver
