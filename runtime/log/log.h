@@ -154,6 +154,12 @@ int hsi_log_snapshot_at(hsi_log *log, const char *type, size_t type_len,
 			const char *id, size_t id_len, uint64_t max_seq,
 			uint64_t *seq, hs_buf *out);
 
+/* The snapshot stored at exactly this seq (one point lookup), appended to
+ * out. HS_ENOTFOUND when there is none. */
+int hsi_log_get_snapshot(hsi_log *log, const char *type, size_t type_len,
+			 const char *id, size_t id_len, uint64_t seq,
+			 hs_buf *out);
+
 /* The index entry of one transition: its gseq and time. HS_ENOTFOUND if
  * there is none. */
 int hsi_log_index_get(hsi_log *log, const char *type, size_t type_len,

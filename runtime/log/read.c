@@ -254,6 +254,34 @@ int hsi_log_index_get(hsi_log *log, const char *type, size_t type_len,
 	return rc;
 }
 
+int hsi_log_get_snapshot(hsi_log *log, const char *type, size_t type_len,
+			 const char *id, size_t id_len, uint64_t seq,
+			 hs_buf *out)
+{
+	uint8_t k[HSI_KEY_MAX];
+	size_t kn, vn;
+	char *err = NULL;
+
+	if (!hsi_key_addr_ok(type, type_len, id, id_len))
+		return bad_addr(log, "hsi_log_get_snapshot");
+	kn = hsi_key_prefix(k, type, type_len, id, id_len);
+	hsi_be64_put(k + kn, seq);
+	kn += HSI_KEY_SEQ;
+	rocksdb_pinnableslice_t *ps = rocksdb_get_pinned_cf(
+		log->db, log->ro, log->cf[HSI_CF_SNAPSHOTS], (const char *)k,
+		kn, &err);
+	if (err != NULL)
+		return hsi_log_fail_rocks(log, &err, "snapshots: cannot read");
+	if (ps == NULL)
+		return HS_ENOTFOUND;
+	const char *v = rocksdb_pinnableslice_value(ps, &vn);
+	int rc = hsi_buf_append(out, v, vn);
+	rocksdb_pinnableslice_destroy(ps);
+	if (rc != 0)
+		return hsi_log_fail(log, rc, "snapshot: out of memory");
+	return 0;
+}
+
 int hsi_log_snapshot_at(hsi_log *log, const char *type, size_t type_len,
 			const char *id, size_t id_len, uint64_t max_seq,
 			uint64_t *seq, hs_buf *out)

@@ -5,6 +5,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base64.h"
+#include "log/keys.h"
+
 static int run(int argc, char **argv)
 {
 	return cli_log_records(&cli_cmd_log, argc, argv, false);
@@ -30,12 +33,65 @@ const cli_cmd cli_cmd_log = {
 };
 
 typedef struct printer {
+	const cli_cmd *cmd;
 	bool json;
-	hs_buf out;
-	uint64_t n;
+	bool snapshots; /* export --snapshots */
+	hsi_log *log;
+	hs_buf out, snap;
+	uint64_t n, nsnap;
 	cli_progress progress;
 	int werr;
+	int failed; /* a problem was printed: exit 2 */
 } printer;
+
+/* export --snapshots: after a record, the snapshot stored at its seq, if
+ * any, as {"snapshot":{"type","id","seq","state"}} with the state's exact
+ * msgpack bytes in base64 (a JSON rendering would not give them back).
+ * A snapshot whose hash is not its record's state hash is refused here
+ * rather than written for import to refuse. */
+static int put_snapshot(printer *p, const hs_record *r)
+{
+	const char *t = r->agent.type, *i = r->agent.id;
+	size_t tn = strlen(t), in = strlen(i);
+	char key[HSI_KEY_TEXT_MAX], err[700];
+	int rc;
+
+	hs_buf_reset(&p->snap);
+	rc = hsi_log_get_snapshot(p->log, t, tn, i, in, r->seq, &p->snap);
+	if (rc == HS_ENOTFOUND)
+		return 0;
+	if (rc != 0) {
+		hsi_log_error(p->log, err, sizeof(err));
+		cli_progress_end(&p->progress);
+		cli_error(p->cmd, "%s", err);
+		p->failed = 1;
+		return 1;
+	}
+	uint64_t h = hsi_state_hash(p->snap.data, p->snap.len);
+	if (h != r->state_hash) {
+		hsi_key_text(t, tn, i, in, r->seq, key, sizeof(key));
+		cli_progress_end(&p->progress);
+		cli_error(p->cmd,
+			  "snapshots key %s: its hash %016" PRIx64
+			  " is not the state hash %016" PRIx64
+			  " of its record (gseq %" PRIu64
+			  "): a corrupt log (hindsight check tells more)",
+			  key, h, r->state_hash, r->gseq);
+		p->failed = 1;
+		return 1;
+	}
+	if ((rc = cli_put(&p->out, "{\"snapshot\":{\"type\":")) != 0 ||
+	    (rc = cli_put_json_str(&p->out, t, tn)) != 0 ||
+	    (rc = cli_put(&p->out, ",\"id\":")) != 0 ||
+	    (rc = cli_put_json_str(&p->out, i, in)) != 0 ||
+	    (rc = cli_putf(&p->out, ",\"seq\":%" PRIu64 ",\"state\":\"",
+			   r->seq)) != 0 ||
+	    (rc = cli_base64_put(&p->out, p->snap.data, p->snap.len)) != 0 ||
+	    (rc = cli_put(&p->out, "\"}}\n")) != 0)
+		return rc;
+	p->nsnap++;
+	return 0;
+}
 
 static int on_record(void *udata, const hs_record *r)
 {
@@ -45,6 +101,8 @@ static int on_record(void *udata, const hs_record *r)
 
 	if (rc == 0)
 		rc = cli_put(&p->out, "\n");
+	if (rc == 0 && p->snapshots)
+		rc = put_snapshot(p, r);
 	if (rc != 0)
 		return rc;
 	p->n++;
@@ -77,25 +135,44 @@ static void warn_timers(const cli_cmd *cmd, cli_db *db)
 			n == 1 ? "it" : "them");
 }
 
+/* Whether any filter option was given. */
+static bool filtered(const cli_filter *cf)
+{
+	const hs_filter *f = &cf->f;
+
+	return f->type != NULL || f->event_type != NULL || f->has_since ||
+	       f->has_until || f->from_gseq != 0 || f->to_gseq != 0 ||
+	       f->reverse || f->limit != 0;
+}
+
 int cli_log_records(const cli_cmd *cmd, int argc, char **argv, bool export)
 {
-	static const cli_opt opts[] = {
+	static const cli_opt log_opts[] = {
 		CLI_FILTER_OPTS,
 		{"json", 0, false, 1},
+		{NULL, 0, 0, 0},
+	};
+	static const cli_opt export_opts[] = {
+		CLI_FILTER_OPTS,
+		{"json", 0, false, 1},
+		{"snapshots", 0, false, 2},
 		{NULL, 0, 0, 0},
 	};
 	cli_pos pos[] = {{CLI_MISSING_DB, NULL}};
 	const char *val;
 	cli_filter cf;
-	printer p = {.json = export};
+	printer p = {.cmd = cmd, .json = export};
 	cli_args a;
 	int id, rc;
 
 	memset(&cf, 0, sizeof(cf));
-	cli_args_init(&a, cmd, opts, pos, 1, argc, argv);
+	cli_args_init(&a, cmd, export ? export_opts : log_opts, pos, 1, argc,
+		      argv);
 	while ((id = cli_args_opt(&a, &val)) > 0) {
 		if (id == 1)
 			p.json = true;
+		else if (id == 2)
+			p.snapshots = true;
 		else if ((rc = cli_filter_opt(&cf, cmd, id, val)) != 0)
 			return rc;
 	}
@@ -104,6 +181,11 @@ int cli_log_records(const cli_cmd *cmd, int argc, char **argv, bool export)
 	const char *path = pos[0].val;
 	if ((rc = cli_filter_done(&cf, cmd)) != 0)
 		return rc;
+	/* Snapshot lines are for import, which takes only a whole log. */
+	if (p.snapshots && filtered(&cf))
+		return cli_usage(cmd, "--snapshots exports a whole log (for "
+				      "hindsight import, which takes only "
+				      "that): it does not go with filters");
 
 	cli_db db;
 	if ((rc = cli_db_open(&db, cmd, path)) != 0)
@@ -114,6 +196,7 @@ int cli_log_records(const cli_cmd *cmd, int argc, char **argv, bool export)
 		cli_db_close(&db);
 		return rc;
 	}
+	p.log = db.log;
 	cli_progress_start(&p.progress, "records",
 			   cf.f.id == NULL ? hsi_log_last_gseq(db.log) : 0);
 	rc = hs_history(db.rt, &cf.f, on_record, &p);
@@ -122,6 +205,8 @@ int cli_log_records(const cli_cmd *cmd, int argc, char **argv, bool export)
 		p.werr = 1;
 	if (p.werr) {
 		cli_error(cmd, "cannot write the output");
+		rc = CLI_EXIT_USAGE;
+	} else if (p.failed) {
 		rc = CLI_EXIT_USAGE;
 	} else if (rc == HS_ENOMEM) {
 		cli_error(cmd, "out of memory");
@@ -132,6 +217,7 @@ int cli_log_records(const cli_cmd *cmd, int argc, char **argv, bool export)
 	if (rc == 0 && export)
 		warn_timers(cmd, &db);
 	hs_buf_free(&p.out);
+	hs_buf_free(&p.snap);
 	cli_db_close(&db);
 	return rc;
 }
