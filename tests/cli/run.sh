@@ -688,6 +688,100 @@ section_export() {
 	# filters work on export as on log
 	run "$H" export "$db" --agent ship/Gloria
 	equal "$(lines)" 4 "export --agent"
+
+	# --snapshots: after each record with a snapshot, a line with the
+	# state's exact msgpack bytes in base64.
+	run "$H" export "$db" --snapshots
+	rc_is 0
+	err_empty
+	printf '%s\n' "$out" >"$work/s1.jsonl"
+	equal "$(grep -c '^{"snapshot":' "$work/s1.jsonl")" 4 \
+		"export --snapshots: 4 snapshot lines"
+	equal "$(grep -v '^{"snapshot":' "$work/s1.jsonl")" \
+		"$(cat "$work/e1.jsonl")" "export --snapshots: the same records"
+	equal "$(sed -n 8p "$work/s1.jsonl" | jq -c '[.type, .id, .seq]')" \
+		'["counter","a",3]' "the record before counter/a's first snapshot"
+	equal "$(sed -n 9p "$work/s1.jsonl" | jq -c '.snapshot | [.type, .id, .seq]')" \
+		'["counter","a",3]' "counter/a's first snapshot line"
+	# {"n":3,"adds":2,"label":"first"} as the program encoded it
+	equal "$(sed -n 9p "$work/s1.jsonl" | jq -r .snapshot.state |
+		base64 -d | od -An -tx1 | tr -d ' \n')" \
+		83a16e03a46164647302a56c6162656ca56669727374 \
+		"a snapshot's state is its msgpack bytes"
+	run "$H" import "$work/snap" <"$work/s1.jsonl"
+	rc_is 0
+	err_has "15 records and 4 snapshots into $work/snap"
+	"$H" export "$work/snap" --snapshots | cmp -s - "$work/s1.jsonl" ||
+		fail "export --snapshots, import, export --snapshots is not byte-identical"
+	"$H" export "$work/snap" | cmp -s - "$work/e1.jsonl" ||
+		fail "export of a log imported with snapshots"
+	checks=$((checks + 2))
+	run "$H" stats "$work/snap" --json
+	equal "$(jq .snapshots <<<"$out")" 4 "stats: the imported snapshots"
+	run "$H" check "$work/snap"
+	rc_is 0
+	out_has "15 records of 5 agents, 4 snapshots"
+	run "$H" state "$db" counter/a
+	want=$out
+	run "$H" state "$work/snap" counter/a
+	rc_is 0
+	out_has "from the snapshot at that seq"
+	equal "$out" "$want" "state without --types on the imported log"
+	run "$H" state "$work/snap" ship/Gloria --seq 2 --json
+	rc_is 0
+	equal "$(jq -r .source <<<"$out")" snapshot "state --seq 2 from a snapshot"
+	# a whole log only, as import takes
+	run "$H" export "$db" --snapshots --agent ship/Gloria
+	rc_is 2
+	err_has "--snapshots exports a whole log"
+	run "$H" export "$db" --snapshots --limit 3
+	rc_is 2
+	err_has "it does not go with filters"
+	run "$H" log "$db" --snapshots
+	rc_is 2
+	err_has "unknown option --snapshots"
+	# a snapshot that does not hash to its record's state hash
+	"$MK" corrupt "$work/c-snap" snapshot || fail "make_log corrupt snapshot"
+	run "$H" export "$work/c-snap" --snapshots
+	rc_is 2
+	err_has "snapshots key counter/a/3: its hash"
+
+	# Refused snapshot lines: named by line, nothing left behind.
+	st3='"state":"g6FuA6RhZGRzAqVsYWJlbKVmaXJzdA=="'
+	sed "9s/$st3/\"state\":\"g6FuBKRhZGRzAqVsYWJlbKVmaXJzdA==\"/" "$work/s1.jsonl" |
+		bad snap-hash "<stdin>:9: snapshot of counter/a seq 3: its FNV-1a 64 2399d12d1beef345 is not the state_hash 407ac73e56b28c70 of its record (gseq 7)"
+	sed "9s/$st3/\"state\":\"g6Fu*6RhZGRzAqVsYWJlbKVmaXJzdA==\"/" "$work/s1.jsonl" |
+		bad snap-base64 "<stdin>:9: snapshot of counter/a seq 3: \"state\" is not base64"
+	sed "9s/$st3/\"state\":\"g6FuA6RhZGRzAqVsYWJlbKVmaXJzdA=\"/" "$work/s1.jsonl" |
+		bad snap-padding "<stdin>:9: snapshot of counter/a seq 3: \"state\" is not base64"
+	sed "9s/$st3/\"state\":\"wQ==\"/" "$work/s1.jsonl" |
+		bad snap-msgpack "<stdin>:9: snapshot of counter/a seq 3: \"state\" is not one msgpack value"
+	sed "9s/$st3/\"state\":\"g6FuAw==\"/" "$work/s1.jsonl" |
+		bad snap-truncated "<stdin>:9: snapshot of counter/a seq 3: \"state\" is not one msgpack value"
+	sed "9s/$st3/\"state\":\"g6FuA6RhZGRzAqVsYWJlbKVmaXJzdMA=\"/" "$work/s1.jsonl" |
+		bad snap-trailing "<stdin>:9: snapshot of counter/a seq 3: \"state\" is not one msgpack value"
+	{ sed -n 1,6p "$work/s1.jsonl"; sed -n 9p "$work/s1.jsonl"
+	  sed -n 7,8p "$work/s1.jsonl"; sed -n '10,$p' "$work/s1.jsonl"; } |
+		bad snap-before "<stdin>:7: snapshot of counter/a seq 3: no record of counter/a seq 3 precedes it"
+	{ cat "$work/s1.jsonl"
+	  echo '{"snapshot":{"type":"counter","id":"a","seq":9,"state":"kA=="}}'; } |
+		bad snap-norecord "<stdin>:20: snapshot of counter/a seq 9: no record of counter/a seq 9 precedes it"
+	{ echo '{"snapshot":{"type":"nobody","id":"x","seq":1,"state":"kA=="}}'
+	  cat "$work/s1.jsonl"; } |
+		bad snap-first "<stdin>:1: snapshot of nobody/x seq 1: no record of nobody/x seq 1 precedes it"
+	{ sed -n 1,10p "$work/s1.jsonl"; sed -n 9p "$work/s1.jsonl"
+	  sed -n '11,$p' "$work/s1.jsonl"; } |
+		bad snap-later "<stdin>:11: snapshot of counter/a seq 3: the line before is not its record"
+	{ sed -n 1,9p "$work/s1.jsonl"; sed -n '9,$p' "$work/s1.jsonl"; } |
+		bad snap-twice "<stdin>:10: snapshot of counter/a seq 3: the line before is not its record"
+	sed '9s/"seq":3,/"seq":3,"gseq":7,/' "$work/s1.jsonl" |
+		bad snap-key "<stdin>:9: snapshot: unknown key \"gseq\""
+	sed '9s/}}$/},"x":1}/' "$work/s1.jsonl" |
+		bad snap-wrap "<stdin>:9: snapshot line: unknown key \"x\""
+	sed "9s/,$st3//" "$work/s1.jsonl" |
+		bad snap-nostate "<stdin>:9: snapshot: key \"state\" is missing"
+	[ -z "$(ls "$work" | grep import-)" ] || fail "temporary directories left"
+	checks=$((checks + 1))
 }
 
 section_tail() {
