@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codec/base64.h"
 #include "codec/mpread.h"
 #include "common/buf.h"
 
@@ -147,38 +148,9 @@ static int escape_tail(hs_buf *b, size_t from, bool quotes)
 /* Binary as a quoted base64 string: standard alphabet, with padding. */
 static int put_base64(hs_buf *b, const uint8_t *s, size_t n)
 {
-	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-				  "abcdefghijklmnopqrstuvwxyz0123456789+/";
-	char *o;
-	size_t i;
-	uint32_t v;
-	int rc;
-
-	if (n / 3 >= (SIZE_MAX - 8) / 4)
+	if (hsi_buf_append(b, "\"", 1) != 0 || hsi_base64_put(b, s, n) != 0 ||
+	    hsi_buf_append(b, "\"", 1) != 0)
 		return HS_ENOMEM;
-	rc = hsi_buf_reserve(b, 2 + (n + 2) / 3 * 4);
-	if (rc != 0)
-		return rc;
-	o = (char *)b->data + b->len;
-	*o++ = '"';
-	for (i = 0; n - i >= 3; i += 3) {
-		v = (uint32_t)s[i] << 16 | (uint32_t)s[i + 1] << 8 | s[i + 2];
-		*o++ = tab[v >> 18];
-		*o++ = tab[v >> 12 & 63];
-		*o++ = tab[v >> 6 & 63];
-		*o++ = tab[v & 63];
-	}
-	if (n - i > 0) {
-		v = (uint32_t)s[i] << 16;
-		if (n - i == 2)
-			v |= (uint32_t)s[i + 1] << 8;
-		*o++ = tab[v >> 18];
-		*o++ = tab[v >> 12 & 63];
-		*o++ = n - i == 2 ? tab[v >> 6 & 63] : '=';
-		*o++ = '=';
-	}
-	*o++ = '"';
-	b->len = (size_t)(o - (char *)b->data);
 	return 0;
 }
 

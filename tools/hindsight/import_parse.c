@@ -9,7 +9,7 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "base64.h"
+#include "codec/base64.h"
 #include "codec/json_parse.h"
 #include "codec/mpread.h"
 #include "common/buf.h"
@@ -279,7 +279,7 @@ static int parse_snapshot(cli_importer *im, const hs_value *top,
 			"must be a string (the base64 of its msgpack bytes)",
 			out->type, out->id, out->seq);
 	hs_buf_reset(&im->state);
-	rc = cli_base64_decode(&im->state, f[3].as.str, f[3].len);
+	rc = hsi_base64_decode(&im->state, f[3].as.str, f[3].len);
 	if (rc == HS_ENOMEM)
 		return cli_import_line_error(im, "out of memory");
 	if (rc != 0)

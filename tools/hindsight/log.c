@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "base64.h"
+#include "codec/base64.h"
 #include "log/keys.h"
 
 static int run(int argc, char **argv)
@@ -86,7 +86,7 @@ static int put_snapshot(printer *p, const hs_record *r)
 	    (rc = cli_put_json_str(&p->out, i, in)) != 0 ||
 	    (rc = cli_putf(&p->out, ",\"seq\":%" PRIu64 ",\"state\":\"",
 			   r->seq)) != 0 ||
-	    (rc = cli_base64_put(&p->out, p->snap.data, p->snap.len)) != 0 ||
+	    (rc = hsi_base64_put(&p->out, p->snap.data, p->snap.len)) != 0 ||
 	    (rc = cli_put(&p->out, "\"}}\n")) != 0)
 		return rc;
 	p->nsnap++;

@@ -1,5 +1,5 @@
-/* Base64 for the snapshot lines of export and import (base64.h). */
-#include "base64.h"
+/* Base64 (base64.h). */
+#include "codec/base64.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -9,7 +9,7 @@
 static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 			  "abcdefghijklmnopqrstuvwxyz0123456789+/";
 
-int cli_base64_put(hs_buf *b, const void *data, size_t n)
+int hsi_base64_put(hs_buf *b, const void *data, size_t n)
 {
 	const uint8_t *s = data;
 	uint32_t v;
@@ -55,7 +55,7 @@ static int digit(char c)
 	return -1;
 }
 
-int cli_base64_decode(hs_buf *out, const char *s, size_t n)
+int hsi_base64_decode(hs_buf *out, const char *s, size_t n)
 {
 	size_t pad = 0;
 
