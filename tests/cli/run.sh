@@ -824,7 +824,14 @@ section_tail() {
 	# SIGTERM stops it too; -n 0 prints only what comes.
 	"$H" tail "$db" -n 0 -f >"$work/tail2.out" 2>&1 &
 	tp=$!
-	sleep 0.5
+	# It prints nothing: wait until it catches SIGTERM (its SigCgt has
+	# bit 15), which a slow start (a sanitizer, a loaded machine) delays.
+	local cgt
+	for _ in $(seq 400); do
+		cgt=$(awk '/^SigCgt:/ {print $2}' "/proc/$tp/status" 2>/dev/null)
+		[ -n "$cgt" ] && (((16#$cgt >> 14) & 1)) && break
+		sleep 0.05
+	done
 	kill -TERM $tp
 	wait $tp
 	rc=$?
