@@ -217,6 +217,7 @@ static void free_agent(hsi_agent *a, void *p)
 	hsi_node *n;
 	while ((n = hsi_mailbox_pop(&a->mbox)) != NULL) {
 		hsi_drop(td->rt, a->type, a->id, (hsi_msg *)n, HS_ECLOSED);
+		hsi_rare_add(&td->rt->rare.unqueued, 1);
 		td->dropped++;
 	}
 	hsi_agent_free(a);
