@@ -16,6 +16,10 @@ _Static_assert(HSI_SHARD_STATS <= sizeof(((hsi_shard *)0)->stats) /
 					   sizeof(((hsi_shard *)0)->stats[0]),
 	       "hsi_shard.stats too small");
 
+/* Workers are indexed on every send from a handler: keep it a shift. */
+_Static_assert((sizeof(hsi_worker) & (sizeof(hsi_worker) - 1)) == 0,
+	       "hsi_worker's size is not a power of two");
+
 /* The size of the first version of hs_metrics, which every caller's
  * struct has at least: later versions only add fields after `types`. */
 #define METRICS_V1_SIZE (offsetof(hs_metrics, types) + sizeof(uint64_t))
@@ -36,7 +40,7 @@ static type_sums sum_type(const hs_runtime *rt, unsigned index)
 {
 	type_sums s = {0, 0, 0};
 	for (unsigned i = 0; i < rt->opts.workers; i++) {
-		const hsi_type_counts *c = &rt->workers[i].counts.types[index];
+		const hsi_type_counts *c = &rt->types[index]->counts[i];
 		s.transitions += hsi_counter_get(&c->transitions);
 		s.unchanged += hsi_counter_get(&c->unchanged);
 		s.errors += hsi_counter_get(&c->errors);

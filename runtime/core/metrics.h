@@ -40,18 +40,19 @@ static inline uint64_t hsi_counter_get(const hsi_counter *c)
 	return atomic_load_explicit((hsi_counter *)c, memory_order_relaxed);
 }
 
-/* A worker's events of one type by outcome; handled is their sum. */
+/* A worker's events of one type by outcome; handled is their sum. One
+ * per worker in the type (hsi_type.counts), a cache line each. */
 typedef struct hsi_type_counts {
-	hsi_counter transitions;
+	alignas(64) hsi_counter transitions;
 	hsi_counter unchanged;
 	hsi_counter errors; /* skipped or failed, per the type's on_error */
-	hsi_counter spare;
 } hsi_type_counts;
 
+/* In hsi_worker, which they fill to 128 bytes: a power of two keeps
+ * indexing the workers a shift. */
 typedef struct hsi_worker_counts {
 	hsi_counter turns;
 	hsi_counter pushed; /* messages pushed to remembered agents */
-	hsi_type_counts types[HSI_MAX_TYPES];
 } hsi_worker_counts;
 
 /* hsi_shard.stats, written under the shard's lock. */

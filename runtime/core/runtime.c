@@ -62,8 +62,10 @@ static void free_runtime(hs_runtime *rt)
 	 * returned before teardown. */
 	unsigned ntypes = atomic_load_explicit(&rt->ntypes,
 					       memory_order_relaxed);
-	for (unsigned i = 0; i < ntypes; i++)
+	for (unsigned i = 0; i < ntypes; i++) {
+		free(rt->types[i]->counts);
 		free((void *)rt->types[i]);
+	}
 	hsi_watchers_destroy(&rt->watchers);
 	hsi_timers_destroy(rt);
 	hsi_log_close(rt->log);

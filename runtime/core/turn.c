@@ -96,16 +96,19 @@ static void end_timer(hsi_agent *a, const hsi_msg *m, hs_ctx *ctx)
 		hsi_timer_ops_add(&ctx->timers, t);
 }
 
+/* The worker's counts of the agent's type, found where an outcome is
+ * counted: a pointer kept across apply() would cost a register. */
+#define COUNTS(rt, w, a) (&(a)->type->counts[(w) - (rt)->workers])
+
 /* Handles one message. Returns false when the agent has failed. */
 static bool handle(hs_runtime *rt, hsi_worker *w, hsi_agent *a,
 		   const hsi_msg *m)
 {
 	const hs_type *def = &a->type->def;
 	hs_event ev = {hsi_msg_event_type(m), hsi_msg_body(m), m->body_len};
-	hsi_type_counts *counts = &w->counts.types[a->type->index];
 	/* The owner re-armed or cancelled the timer since it fired. */
 	if (hsi_timers_stale(rt, m)) {
-		hsi_count(&counts->unchanged, 1);
+		hsi_count(&COUNTS(rt, w, a)->unchanged, 1);
 		return true;
 	}
 	hs_ctx ctx;
@@ -147,7 +150,7 @@ static bool handle(hs_runtime *rt, hsi_worker *w, hsi_agent *a,
 	if (rc != HS_CHANGED)
 		hsi_timers_free(ctx.timers.head);
 	if (rc < 0) {
-		hsi_count(&counts->errors, 1);
+		hsi_count(&COUNTS(rt, w, a)->errors, 1);
 		hsi_effects_free(ctx.effects.head);
 		/* An agent's question gets an error answer; an outside asker
 		 * learns that the agent failed. */
@@ -177,7 +180,7 @@ static bool handle(hs_runtime *rt, hsi_worker *w, hsi_agent *a,
 		return false;
 	}
 	if (rc == HS_UNCHANGED) {
-		hsi_count(&counts->unchanged, 1);
+		hsi_count(&COUNTS(rt, w, a)->unchanged, 1);
 		/* Nothing was recorded, so the messages have no cause, and
 		 * no questions leave: their ask ids come from the seq. */
 		hsi_effect *e = without_questions(ctx.effects.head);
@@ -198,7 +201,7 @@ static bool handle(hs_runtime *rt, hsi_worker *w, hsi_agent *a,
 		hsi_timer_ops_add(&ctx.timers, done);
 	if (m->tail_kind == HSI_TAIL_CANCEL)
 		end_timer(a, m, &ctx);
-	hsi_count(&counts->transitions, 1);
+	hsi_count(&COUNTS(rt, w, a)->transitions, 1);
 	publish(rt, w, a, m, &ctx);
 	return true;
 }
