@@ -50,8 +50,8 @@ typedef struct prom_text {
 
 static bool name_ok(const char *s, size_t n)
 {
-	if (n == 0 || !(isalpha((unsigned char)s[0]) || s[0] == '_' ||
-			s[0] == ':'))
+	if (n == 0 ||
+	    !(isalpha((unsigned char)s[0]) || s[0] == '_' || s[0] == ':'))
 		return false;
 	for (size_t i = 1; i < n; i++)
 		if (!(isalnum((unsigned char)s[i]) || s[i] == '_' ||
@@ -111,9 +111,9 @@ static int parse_sample(prom_text *p, const char *line, size_t len)
 			for (i += 2; i < len && line[i] != '"'; i++)
 				if (line[i] == '\\') {
 					i++;
-					if (i >= len || (line[i] != '\\' &&
-							 line[i] != '"' &&
-							 line[i] != 'n'))
+					if (i >= len ||
+					    (line[i] != '\\' &&
+					     line[i] != '"' && line[i] != 'n'))
 						goto bad;
 				}
 			if (i >= len)
@@ -193,7 +193,7 @@ static int prom_parse(prom_text *p, const char *text, size_t len)
 				goto bad;
 			}
 			continue;
-		bad:
+bad:
 			snprintf(p->err, sizeof p->err,
 				 "bad comment line: %.*s", (int)n, line);
 			return -1;
@@ -213,8 +213,8 @@ static double prom_value(const hs_buf *b, const char *series)
 	size_t at = 0;
 	while (at < b->len) {
 		const char *nl = memchr(text + at, '\n', b->len - at);
-		size_t len = nl != NULL ? (size_t)(nl - text) - at
-					: b->len - at;
+		size_t len =
+			nl != NULL ? (size_t)(nl - text) - at : b->len - at;
 		if (len > n && memcmp(text + at, series, n) == 0 &&
 		    text[at + n] == ' ')
 			return strtod(text + at + n + 1, NULL);
@@ -311,8 +311,13 @@ static void test_memory_counts(void **state)
 	ping.apply = ping_apply;
 	assert_hs(0, hs_register(rt, &ping));
 
-	enum { AGENTS = 10, EACH = 100, NOOPS = 7, REF_SENDS = 50,
-	       BALL = 999 };
+	enum {
+		AGENTS = 10,
+		EACH = 100,
+		NOOPS = 7,
+		REF_SENDS = 50,
+		BALL = 999
+	};
 	char id[16];
 	for (int i = 0; i < AGENTS; i++) {
 		snprintf(id, sizeof id, "a%d", i);
@@ -359,12 +364,16 @@ static void test_memory_counts(void **state)
 	hs_buf b = HS_BUF_INIT;
 	assert_hs(0, hs_metrics_prometheus(rt, &b));
 	assert_parses(&b);
-	assert_true(prom_value(&b, "hindsight_transitions_total{type=\"c\"}") ==
-		    AGENTS * EACH + REF_SENDS);
-	assert_true(prom_value(&b, "hindsight_transitions_total{type=\"ping\"}") ==
-		    BALL + 1);
-	assert_true(prom_value(&b, "hindsight_events_unchanged_total{type=\"c\"}") ==
-		    NOOPS);
+	assert_true(
+		prom_value(&b, "hindsight_transitions_total{type=\"c\"}") ==
+		AGENTS * EACH + REF_SENDS);
+	assert_true(
+		prom_value(&b, "hindsight_transitions_total{type=\"ping\"}") ==
+		BALL + 1);
+	assert_true(
+		prom_value(&b,
+			   "hindsight_events_unchanged_total{type=\"c\"}") ==
+		NOOPS);
 	assert_true(prom_value(&b, "hindsight_events_queued_total") == events);
 	assert_true(prom_value(&b, "hindsight_workers") == 2);
 	hs_buf_free(&b);
@@ -407,10 +416,18 @@ static void test_failures(void **state)
 	hs_buf b = HS_BUF_INIT;
 	assert_hs(0, hs_metrics_prometheus(rt, &b));
 	assert_parses(&b);
-	assert_true(prom_value(&b, "hindsight_agent_failures_total{type=\"c\"}") == 1);
-	assert_true(prom_value(&b, "hindsight_agent_failures_total{type=\"s\"}") == 0);
-	assert_true(prom_value(&b, "hindsight_events_skipped_total{type=\"s\"}") == 1);
-	assert_true(prom_value(&b, "hindsight_handler_errors_total{type=\"c\"}") == 1);
+	assert_true(
+		prom_value(&b, "hindsight_agent_failures_total{type=\"c\"}") ==
+		1);
+	assert_true(
+		prom_value(&b, "hindsight_agent_failures_total{type=\"s\"}") ==
+		0);
+	assert_true(
+		prom_value(&b, "hindsight_events_skipped_total{type=\"s\"}") ==
+		1);
+	assert_true(
+		prom_value(&b, "hindsight_handler_errors_total{type=\"c\"}") ==
+		1);
 	assert_true(prom_value(&b, "hindsight_agents_failed") == 1);
 	assert_true(prom_value(&b, "hindsight_mailbox_messages") == 3);
 	hs_buf_free(&b);
@@ -486,7 +503,9 @@ static void test_depth_while_blocked(void **state)
 		pthread_cond_wait(&gate_cv, &gate_mu);
 	pthread_mutex_unlock(&gate_mu);
 
-	enum { MORE = 25 };
+	enum {
+		MORE = 25
+	};
 	for (int i = 0; i < MORE; i++)
 		assert_hs(0, hs_sendf(rt, "gate", "g", "go", ""));
 	/* Another agent waits for the one worker. */
@@ -582,7 +601,10 @@ static void test_log_counts(void **state)
 	scraper s = {.rt = rt};
 	pthread_t th;
 	assert_int_equal(pthread_create(&th, NULL, scrape_main, &s), 0);
-	enum { AGENTS = 8, EACH = 200 };
+	enum {
+		AGENTS = 8,
+		EACH = 200
+	};
 	char id[16];
 	for (int k = 0; k < EACH; k++)
 		for (int i = 0; i < AGENTS; i++) {
@@ -658,7 +680,9 @@ static void test_passivation(void **state)
 	assert_hs(0, hs_open(&rt, &o));
 	hsu_register_counter(rt, "c", HS_ON_ERROR_FAIL);
 
-	enum { AGENTS = 200 };
+	enum {
+		AGENTS = 200
+	};
 	char id[16];
 	for (int round = 0; round < 2; round++) {
 		for (int i = 0; i < AGENTS; i++) {

@@ -13,7 +13,7 @@
 #include "core/runtime.h"
 
 _Static_assert(HSI_SHARD_STATS <= sizeof(((hsi_shard *)0)->stats) /
-					   sizeof(((hsi_shard *)0)->stats[0]),
+					  sizeof(((hsi_shard *)0)->stats[0]),
 	       "hsi_shard.stats too small");
 
 /* Workers are indexed on every send from a handler: keep it a shift. */
@@ -125,8 +125,8 @@ static void collect(hs_runtime *rt, hs_metrics *m)
 		uint64_t in = hsi_counter_get(&w->queued);
 		m->log_queue_depth = in > taken ? in - taken : 0;
 		/* Relaxed: a flag (see hsi_sink_log). */
-		m->log_error = atomic_load_explicit(
-			&((hsi_writer *)w)->failed, memory_order_relaxed);
+		m->log_error = atomic_load_explicit(&((hsi_writer *)w)->failed,
+						    memory_order_relaxed);
 	}
 	if (rt->log != NULL)
 		m->log_last_gseq = hsi_log_last_gseq(rt->log);
@@ -167,7 +167,8 @@ typedef struct prom {
 	int rc;
 } prom;
 
-static void put(prom *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(prom *p, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 static void put(prom *p, const char *fmt, ...)
 {
@@ -187,15 +188,14 @@ static void put(prom *p, const char *fmt, ...)
 	p->out->len += (size_t)n;
 }
 
-static void head(prom *p, const char *name, const char *type,
-		 const char *help)
+static void head(prom *p, const char *name, const char *type, const char *help)
 {
 	put(p, "# HELP hindsight_%s %s\n# TYPE hindsight_%s %s\n", name, help,
 	    name, type);
 }
 
-static void one(prom *p, const char *name, const char *type,
-		const char *help, uint64_t v)
+static void one(prom *p, const char *name, const char *type, const char *help,
+		uint64_t v)
 {
 	head(p, name, type, help);
 	put(p, "hindsight_%s %llu\n", name, (unsigned long long)v);
@@ -216,8 +216,14 @@ static void put_label(prom *p, const char *s)
 	}
 }
 
-enum { PER_TRANSITIONS, PER_UNCHANGED, PER_HANDLED, PER_ERRORS, PER_SKIPPED,
-       PER_FAILURES };
+enum {
+	PER_TRANSITIONS,
+	PER_UNCHANGED,
+	PER_HANDLED,
+	PER_ERRORS,
+	PER_SKIPPED,
+	PER_FAILURES
+};
 
 static uint64_t per_value(const hs_runtime *rt, unsigned t, int which)
 {
@@ -262,7 +268,8 @@ static void histogram(prom *p, const char *name, const char *help,
 		acc += buckets[i];
 		if (seconds)
 			put(p, "hindsight_%s_bucket{le=\"%g\"} %llu\n", name,
-			    (double)(1ull << i) * 1e-6, (unsigned long long)acc);
+			    (double)(1ull << i) * 1e-6,
+			    (unsigned long long)acc);
 		else
 			put(p, "hindsight_%s_bucket{le=\"%llu\"} %llu\n", name,
 			    1ull << i, (unsigned long long)acc);
@@ -304,8 +311,8 @@ int hs_metrics_prometheus(hs_runtime *rt, hs_buf *out)
 		 PER_FAILURES);
 	one(&p, "agent_restarts_total", "counter",
 	    "Failed agents restarted with hs_restart.", m.restarts);
-	one(&p, "turns_total", "counter",
-	    "Times an agent was given a worker.", m.turns);
+	one(&p, "turns_total", "counter", "Times an agent was given a worker.",
+	    m.turns);
 	one(&p, "sends_refused_total", "counter",
 	    "Sends from outside refused or timed out on a full mailbox.",
 	    m.sends_refused);
@@ -315,8 +322,8 @@ int hs_metrics_prometheus(hs_runtime *rt, hs_buf *out)
 	    m.messages_dropped);
 	one(&p, "timers_fired_total", "counter", "Timers fired.",
 	    m.timers_fired);
-	one(&p, "agents_created_total", "counter",
-	    "New agents (init run).", m.agents_created);
+	one(&p, "agents_created_total", "counter", "New agents (init run).",
+	    m.agents_created);
 	one(&p, "activations_total", "counter",
 	    "Agents rebuilt from the log into memory.", m.activations);
 	head(&p, "activation_seconds_total", "counter",
@@ -345,8 +352,7 @@ int hs_metrics_prometheus(hs_runtime *rt, hs_buf *out)
 	one(&p, "log_snapshots_total", "counter",
 	    "Snapshots written to the log.", m.log_snapshots);
 	one(&p, "log_bytes_total", "counter",
-	    "Bytes of records and snapshots written to the log.",
-	    m.log_bytes);
+	    "Bytes of records and snapshots written to the log.", m.log_bytes);
 
 	one(&p, "agents_resident", "gauge", "Agents in memory.",
 	    m.agents_resident);

@@ -60,9 +60,9 @@ int hs_register(hs_runtime *rt, const hs_type *def)
 	if (rc != 0) {
 		free(t->counts);
 		free(t);
-	}
-	else
+	} else {
 		hsi_timers_types_changed(rt);
+	}
 	return rc;
 }
 
