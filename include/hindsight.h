@@ -829,6 +829,109 @@ HS_API int hs_agent_status_get(hs_runtime *rt, const char *type,
 HS_API int hs_restart(hs_runtime *rt, const char *type, const char *id,
 		      unsigned flags);
 
+/* ------------------------------------------------------------------ */
+/* Metrics                                                              */
+/* ------------------------------------------------------------------ */
+
+/* Buckets of hs_metrics.log_batch_buckets: bucket i (0 <= i < 17) counts
+ * batches of at most 2^i transitions (and more than 2^(i-1)); the last
+ * counts larger ones. */
+#define HS_METRICS_BATCH_BUCKETS 18
+/* Buckets of hs_metrics.log_write_buckets: bucket i (0 <= i < 21) counts
+ * writes that took at most 2^i microseconds (and more than 2^(i-1));
+ * the last counts slower ones (over 2^20 us, about 1.05 s). */
+#define HS_METRICS_LATENCY_BUCKETS 22
+
+/*
+ * The runtime's numbers, for monitoring. Counters count since hs_open
+ * and only grow (a scraper derives rates from them: transitions/s);
+ * gauges are the value now. The struct may grow at its end in later
+ * versions: set `size` to sizeof(hs_metrics) before the call, and the
+ * runtime fills that many bytes (at most its own size) and sets `size`
+ * to what it filled. Numbers are read without stopping the runtime, so
+ * two of them may be a few events apart; each one alone is exact once the
+ * runtime is idle (after hs_await).
+ */
+typedef struct hs_metrics {
+	size_t size; /* in: sizeof(hs_metrics); out: bytes filled */
+
+	/* Counters: agents' work. */
+	uint64_t events_queued;    /* messages put into mailboxes: sends from
+				    * outside, handlers' sends, answers,
+				    * timer firings */
+	uint64_t events_handled;   /* messages handled by a worker */
+	uint64_t transitions;      /* events that changed a state
+				    * (apply returned HS_CHANGED) */
+	uint64_t events_unchanged; /* events that changed nothing (also stale
+				    * timer firings, which are not applied) */
+	uint64_t handler_errors;   /* apply() returned an error */
+	uint64_t events_skipped;   /* of those, dropped under
+				    * HS_ON_ERROR_SKIP */
+	uint64_t agent_failures;   /* of those, agents stopped
+				    * (HS_ON_ERROR_FAIL) */
+	uint64_t restarts;         /* hs_restart() of a failed agent */
+	uint64_t turns;            /* times an agent was given a worker */
+	uint64_t sends_refused;    /* outside sends refused or timed out on a
+				    * full mailbox (HS_EAGAIN, HS_ETIMEDOUT) */
+	uint64_t messages_dropped; /* messages given to on_drop: discarded at
+				    * hs_restart (HS_RESTART_DROP_PENDING),
+				    * at hs_close, or undeliverable */
+	uint64_t timers_fired;
+
+	/* Counters: agents in and out of memory. */
+	uint64_t agents_created;   /* new agents (init run) */
+	uint64_t activations;      /* agents rebuilt from the log */
+	uint64_t activation_ns;    /* total time those rebuilds took */
+	uint64_t passivations;     /* agents that left memory under
+				    * resident_limit */
+
+	/* Counters: the log's writer (0 in memory and read-only). */
+	uint64_t log_batches;      /* group commits written */
+	uint64_t log_records;      /* transitions written */
+	uint64_t log_snapshots;    /* snapshots written with them */
+	uint64_t log_bytes;        /* bytes of records and snapshots */
+	uint64_t log_write_ns;     /* total time in the log's write (with the
+				    * fsync under HS_DURABILITY_SYNC) */
+	uint64_t log_write_ns_max; /* the slowest write */
+	uint64_t log_batch_buckets[HS_METRICS_BATCH_BUCKETS];
+	uint64_t log_write_buckets[HS_METRICS_LATENCY_BUCKETS];
+
+	/* Gauges. */
+	uint64_t agents_resident;  /* agents in memory (hs_resident) */
+	uint64_t resident_limit;   /* hs_options.resident_limit, 0 = none */
+	uint64_t agents_failed;    /* failed agents waiting for hs_restart */
+	uint64_t mailbox_depth;    /* messages queued and not yet handled
+				    * (one being handled counts until its
+				    * outcome; failed agents' included) */
+	uint64_t run_queue_depth;  /* agents waiting for a worker */
+	uint64_t log_queue_depth;  /* transitions waiting for the writer */
+	uint64_t timers_pending;   /* as hs_timers_pending; 0 read-only */
+	uint64_t log_last_gseq;    /* the last gseq written */
+	int64_t log_error;         /* the error that stopped the writer, or 0 */
+	uint64_t workers;
+	uint64_t types;            /* agent types registered */
+} hs_metrics;
+
+/*
+ * Fills *out with the runtime's metrics (see hs_metrics; set out->size
+ * first). Cheap: it sums per-thread counters (a few per worker and per
+ * registered type) without stopping anything. Thread-safe; may be called
+ * from a watcher or a handler. Returns 0, or HS_EINVAL (rt or out NULL,
+ * out->size below the first version's size).
+ */
+HS_API int hs_metrics_get(hs_runtime *rt, hs_metrics *out);
+
+/*
+ * Appends the metrics to `out` in the Prometheus text exposition format
+ * (version 0.0.4: a HELP and a TYPE line per metric, names prefixed
+ * `hindsight_`, counters ending in `_total`, seconds and bytes as base
+ * units), for a program to serve on its own endpoint. Besides the numbers
+ * of hs_metrics, events are also counted per agent type (label `type`).
+ * Thread-safe, as hs_metrics_get. Returns 0, HS_EINVAL (rt or out NULL)
+ * or HS_ENOMEM (out->len then unchanged).
+ */
+HS_API int hs_metrics_prometheus(hs_runtime *rt, hs_buf *out);
+
 
 /* ------------------------------------------------------------------ */
 /* The past: records, states at a point, replay                         */

@@ -9,13 +9,16 @@
 #include "common/spin.h"
 #include "hindsight.h"
 
-/* A registered agent type. Immutable once published. */
+/* A registered agent type. Immutable once published, but for the
+ * counters it points to. */
 typedef struct hsi_type {
 	hs_type def;
 	char name[HS_NAME_MAX + 1];
 	uint8_t name_len;
 	unsigned index;
 	uint64_t name_hash;
+	/* One per worker, each written by its worker (core/metrics.h). */
+	struct hsi_type_counts *counts;
 } hsi_type;
 
 /* Someone waiting for one message's outcome (core/waiter.h). */

@@ -35,6 +35,10 @@ typedef struct hsi_shard {
 	 * waits (core/flow.c). */
 	pthread_cond_t room;
 	atomic_uint waiting;
+	/* The runtime's counters of what happens under `mu` (pushes,
+	 * creations, ...: core/metrics.h): written by the holder of `mu`,
+	 * read anywhere. */
+	_Atomic uint64_t stats[6];
 } hsi_shard;
 
 /* Maps (type, id) to agents. Agents live until hsi_registry_destroy. */

@@ -5,13 +5,16 @@
 #include "core/rebuild.h"
 #include "core/runtime.h"
 
-/* Builds an agent from its newest snapshot and the records after it.
- * HS_ENOAGENT when the log has no record of it (or there is no log). */
+/* Builds an agent from its newest snapshot and the records after it,
+ * and says in *ns how long that took. HS_ENOAGENT when the log has no
+ * record of it (or there is no log). */
 static int agent_load(hs_runtime *rt, const hsi_type *type, const char *id,
-		      size_t id_len, uint32_t hash, hsi_agent **out)
+		      size_t id_len, uint32_t hash, hsi_agent **out,
+		      uint64_t *ns)
 {
 	if (rt->log == NULL)
 		return HS_ENOAGENT;
+	int64_t t0 = hsi_mono_ns();
 	uint64_t last_seq, last_gseq;
 	int rc = hsi_log_agent_last(rt->log, type->name, type->name_len, id,
 				    id_len, &last_seq, &last_gseq);
@@ -33,6 +36,7 @@ static int agent_load(hs_runtime *rt, const hsi_type *type, const char *id,
 	}
 	a->seq = last_seq;
 	*out = a;
+	*ns = (uint64_t)(hsi_mono_ns() - t0);
 	return 0;
 }
 
@@ -51,6 +55,7 @@ static int find_or_create(hsi_shard *s, const hsi_type *type, const char *id,
 			return rc;
 		/* Relaxed: a count read as a hint by passivation. */
 		atomic_fetch_add_explicit(resident, 1, memory_order_relaxed);
+		hsi_count(&s->stats[HSI_SHARD_CREATED], 1);
 	}
 	*out = a;
 	return 0;
@@ -66,6 +71,7 @@ int hsi_agent_acquire(hs_runtime *rt, const hsi_type *type, const char *id,
 	pthread_mutex_lock(&s->mu);
 	hsi_agent *a;
 	hsi_agent *loaded;
+	uint64_t load_ns = 0;
 	int rc;
 retry:
 	a = hsi_registry_find(s, type, id, id_len, hash);
@@ -78,7 +84,7 @@ retry:
 	uint64_t evictions = s->evictions;
 	pthread_mutex_unlock(&s->mu);
 	loaded = NULL;
-	rc = agent_load(rt, type, id, id_len, hash, &loaded);
+	rc = agent_load(rt, type, id, id_len, hash, &loaded, &load_ns);
 	if (rc != 0 && (rc != HS_ENOAGENT || mode != HSI_ACQUIRE_CREATE))
 		return rc;
 	pthread_mutex_lock(&s->mu);
@@ -98,6 +104,8 @@ retry:
 		}
 		atomic_fetch_add_explicit(&rt->resident, 1,
 					  memory_order_relaxed);
+		hsi_count(&s->stats[HSI_SHARD_ACTIVATED], 1);
+		hsi_count(&s->stats[HSI_SHARD_ACTIVATION_NS], load_ns);
 		a = loaded;
 	} else {
 		rc = find_or_create(s, type, id, id_len, hash, &rt->resident,

@@ -31,14 +31,18 @@ int hsi_flow_admit(hs_runtime *rt, hsi_shard *s, hsi_agent *a,
 	 * "full", which the wait below rechecks. */
 	if (atomic_load_explicit(&a->queued, memory_order_relaxed) < limit)
 		goto admit;
-	if (ad->timeout_ms == 0)
+	if (ad->timeout_ms == 0) {
+		hsi_rare_add(&rt->rare.refused, 1);
 		return HS_EAGAIN;
+	}
 	/* Relaxed: hs_close sets it before it takes each shard lock to wake
 	 * us, and we hold this one. */
 	if (atomic_load_explicit(&rt->closing, memory_order_relaxed))
 		return HS_ECLOSED;
-	if (ad->expired)
+	if (ad->expired) {
+		hsi_rare_add(&rt->rare.refused, 1);
 		return HS_ETIMEDOUT;
+	}
 	if (ad->timeout_ms > 0 && !ad->has_deadline) {
 		ad->deadline =
 			hsi_deadline_in_ms(CLOCK_MONOTONIC, ad->timeout_ms);

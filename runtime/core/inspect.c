@@ -131,6 +131,7 @@ int hs_restart(hs_runtime *rt, const char *type, const char *id,
 			drop_pending(rt, a, (hsi_msg *)n);
 			dropped++;
 		}
+		hsi_rare_add(&rt->rare.unqueued, dropped);
 		while (dropped-- > 0)
 			hsi_flow_taken(rt, a);
 	}
@@ -144,6 +145,7 @@ int hs_restart(hs_runtime *rt, const char *type, const char *id,
 	/* Relaxed: read by hs_await after it acquired `active`, which the
 	 * activation below raises after this. */
 	atomic_fetch_sub_explicit(&rt->nfailed, 1, memory_order_relaxed);
+	hsi_rare_add(&rt->rare.restarts, 1);
 	/* Scheduled (its idle bit is clear), so it stays in memory after
 	 * the pin goes. */
 	hsi_activate(rt, a);

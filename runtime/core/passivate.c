@@ -65,6 +65,7 @@ void hsi_passivate(hs_runtime *rt)
 		pthread_mutex_lock(&s->mu);
 		size_t gone = hsi_registry_sweep(s, evictable, NULL,
 						 resident - target);
+		hsi_count(&s->stats[HSI_SHARD_PASSIVATED], gone);
 		pthread_mutex_unlock(&s->mu);
 		atomic_fetch_sub_explicit(&rt->resident, gone,
 					  memory_order_relaxed);

@@ -23,6 +23,10 @@ struct hs_ref {
 	 * sender through the same ref mallocs instead. */
 	atomic_flag busy;
 	hsi_blocks blocks;
+	/* Messages pushed by the holder of `busy` (core/metrics.h); read by
+	 * hs_metrics_get under rt->refs_mu, which also adds them to the
+	 * runtime's count when the ref is released. */
+	hsi_counter pushed;
 	/* In rt->refs, under rt->refs_mu. */
 	struct hs_ref *prev, *next;
 };
@@ -59,6 +63,7 @@ int hs_agent_ref(hs_runtime *rt, const char *type, const char *id,
 	ref->agent = a;
 	atomic_flag_clear(&ref->busy);
 	ref->blocks = (hsi_blocks){NULL, NULL, 0};
+	atomic_init(&ref->pushed, 0);
 	ref->prev = NULL;
 	pthread_mutex_lock(&rt->refs_mu);
 	ref->next = rt->refs;
@@ -80,22 +85,25 @@ int hs_send_ref(hs_ref *ref, const char *event_type, const void *body,
 	int rc = hsi_send_enter(rt);
 	hsi_msg *m;
 	/* Acquire pairs with the release clear below, in the previous
-	 * sender through this ref: the list is as it left it. */
-	if (rc == 0 && !atomic_flag_test_and_set_explicit(
-			       &ref->busy, memory_order_acquire)) {
+	 * sender through this ref: the list and count are as it left them. */
+	bool own = rc == 0 && !atomic_flag_test_and_set_explicit(
+				      &ref->busy, memory_order_acquire);
+	if (own) {
 		void *block = hsi_blocks_get(&rt->msgpool, &ref->blocks);
 		rc = hsi_msg_build(event_type, body, len, NULL, &block, &m);
 		if (block != NULL)
 			hsi_blocks_unget(&rt->msgpool, &ref->blocks, block);
-		atomic_flag_clear_explicit(&ref->busy, memory_order_release);
 	} else if (rc == 0) {
 		rc = hsi_msg_build(event_type, body, len, NULL, NULL, &m);
 	}
 	if (rc == 0) {
-		rc = hsi_push_pinned(rt, ref->agent, m, 0);
+		rc = hsi_push_pinned(rt, ref->agent, m, 0,
+				     own ? &ref->pushed : NULL);
 		if (rc != 0)
 			free(m);
 	}
+	if (own)
+		atomic_flag_clear_explicit(&ref->busy, memory_order_release);
 	hsi_send_leave(rt);
 	return rc;
 }
@@ -106,6 +114,9 @@ void hs_ref_release(hs_ref *ref)
 		return;
 	hs_runtime *rt = ref->rt;
 	pthread_mutex_lock(&rt->refs_mu);
+	/* Under refs_mu, where hs_metrics_get sums the live refs' counts:
+	 * the sum never goes back. */
+	hsi_rare_add(&rt->rare.ref_pushed, hsi_counter_get(&ref->pushed));
 	if (ref->prev != NULL)
 		ref->prev->next = ref->next;
 	else
@@ -119,6 +130,16 @@ void hs_ref_release(hs_ref *ref)
 	hsi_blocks_free(&ref->blocks);
 	free(ref);
 	hsi_check_resident(rt);
+}
+
+uint64_t hsi_refs_pushed(hs_runtime *rt)
+{
+	pthread_mutex_lock(&rt->refs_mu);
+	uint64_t n = hsi_counter_get(&rt->rare.ref_pushed);
+	for (const hs_ref *ref = rt->refs; ref != NULL; ref = ref->next)
+		n += hsi_counter_get(&ref->pushed);
+	pthread_mutex_unlock(&rt->refs_mu);
+	return n;
 }
 
 void hsi_refs_free(hs_runtime *rt)

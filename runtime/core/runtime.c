@@ -62,8 +62,10 @@ static void free_runtime(hs_runtime *rt)
 	 * returned before teardown. */
 	unsigned ntypes = atomic_load_explicit(&rt->ntypes,
 					       memory_order_relaxed);
-	for (unsigned i = 0; i < ntypes; i++)
+	for (unsigned i = 0; i < ntypes; i++) {
+		free(rt->types[i]->counts);
 		free((void *)rt->types[i]);
+	}
 	hsi_watchers_destroy(&rt->watchers);
 	hsi_timers_destroy(rt);
 	hsi_log_close(rt->log);
@@ -217,6 +219,7 @@ static void free_agent(hsi_agent *a, void *p)
 	hsi_node *n;
 	while ((n = hsi_mailbox_pop(&a->mbox)) != NULL) {
 		hsi_drop(td->rt, a->type, a->id, (hsi_msg *)n, HS_ECLOSED);
+		hsi_rare_add(&td->rt->rare.unqueued, 1);
 		td->dropped++;
 	}
 	hsi_agent_free(a);

@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 
 #include "agent/registry.h"
+#include "core/metrics.h"
 #include "core/msgpool.h"
 #include "core/timers.h"
 #include "core/watch.h"
@@ -31,6 +32,8 @@ typedef struct hsi_worker {
 	unsigned near_next;
 	/* Message blocks this worker consumed, for the next it builds. */
 	hsi_blocks blocks;
+	/* Written by this worker only, read by hs_metrics_get. */
+	hsi_worker_counts counts;
 } hsi_worker;
 
 struct hs_runtime {
@@ -63,6 +66,9 @@ struct hs_runtime {
 	atomic_size_t resident;
 	atomic_bool sweeping;
 	unsigned sweep_hand;
+
+	/* Counters of rare events (core/metrics.h). */
+	hsi_rare rare;
 
 	/* hs_ref handles not yet released (a list under refs_mu), freed by
 	 * hs_close. */

@@ -81,6 +81,7 @@ static inline int push(hs_runtime *rt, hsi_shard *s, hsi_agent *a,
 		       hsi_msg *m)
 {
 	bool schedule = hsi_mailbox_push(&a->mbox, &m->node);
+	hsi_count(&s->stats[HSI_SHARD_PUSHED], 1);
 	pthread_mutex_unlock(&s->mu);
 	if (schedule)
 		hsi_activate(rt, a);
@@ -162,6 +163,7 @@ static int deliver_near(hs_runtime *rt, hsi_worker *w, const hsi_type *type,
 		    memcmp(a->id, id, id_len) == 0) {
 			if (hsi_mailbox_push(&a->mbox, &m->node))
 				hsi_activate(rt, a);
+			hsi_count(&w->counts.pushed, 1);
 			return 0;
 		}
 	}
@@ -191,6 +193,7 @@ void hsi_drop(hs_runtime *rt, const hsi_type *type, const char *id,
 	      hsi_msg *m, int why)
 {
 	hsi_waiter_done(m->waiter, why, 0, 0);
+	hsi_rare_add(&rt->rare.dropped, 1);
 	if (rt->opts.on_drop != NULL)
 		rt->opts.on_drop(rt->opts.drop_udata, type->name, id,
 				 hsi_msg_event_type(m), hsi_msg_body(m),
@@ -198,7 +201,7 @@ void hsi_drop(hs_runtime *rt, const hsi_type *type, const char *id,
 }
 
 int hsi_push_pinned(hs_runtime *rt, hsi_agent *a, hsi_msg *m,
-		    int timeout_ms)
+		    int timeout_ms, hsi_counter *pushed)
 {
 	if (a->type->def.mailbox_limit != 0) {
 		/* Bounded: counted and admitted under the shard lock, as
@@ -222,6 +225,10 @@ int hsi_push_pinned(hs_runtime *rt, hsi_agent *a, hsi_msg *m,
 	 * the mailbox takes any number of producers. */
 	if (hsi_mailbox_push(&a->mbox, &m->node))
 		hsi_activate(rt, a);
+	if (pushed != NULL)
+		hsi_count(pushed, 1);
+	else
+		hsi_rare_add(&rt->rare.pushed, 1);
 	return 0;
 }
 

@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "agent/agent.h"
+#include "core/metrics.h"
 
 /* Validates and copies an event into a new message, built in *block when
  * it fits there (see hsi_msg_make_in; block may be NULL). */
@@ -26,9 +27,10 @@ int hsi_deliver(hs_runtime *rt, const hsi_type *type, const char *id,
 
 /* Queues m (taking it on success) at an agent pinned in memory by the
  * caller (an hs_ref), without finding it: timeout_ms as hs_send_timeout's
- * for a type with a mailbox limit. */
+ * for a type with a mailbox limit. Counts the push in *pushed, which the
+ * caller alone writes now (core/metrics.h), or NULL for a shared one. */
 int hsi_push_pinned(hs_runtime *rt, hsi_agent *a, hsi_msg *m,
-		    int timeout_ms);
+		    int timeout_ms, hsi_counter *pushed);
 
 /* Every outside send is between these two: enter counts the sender (so
  * that hs_close waits for it) and returns 0, or HS_ECLOSED, HS_ENOTSUP

@@ -217,6 +217,7 @@ static size_t fire_due(hs_runtime *rt, int64_t now)
 		}
 	} while (n == FIRE_CHUNK);
 	pthread_mutex_unlock(&rt->timers.fire_mu);
+	hsi_rare_add(&rt->rare.timers_fired, total);
 	return total;
 }
 

@@ -96,6 +96,10 @@ static void end_timer(hsi_agent *a, const hsi_msg *m, hs_ctx *ctx)
 		hsi_timer_ops_add(&ctx->timers, t);
 }
 
+/* The worker's counts of the agent's type, found where an outcome is
+ * counted: a pointer kept across apply() would cost a register. */
+#define COUNTS(rt, w, a) (&(a)->type->counts[(w) - (rt)->workers])
+
 /* Handles one message. Returns false when the agent has failed. */
 static bool handle(hs_runtime *rt, hsi_worker *w, hsi_agent *a,
 		   const hsi_msg *m)
@@ -103,8 +107,10 @@ static bool handle(hs_runtime *rt, hsi_worker *w, hsi_agent *a,
 	const hs_type *def = &a->type->def;
 	hs_event ev = {hsi_msg_event_type(m), hsi_msg_body(m), m->body_len};
 	/* The owner re-armed or cancelled the timer since it fired. */
-	if (hsi_timers_stale(rt, m))
+	if (hsi_timers_stale(rt, m)) {
+		hsi_count(&COUNTS(rt, w, a)->unchanged, 1);
 		return true;
+	}
 	hs_ctx ctx;
 	hsi_ctx_init(&ctx, rt, a->type, a->id, a->id_len, a->seq + 1);
 	ctx.msg = m;
@@ -144,6 +150,7 @@ static bool handle(hs_runtime *rt, hsi_worker *w, hsi_agent *a,
 	if (rc != HS_CHANGED)
 		hsi_timers_free(ctx.timers.head);
 	if (rc < 0) {
+		hsi_count(&COUNTS(rt, w, a)->errors, 1);
 		hsi_effects_free(ctx.effects.head);
 		/* An agent's question gets an error answer; an outside asker
 		 * learns that the agent failed. */
@@ -173,6 +180,7 @@ static bool handle(hs_runtime *rt, hsi_worker *w, hsi_agent *a,
 		return false;
 	}
 	if (rc == HS_UNCHANGED) {
+		hsi_count(&COUNTS(rt, w, a)->unchanged, 1);
 		/* Nothing was recorded, so the messages have no cause, and
 		 * no questions leave: their ask ids come from the seq. */
 		hsi_effect *e = without_questions(ctx.effects.head);
@@ -193,6 +201,7 @@ static bool handle(hs_runtime *rt, hsi_worker *w, hsi_agent *a,
 		hsi_timer_ops_add(&ctx.timers, done);
 	if (m->tail_kind == HSI_TAIL_CANCEL)
 		end_timer(a, m, &ctx);
+	hsi_count(&COUNTS(rt, w, a)->transitions, 1);
 	publish(rt, w, a, m, &ctx);
 	return true;
 }
@@ -202,6 +211,7 @@ void hsi_run_agent(void *udata, unsigned worker, hsi_agent *a)
 	hs_runtime *rt = udata;
 	hsi_worker *w = &rt->workers[worker];
 	unsigned handled = 0;
+	hsi_count(&w->counts.turns, 1);
 
 	for (;;) {
 		if (handled == rt->opts.batch) {

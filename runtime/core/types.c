@@ -1,6 +1,7 @@
 /* The table of agent types: registration and lookup. */
 #include "core/types.h"
 
+#include <stdalign.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +24,13 @@ int hs_register(hs_runtime *rt, const hs_type *def)
 	hsi_type *t = calloc(1, sizeof(*t));
 	if (t == NULL)
 		return HS_ENOMEM;
+	size_t counts = rt->opts.workers * sizeof(*t->counts);
+	t->counts = aligned_alloc(alignof(hsi_type_counts), counts);
+	if (t->counts == NULL) {
+		free(t);
+		return HS_ENOMEM;
+	}
+	memset(t->counts, 0, counts);
 	t->def = *def;
 	memcpy(t->name, def->name, name_len + 1);
 	t->def.name = t->name;
@@ -49,10 +57,12 @@ int hs_register(hs_runtime *rt, const hs_type *def)
 				      memory_order_release);
 	}
 	pthread_mutex_unlock(&rt->types_mu);
-	if (rc != 0)
+	if (rc != 0) {
+		free(t->counts);
 		free(t);
-	else
+	} else {
 		hsi_timers_types_changed(rt);
+	}
 	return rc;
 }
 

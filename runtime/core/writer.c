@@ -29,7 +29,7 @@ int hsi_writer_start(hs_runtime *rt)
 	w->stop = false;
 	w->last_gseq = hsi_log_last_gseq(rt->log);
 	w->first_gseq = w->last_gseq + 1;
-	w->queued = 0;
+	atomic_init(&w->queued, 0);
 	w->batch = hsi_log_batch_new();
 	if (w->batch == NULL)
 		return HS_ENOMEM;
@@ -73,7 +73,7 @@ bool hsi_writer_push(hs_runtime *rt, hsi_commit *c)
 	/* Both released by finish() once the record is written. */
 	hsi_activity_begin(rt);
 	atomic_fetch_add_explicit(&c->agent->pending, 1, memory_order_relaxed);
-	w->queued += record;
+	hsi_count(&w->queued, record);
 	bool was_empty = w->head == NULL;
 	*w->tail = c;
 	w->tail = &c->next;
@@ -89,7 +89,7 @@ uint64_t hsi_writer_durable_add(hsi_writer *w)
 	w->durable++;
 	/* Records queue in gseq order, and every one queued from now on
 	 * carries a copy (see hsi_writer_push). */
-	uint64_t from = w->first_gseq + w->queued;
+	uint64_t from = w->first_gseq + hsi_counter_get(&w->queued);
 	pthread_mutex_unlock(&w->mu);
 	return from;
 }
@@ -109,9 +109,14 @@ static hsi_commit *take(hsi_writer *w, unsigned max)
 		pthread_cond_wait(&w->cv, &w->mu);
 	hsi_commit *list = w->head;
 	hsi_commit *last = list;
+	uint64_t records = list != NULL && list->rec.len != 0;
 	for (unsigned n = 1; last != NULL && n < max && last->next != NULL;
-	     n++)
+	     n++) {
 		last = last->next;
+		records += last->rec.len != 0;
+	}
+	/* No longer waiting for the writer: being written. */
+	hsi_count(&w->counts.taken, records);
 	if (last != NULL) {
 		w->head = last->next;
 		if (w->head == NULL)
@@ -120,6 +125,20 @@ static hsi_commit *take(hsi_writer *w, unsigned max)
 	}
 	pthread_mutex_unlock(&w->mu);
 	return list;
+}
+
+static void count_write(hsi_writer_counts *wc, uint64_t records,
+			uint64_t snapshots, uint64_t bytes, uint64_t ns)
+{
+	hsi_count(&wc->records, records);
+	hsi_count(&wc->snapshots, snapshots);
+	hsi_count(&wc->bytes, bytes);
+	hsi_count(&wc->write_ns, ns);
+	if (ns > hsi_counter_get(&wc->write_ns_max))
+		atomic_store_explicit(&wc->write_ns_max, ns,
+				      memory_order_relaxed);
+	hsi_count(&wc->batch_buckets[hsi_batch_bucket(records)], 1);
+	hsi_count(&wc->write_buckets[hsi_latency_bucket(ns)], 1);
 }
 
 static int write_list(hs_runtime *rt, hsi_commit *list)
@@ -131,11 +150,14 @@ static int write_list(hs_runtime *rt, hsi_commit *list)
 	for (hsi_commit *c = list; c != NULL; c = c->next)
 		hsi_timers_write_done(rt, c->timers, w->batch);
 	uint64_t gseq = w->last_gseq;
+	uint64_t snapshots = 0, bytes = 0;
 	for (hsi_commit *c = list; c != NULL; c = c->next) {
 		const hsi_type *t = c->agent->type;
 		const hsi_agent *a = c->agent;
 		if (c->rec.len == 0)
 			continue; /* nothing to write, only to release */
+		snapshots += c->snapshot.len != 0;
+		bytes += c->rec.len + c->snapshot.len;
 		c->gseq = ++gseq;
 		hsi_record_patch_gseq(c->rec.data, c->gseq_off, gseq);
 		hsi_log_batch_put_event(rt->log, w->batch, gseq, c->rec.data,
@@ -158,10 +180,13 @@ static int write_list(hs_runtime *rt, hsi_commit *list)
 					 &w->timer_value) != 0)
 			return HS_ENOMEM;
 	}
+	int64_t t0 = hsi_mono_ns();
 	int rc = hsi_log_write(rt->log, w->batch,
 			       rt->opts.durability == HS_DURABILITY_SYNC);
 	if (rc != 0)
 		return rc;
+	count_write(&w->counts, gseq - w->last_gseq, snapshots, bytes,
+		    (uint64_t)(hsi_mono_ns() - t0));
 	for (hsi_commit *c = list; c != NULL; c = c->next)
 		if (c->rec.len != 0)
 			w->type_logged[c->agent->type->index] = true;

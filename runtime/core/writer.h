@@ -14,6 +14,7 @@
 #include "agent/agent.h"
 #include "common/buf.h"
 #include "core/effect.h"
+#include "core/metrics.h"
 #include "core/types.h"
 #include "core/watch.h"
 #include "log/log.h"
@@ -44,10 +45,11 @@ typedef struct hsi_writer {
 	hsi_commit *head;
 	hsi_commit **tail;
 	/* Under mu: records queued since start (the next one's gseq is
-	 * first_gseq + queued) and the durable watchers that need a copy of
+	 * first_gseq + queued; written under mu, also read without it by
+	 * hs_metrics_get) and the durable watchers that need a copy of
 	 * each (hsi_commit.watched). */
 	uint64_t first_gseq;
-	uint64_t queued;
+	hsi_counter queued;
 	size_t durable;
 	bool stop;
 	bool inited;
@@ -61,6 +63,8 @@ typedef struct hsi_writer {
 	/* HS_EIO once a write failed: the log is behind memory from then on,
 	 * so nothing more is written or accepted. */
 	atomic_int failed;
+	/* Written by the writer thread only. */
+	hsi_writer_counts counts;
 } hsi_writer;
 
 /* Starts and stops the writer (stop writes everything queued first). */
