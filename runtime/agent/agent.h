@@ -16,6 +16,10 @@ typedef struct hsi_type {
 	uint8_t name_len;
 	unsigned index;
 	uint64_t name_hash;
+	/* def.event_upcasters and def.state_upcasters, with the event
+	 * names, in one allocation; def.event_version and state_version
+	 * are >= 1. */
+	hs_upcaster *upcasters;
 } hsi_type;
 
 /* Someone waiting for one message's outcome (core/waiter.h). */
