@@ -975,8 +975,9 @@ typedef struct hs_record {
  * state. Returns 0, HS_ENOTSUP, HS_EINVAL (seq or gseq 0), HS_ENOTYPE,
  * HS_ENOAGENT (no record of this agent, or none yet at that point),
  * HS_ERANGE (a point after the end of the log or in the future),
- * HS_ECORRUPT, HS_EIO, or the error of a replayed apply(); details in
- * hs_last_error().
+ * HS_ECORRUPT, HS_EIO, HS_ESCHEMA (an event recorded at a schema version
+ * the type cannot read: see hs_type.event_version), or the error of a
+ * replayed apply(); details in hs_last_error().
  */
 HS_API int hs_state_at(hs_runtime *rt, const char *type, const char *id,
 		       hs_point point, hs_buf *out, hs_receipt *at);
@@ -1078,7 +1079,9 @@ typedef struct hs_verify_report {
  * each agent is replayed from its first record (or its newest snapshot
  * before from_gseq). fn (may be NULL) is called at each agent's first
  * divergence, after which that agent is not followed further; fn returns
- * non-zero to stop. `report` may be NULL. Returns 0 (whatever was found:
+ * non-zero to stop. Events of older schema versions are replayed through
+ * the type's upcasters (counted in report.upcast); one that cannot be is
+ * a divergence of kind HS_DIVERGE_VERSION. `report` may be NULL. Returns 0 (whatever was found:
  * see report), fn's non-zero result, or an error as hs_history.
  */
 HS_API int hs_verify(hs_runtime *rt, const hs_filter *scope,
