@@ -72,7 +72,8 @@ extern "C" {
 	X(ENOTSUP, -22, "not supported")                                      \
 	X(EEND, -23, "end of the log")                                        \
 	X(ENOREPLY, -24, "handled without a reply")                           \
-	X(EAGAIN, -25, "mailbox full")
+	X(EAGAIN, -25, "mailbox full")                                        \
+	X(ESCHEMA, -26, "recorded schema version not readable by the code")
 
 enum {
 	HS_OK = 0,
@@ -380,12 +381,76 @@ typedef struct hs_type {
 	 */
 	unsigned mailbox_limit;
 	void *udata; /* passed to every callback above */
+
+	/*
+	 * Schema versions (README "Changing event and state shapes"). Each
+	 * record stores the event_version and state_version of the code
+	 * that wrote it; 0 here means 1, and a log written before versions
+	 * existed is version 1 throughout. Reading an event recorded at an
+	 * older version (activation, replay, verify, what-if) runs it
+	 * through event_upcasters, one step at a time (v1->v2->v3), before
+	 * apply sees it; the log is never rewritten. An event without a
+	 * chain of upcasters up to event_version, or recorded by a newer
+	 * version than event_version, cannot be applied: HS_ESCHEMA, with
+	 * the type, event and versions named in hs_last_error(). Upcasters
+	 * get the type's udata.
+	 */
+	unsigned event_version;
+	const struct hs_upcaster *event_upcasters; /* copied */
+	size_t event_upcasters_len;
+	/*
+	 * A snapshot written by another state_version is either ignored
+	 * (HS_OLD_SNAPSHOTS_REBUILD, the default: the state is rebuilt from
+	 * the events before it, which costs a longer replay until newer
+	 * snapshots exist) or, with HS_OLD_SNAPSHOTS_UPCAST, an older one is
+	 * run through state_upcasters (each converts the encoded state of
+	 * from_version into that of from_version + 1; `event` unused) and
+	 * decoded; a missing step is HS_ESCHEMA. A snapshot newer than the
+	 * code is always ignored. Recorded state hashes of another
+	 * state_version cannot be compared: hs_verify counts them apart.
+	 */
+	unsigned state_version;
+	int old_snapshots; /* HS_OLD_SNAPSHOTS_* */
+	const struct hs_upcaster *state_upcasters; /* copied */
+	size_t state_upcasters_len;
 } hs_type;
 
+#define HS_OLD_SNAPSHOTS_REBUILD 0
+#define HS_OLD_SNAPSHOTS_UPCAST 1
+
 /*
- * Registers an agent type. The definition is copied. Thread-safe; may be
- * called while agents run. Returns 0, HS_EINVAL (missing callback or zero
- * state size), HS_ETOOLONG, HS_EEXIST or HS_ENOMEM.
+ * Converts one recorded event body (or encoded state) from version v to
+ * v + 1: reads `len` bytes of msgpack at `data` (NULL, 0 for an event
+ * without a body) and appends the new msgpack value to `out` (empty:
+ * no body). `event` is the event type (NULL for a state). Returns 0 or a
+ * negative code (HS_EBADMSG for data it rejects), which stops the read as
+ * apply's error would. Runs on the thread that reads (a worker at
+ * activation, the caller of a replay call); must be deterministic and
+ * must not call the runtime.
+ */
+typedef int (*hs_upcast_fn)(const char *event, const void *data,
+			    size_t len, hs_buf *out, void *udata);
+
+typedef struct hs_upcaster {
+	/* Events: the event type it converts, or NULL for every event of
+	 * the type that has no upcaster of its own at this from_version.
+	 * States: unused. */
+	const char *event;
+	unsigned from_version; /* >= 1, below the type's version */
+	/* NULL: the shape did not change at this step (the data goes on
+	 * as it is); an event still needs an entry (its own or a NULL
+	 * `event` one) at every step, so that nothing is read through a
+	 * step nobody thought about. */
+	hs_upcast_fn fn;
+} hs_upcaster;
+
+/*
+ * Registers an agent type. The definition is copied (with its upcaster
+ * tables and their event names). Thread-safe; may be called while agents
+ * run. Returns 0, HS_EINVAL (missing callback, zero state size, an
+ * upcaster's from_version not in 1..version-1, two upcasters for the same
+ * event and from_version, an unknown old_snapshots), HS_ETOOLONG,
+ * HS_EEXIST or HS_ENOMEM.
  */
 HS_API int hs_register(hs_runtime *rt, const hs_type *type);
 
@@ -995,6 +1060,13 @@ typedef struct hs_record {
 	uint64_t state_hash; /* FNV-1a 64 of the encoded state after it */
 	const void *state;   /* with HS_HISTORY_STATES: the state after it, */
 	size_t state_len;    /* rebuilt by replay; else NULL */
+	/* The schema versions of the code that recorded it (1 for records
+	 * of types that never declared any). With HS_HISTORY_UPCAST, body
+	 * is the event brought to today's version, and event_version that
+	 * version; recorded_event_version is always the recorded one. */
+	unsigned event_version;
+	unsigned recorded_event_version;
+	unsigned state_version;
 } hs_record;
 
 /*
@@ -1006,8 +1078,9 @@ typedef struct hs_record {
  * state. Returns 0, HS_ENOTSUP, HS_EINVAL (seq or gseq 0), HS_ENOTYPE,
  * HS_ENOAGENT (no record of this agent, or none yet at that point),
  * HS_ERANGE (a point after the end of the log or in the future),
- * HS_ECORRUPT, HS_EIO, or the error of a replayed apply(); details in
- * hs_last_error().
+ * HS_ECORRUPT, HS_EIO, HS_ESCHEMA (an event recorded at a schema version
+ * the type cannot read: see hs_type.event_version), or the error of a
+ * replayed apply(); details in hs_last_error().
  */
 HS_API int hs_state_at(hs_runtime *rt, const char *type, const char *id,
 		       hs_point point, hs_buf *out, hs_receipt *at);
@@ -1029,6 +1102,10 @@ typedef struct hs_filter {
 } hs_filter;
 
 #define HS_HISTORY_STATES 1u /* rebuild and pass the state after each */
+/* Pass each event as today's code reads it: run through its registered
+ * type's upcasters (records of unregistered types pass as recorded). A
+ * record without an upcaster chain stops the call with HS_ESCHEMA. */
+#define HS_HISTORY_UPCAST 2u
 
 /* Called for each record; return 0 to go on, anything else to stop (then
  * returned by hs_history). */
@@ -1061,7 +1138,12 @@ HS_API int hs_system_at(hs_runtime *rt, const char *type, hs_point point,
 typedef enum hs_divergence_kind {
 	HS_DIVERGE_STATE,     /* apply now makes another state */
 	HS_DIVERGE_REJECTED,  /* apply now returns an error */
-	HS_DIVERGE_UNCHANGED  /* apply now returns HS_UNCHANGED */
+	HS_DIVERGE_UNCHANGED, /* apply now returns HS_UNCHANGED */
+	HS_DIVERGE_VERSION    /* the event's recorded version cannot be
+			       * read by the code: newer than the type's
+			       * event_version, or older without a chain of
+			       * upcasters (apply_rc HS_ESCHEMA, error_msg
+			       * names the event and versions) */
 } hs_divergence_kind;
 
 /* The first record of an agent where today's code disagrees with the log.
@@ -1087,6 +1169,10 @@ typedef struct hs_verify_report {
 	uint64_t records;     /* records replayed */
 	uint64_t agents;      /* agents replayed */
 	uint64_t divergences; /* agents that diverged */
+	uint64_t upcast;      /* records replayed through upcasters */
+	/* Records whose state hash was recorded by another state_version:
+	 * replayed, but their hash cannot be compared. */
+	uint64_t unhashed;
 } hs_verify_report;
 
 /*
@@ -1096,7 +1182,9 @@ typedef struct hs_verify_report {
  * each agent is replayed from its first record (or its newest snapshot
  * before from_gseq). fn (may be NULL) is called at each agent's first
  * divergence, after which that agent is not followed further; fn returns
- * non-zero to stop. `report` may be NULL. Returns 0 (whatever was found:
+ * non-zero to stop. Events of older schema versions are replayed through
+ * the type's upcasters (counted in report.upcast); one that cannot be is
+ * a divergence of kind HS_DIVERGE_VERSION. `report` may be NULL. Returns 0 (whatever was found:
  * see report), fn's non-zero result, or an error as hs_history.
  */
 HS_API int hs_verify(hs_runtime *rt, const hs_filter *scope,

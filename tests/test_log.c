@@ -184,7 +184,9 @@ static void test_record_roundtrip(void **state)
 	size_t len = out.len - start;
 	assert_hs(0, hs_msgpack_check(rec, len));
 	assert_hs(0, hsi_record_decode(rec, len, &d));
-	assert_int_equal(d.version, HSI_FORMAT_VERSION);
+	assert_int_equal(d.version, 1);
+	assert_int_equal(d.event_version, 1);
+	assert_int_equal(d.state_version, 1);
 	assert_int_equal(d.type_len, 4);
 	assert_memory_equal(d.type, "ship", 4);
 	assert_int_equal(d.id_len, 7);
@@ -464,10 +466,25 @@ static void test_record_fields(void **state)
 	       (uint64_t)1, (uint64_t)1, (int64_t)0, "e", 1, (uint64_t)0);
 	EXPECT(HS_ECORRUPT, "[u s s U U I s n s U]", 1u, "t", "i", (uint64_t)1,
 	       (uint64_t)1, (int64_t)0, "e", "c", (uint64_t)0);
-	/* a future version decides its own shape */
-	EXPECT(HS_EVERSION, "[u s s U U I s n n U]", 2u, "t", "i", (uint64_t)1,
+	/* version 2: the schema versions appended, both >= 1 */
+	EXPECT(HS_ECORRUPT, "[u s s U U I s n n U]", 2u, "t", "i", (uint64_t)1,
 	       (uint64_t)1, (int64_t)0, "e", (uint64_t)0);
-	EXPECT(HS_EVERSION, "[u]", 2u);
+	EXPECT(HS_ECORRUPT, "[u s s U U I s n n U U U]", 2u, "t", "i",
+	       (uint64_t)1, (uint64_t)1, (int64_t)0, "e", (uint64_t)0,
+	       (uint64_t)0, (uint64_t)1);
+	EXPECT(HS_ECORRUPT, "[u s s U U I s n n U U U]", 2u, "t", "i",
+	       (uint64_t)1, (uint64_t)1, (int64_t)0, "e", (uint64_t)0,
+	       (uint64_t)1, (uint64_t)1ull << 32);
+	EXPECT(HS_ECORRUPT, "[u s s U U I s n n U U U]", 1u, "t", "i",
+	       (uint64_t)1, (uint64_t)1, (int64_t)0, "e", (uint64_t)0,
+	       (uint64_t)2, (uint64_t)1);
+	EXPECT(0, "[u s s U U I s n n U U U]", 2u, "t", "i", (uint64_t)1,
+	       (uint64_t)1, (int64_t)0, "e", (uint64_t)0, (uint64_t)3,
+	       (uint64_t)1);
+	/* a future version decides its own shape */
+	EXPECT(HS_EVERSION, "[u s s U U I s n n U]", 3u, "t", "i", (uint64_t)1,
+	       (uint64_t)1, (int64_t)0, "e", (uint64_t)0);
+	EXPECT(HS_EVERSION, "[u]", 3u);
 	EXPECT(HS_EVERSION, "[U i i]", UINT64_MAX, 1, 2);
 #undef EXPECT
 

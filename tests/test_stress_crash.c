@@ -548,7 +548,7 @@ static int verify_event(void *udata, uint64_t gseq, const void *rec,
 	if (rc != 0)
 		VFAIL(v, "gseq %" PRIu64 ": record does not decode: %s", gseq,
 		      hs_strerror(rc));
-	if (r.version != HSI_FORMAT_VERSION || r.gseq != gseq)
+	if (r.version != 1 || r.gseq != gseq)
 		VFAIL(v, "gseq %" PRIu64 ": version %u, stored gseq %" PRIu64,
 		      gseq, r.version, r.gseq);
 	int ai = agent_index(r.type, r.type_len, r.id, r.id_len);

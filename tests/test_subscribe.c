@@ -124,7 +124,7 @@ static int on_rec(void *udata, const hs_record *r)
 	pu_rec *p = &g->v[g->n++];
 	memset(p, 0, sizeof *p);
 	p->key_gseq = r->gseq;
-	p->version = HSI_FORMAT_VERSION;
+	p->version = 1; /* as pu_read_log checks */
 	hsu_copy(p->type, sizeof p->type, r->agent.type);
 	hsu_copy(p->id, sizeof p->id, r->agent.id);
 	hsu_copy(p->event_type, sizeof p->event_type, r->event_type);

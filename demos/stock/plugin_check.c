@@ -16,7 +16,7 @@
 
 int main(int argc, char **argv)
 {
-	hs_verify_report rep = {0, 0, 0};
+	hs_verify_report rep = {0};
 	hs_plugin_fn reg;
 	hs_options o;
 	hs_runtime *rt;

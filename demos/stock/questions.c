@@ -314,7 +314,7 @@ static int on_divergence(void *udata, const hs_divergence *d)
 
 int verify(hs_runtime *ro, const sim *s, bool *ok)
 {
-	hs_verify_report rep = {0, 0, 0};
+	hs_verify_report rep = {0};
 	uint64_t nsent = s->orders.n + s->deliveries.n;
 	int rc = hs_verify(ro, NULL, on_divergence, NULL, &rep);
 

@@ -19,6 +19,10 @@ typedef struct hsi_type {
 	uint64_t name_hash;
 	/* One per worker, each written by its worker (core/metrics.h). */
 	struct hsi_type_counts *counts;
+	/* def.event_upcasters and def.state_upcasters, with the event
+	 * names, in one allocation; def.event_version and state_version
+	 * are >= 1. */
+	hs_upcaster *upcasters;
 } hsi_type;
 
 /* Someone waiting for one message's outcome (core/waiter.h). */

@@ -7,8 +7,10 @@
 #include "common/buf.h"
 #include "common/hash.h"
 
-/* Fields of a version-1 record, in this order (docs/FORMAT.md). */
+/* Fields of a version-1 record, in this order (docs/FORMAT.md); a
+ * version-2 record appends event_version and state_version. */
 #define RECORD_FIELDS 10
+#define RECORD_FIELDS_V2 12
 #define CAUSE_FIELDS 4
 
 uint64_t hsi_state_hash(const void *data, size_t len)
@@ -26,10 +28,14 @@ static int pack_record(msgpack_packer *pk, hs_buf *out, const hsi_record *r,
 		       size_t *gseq_off)
 {
 	const hsi_cause *c = &r->cause;
+	uint32_t ev = r->event_version > 1 ? r->event_version : 1;
+	uint32_t sv = r->state_version > 1 ? r->state_version : 1;
+	bool v2 = ev > 1 || sv > 1;
 	int rc;
 
-	if ((rc = msgpack_pack_array(pk, RECORD_FIELDS)) != 0 ||
-	    (rc = msgpack_pack_uint32(pk, r->version)) != 0 ||
+	if ((rc = msgpack_pack_array(pk, v2 ? RECORD_FIELDS_V2
+					    : RECORD_FIELDS)) != 0 ||
+	    (rc = msgpack_pack_uint32(pk, v2 ? 2 : 1)) != 0 ||
 	    (rc = pack_str(pk, r->type, r->type_len)) != 0 ||
 	    (rc = pack_str(pk, r->id, r->id_len)) != 0 ||
 	    (rc = msgpack_pack_uint64(pk, r->seq)) != 0)
@@ -56,9 +62,12 @@ static int pack_record(msgpack_packer *pk, hs_buf *out, const hsi_record *r,
 	} else {
 		rc = msgpack_pack_uint64(pk, c->gseq);
 	}
-	if (rc != 0)
+	if (rc != 0 || (rc = msgpack_pack_fix_uint64(pk, r->state_hash)) != 0)
 		return rc;
-	return msgpack_pack_fix_uint64(pk, r->state_hash);
+	if (v2 && ((rc = msgpack_pack_uint32(pk, ev)) != 0 ||
+		   (rc = msgpack_pack_uint32(pk, sv)) != 0))
+		return rc;
+	return 0;
 }
 
 int hsi_record_encode(const hsi_record *r, hs_buf *out, size_t *gseq_off)
@@ -200,7 +209,7 @@ int hsi_record_decode(const void *data, size_t len, hsi_record *out)
 	if (u > HSI_FORMAT_VERSION)
 		return HS_EVERSION;
 	rec.version = (uint32_t)u;
-	if (n != RECORD_FIELDS ||
+	if (n != (rec.version == 1 ? RECORD_FIELDS : RECORD_FIELDS_V2) ||
 	    rd_name(&r, HS_NAME_MAX, &rec.type, &rec.type_len) != 0 ||
 	    rd_name(&r, HS_ID_MAX, &rec.id, &rec.id_len) != 0 ||
 	    rd_uint(&r, &rec.seq) != 0 || rec.seq == 0 ||
@@ -222,7 +231,18 @@ int hsi_record_decode(const void *data, size_t len, hsi_record *out)
 		r.p = next;
 	}
 	if (rd_cause(&r, &rec.cause) != 0 ||
-	    rd_uint(&r, &rec.state_hash) != 0 || r.p != r.end)
+	    rd_uint(&r, &rec.state_hash) != 0)
+		return HS_ECORRUPT;
+	rec.event_version = rec.state_version = 1;
+	if (rec.version >= 2) {
+		uint64_t ev, sv;
+		if (rd_uint(&r, &ev) != 0 || rd_uint(&r, &sv) != 0 ||
+		    ev == 0 || sv == 0 || ev > UINT32_MAX || sv > UINT32_MAX)
+			return HS_ECORRUPT;
+		rec.event_version = (uint32_t)ev;
+		rec.state_version = (uint32_t)sv;
+	}
+	if (r.p != r.end)
 		return HS_ECORRUPT;
 	*out = rec;
 	return 0;

@@ -7,8 +7,12 @@
 
 #include "hindsight.h"
 
-/* The on-disk format version this library writes (docs/FORMAT.md). */
-#define HSI_FORMAT_VERSION 1
+/* The newest record version this library reads (docs/FORMAT.md). It
+ * writes version 1 (10 elements) for records whose event and state
+ * versions are both 1, and version 2 (12 elements: the two versions
+ * appended) otherwise, so that a type that never declared versions writes
+ * the same bytes as before versions existed. */
+#define HSI_FORMAT_VERSION 2
 
 /* The transition that caused another one; seq == 0 means none. */
 typedef struct hsi_cause {
@@ -37,9 +41,15 @@ typedef struct hsi_record {
 	size_t body_len;
 	hsi_cause cause;
 	uint64_t state_hash;
+	/* The schema versions of the code that wrote it (hs_type
+	 * event_version and state_version); 1 in a version-1 record. To
+	 * encode, 0 means 1. */
+	uint32_t event_version;
+	uint32_t state_version;
 } hsi_record;
 
-/* Appends the encoded record to out. The gseq is written as a fixed-width
+/* Appends the encoded record to out (its version chosen from the schema
+ * versions; r->version is ignored). The gseq is written as a fixed-width
  * integer whose 8 bytes start at *gseq_off (relative to out->data), so that
  * the group-commit writer can patch it with hsi_record_patch_gseq once the
  * record's place in the log is known. Returns 0 or HS_ENOMEM (out->len

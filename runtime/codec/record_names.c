@@ -35,5 +35,9 @@ void hsi_name_record(hsi_named_record *nr, const hsi_record *r)
 		.cause_seq = r->cause.seq,
 		.cause_gseq = caused ? r->cause.gseq : 0,
 		.state_hash = r->state_hash,
+		.event_version = r->event_version ? r->event_version : 1,
+		.recorded_event_version =
+			r->event_version ? r->event_version : 1,
+		.state_version = r->state_version ? r->state_version : 1,
 	};
 }

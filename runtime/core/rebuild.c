@@ -1,10 +1,12 @@
 #include "core/rebuild.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/ctx.h"
 #include "core/runtime.h"
+#include "core/upcast.h"
 
 int hsi_replay_apply(hs_runtime *rt, const hsi_type *t, const char *id,
 		     size_t id_len, void *state, const hsi_record *r,
@@ -16,6 +18,23 @@ int hsi_replay_apply(hs_runtime *rt, const hsi_type *t, const char *id,
 	memcpy(name.s, r->event_type, r->event_type_len);
 	name.s[r->event_type_len] = '\0';
 	hs_event ev = {name.s, r->body, r->body_len};
+	hsi_upcast up = HSI_UPCAST_INIT;
+	if (r->event_version != t->def.event_version && r->event_version != 0) {
+		char why[256];
+		const void *body;
+		size_t len;
+		int rc = hsi_upcast_event(t, name.s, r->event_version, r->body,
+					  r->body_len, &up, &body, &len, why,
+					  sizeof(why));
+		if (rc != 0) {
+			hsi_upcast_free(&up);
+			if (errmsg != NULL && errcap != 0)
+				snprintf(errmsg, errcap, "%s", why);
+			return rc;
+		}
+		ev.body = body;
+		ev.len = len;
+	}
 	hs_ctx ctx;
 	hsi_ctx_init(&ctx, rt, t, id, id_len, r->seq);
 	ctx.now = r->time_ns;
@@ -23,6 +42,9 @@ int hsi_replay_apply(hs_runtime *rt, const hsi_type *t, const char *id,
 	ctx.replaying = true;
 	ctx.capture = capture != NULL;
 	int rc = t->def.apply(&ctx, state, &ev);
+	hsi_upcast_free(&up);
+	if (rc == HS_ESCHEMA)
+		rc = HS_EHANDLER; /* HS_ESCHEMA means the upcast failed */
 	if (errmsg != NULL && errcap != 0) {
 		size_t n = strnlen(ctx.error, sizeof(ctx.error));
 		if (n >= errcap)
@@ -109,6 +131,15 @@ static int apply_record(void *p, size_t i, const void *data, size_t len)
 	char msg[256];
 	rc = hsi_replay_apply(rt, b->t, b->id, b->id_len, b->state, &r, NULL,
 			      msg, sizeof(msg));
+	if (rc == HS_ESCHEMA) {
+		hsi_set_error(rt, "%s: rebuilding %s/%s: seq %llu (gseq %llu): "
+				  "%s",
+			      hsi_log_path(rt->log), b->t->name, b->id,
+			      (unsigned long long)seq, (unsigned long long)gseq,
+			      msg);
+		b->apply_rc = rc;
+		return rc;
+	}
 	if (rc != HS_CHANGED) {
 		hsi_set_error(rt, "%s: rebuilding %s/%s: seq %llu (gseq %llu, "
 				  "'%.*s') was recorded as a change but apply "
@@ -160,43 +191,101 @@ static int gather(void *p, uint64_t seq, uint64_t gseq, int64_t time_ns)
 	return b->n == BATCH ? flush(b) : 0;
 }
 
-static int load_snapshot(rebuilder *b, uint64_t to_seq)
+/* The state version of the snapshot at snap_seq: that of its record. */
+static int snapshot_version(hs_runtime *rt, const hsi_type *t,
+			    const char *id, size_t id_len, uint64_t snap_seq,
+			    uint32_t *version)
 {
-	hs_runtime *rt = b->rt;
-	const hsi_type *t = b->t;
-	hs_buf state = HS_BUF_INIT;
+	uint64_t gseq;
+	int64_t time_ns;
+	int rc = hsi_log_index_get(rt->log, t->name, t->name_len, id, id_len,
+				   snap_seq, &gseq, &time_ns);
+	if (rc != 0) {
+		hsi_set_log_error(rt);
+		return rc == HS_ENOTFOUND ? HS_ECORRUPT : rc;
+	}
+	hs_buf buf = HS_BUF_INIT;
+	hsi_record r;
+	rc = hsi_read_record(rt, gseq, t, id, id_len, snap_seq, &buf, &r);
+	if (rc == 0)
+		*version = r.state_version;
+	hs_buf_free(&buf);
+	return rc;
+}
+
+static int init_state(hs_runtime *rt, const hsi_type *t, const char *id,
+		      void *state)
+{
+	(void)rt;
+	if (t->def.init == NULL)
+		return 0;
+	hs_addr self = {t->name, id};
+	int rc = t->def.init(state, &self, t->def.udata);
+	if (rc != 0) {
+		/* As when a live agent's init fails: what it built is its
+		 * own to undo; destroy sees a zeroed state. */
+		memset(state, 0, t->def.state_size);
+		rc = rc < 0 ? rc : HS_EHANDLER;
+	}
+	return rc;
+}
+
+int hsi_load_start(hs_runtime *rt, const hsi_type *t, const char *id,
+		   size_t id_len, uint64_t max_seq, void *state,
+		   uint64_t *seq)
+{
+	hs_buf snap = HS_BUF_INIT;
 	uint64_t snap_seq = 0;
-	int rc = hsi_log_snapshot_at(rt->log, t->name, t->name_len, b->id,
-				     b->id_len, to_seq, &snap_seq, &state);
-	if (rc == HS_ENOTFOUND) {
-		rc = 0;
-		if (t->def.init != NULL) {
-			hs_addr self = {t->name, b->id};
-			rc = t->def.init(b->state, &self, t->def.udata);
-			if (rc != 0) {
-				/* As when a live agent's init fails: what it
-				 * built is its own to undo; destroy sees a
-				 * zeroed state. */
-				memset(b->state, 0, t->def.state_size);
-				rc = rc < 0 ? rc : HS_EHANDLER;
-			}
+	uint32_t version = 1;
+	*seq = 0;
+	int rc = hsi_log_snapshot_at(rt->log, t->name, t->name_len, id,
+				     id_len, max_seq, &snap_seq, &snap);
+	if (rc != 0 && rc != HS_ENOTFOUND)
+		hsi_set_log_error(rt);
+	/* Only a type that changed its state's shape pays for reading the
+	 * snapshot's record. */
+	if (rc == 0 && t->def.state_version > 1)
+		rc = snapshot_version(rt, t, id, id_len, snap_seq, &version);
+	const void *data = snap.data;
+	size_t len = snap.len;
+	hsi_upcast up = HSI_UPCAST_INIT;
+	if (rc == 0 && version != t->def.state_version) {
+		char why[256];
+		if (version > t->def.state_version ||
+		    t->def.old_snapshots != HS_OLD_SNAPSHOTS_UPCAST) {
+			rc = HS_ENOTFOUND; /* ignored: rebuilt from events */
+		} else if ((rc = hsi_upcast_state(t, version, snap.data,
+						  snap.len, &up, &data, &len,
+						  why, sizeof(why))) != 0) {
+			hsi_set_error(rt, "%s: snapshot of %s/%s at seq %llu: "
+					  "%s",
+				      hsi_log_path(rt->log), t->name, id,
+				      (unsigned long long)snap_seq, why);
 		}
+	}
+	if (rc == HS_ENOTFOUND) {
+		rc = init_state(rt, t, id, state);
 	} else if (rc == 0) {
-		rc = t->def.decode(b->state, state.data, state.len,
-				   t->def.udata);
+		rc = t->def.decode(state, data, len, t->def.udata);
 		if (rc != 0) {
 			hsi_set_error(rt, "%s: snapshot of %s/%s at seq %llu "
 					  "does not decode (%d)",
-				      hsi_log_path(rt->log), t->name, b->id,
+				      hsi_log_path(rt->log), t->name, id,
 				      (unsigned long long)snap_seq, rc);
 			rc = HS_ECORRUPT;
+		} else {
+			*seq = snap_seq;
 		}
-		b->seq = snap_seq;
-	} else {
-		hsi_set_log_error(rt);
 	}
-	hs_buf_free(&state);
+	hsi_upcast_free(&up);
+	hs_buf_free(&snap);
 	return rc;
+}
+
+static int load_snapshot(rebuilder *b, uint64_t to_seq)
+{
+	return hsi_load_start(b->rt, b->t, b->id, b->id_len, to_seq, b->state,
+			      &b->seq);
 }
 
 int hsi_rebuild(hs_runtime *rt, const hsi_type *t, const char *id,

@@ -15,8 +15,11 @@ typedef struct hsi_event_name {
  * true, time and randomness those of the record). With `capture` NULL the
  * handler's sends are discarded; otherwise they are appended to *capture
  * in order, caused by the record. `errmsg` (may be NULL) receives the
- * handler's hs_ctx_set_error text. Returns what apply returned, or
- * HS_ECORRUPT for an event type that is too long.
+ * handler's hs_ctx_set_error text. An event recorded at another event
+ * version goes through the type's upcasters first (core/upcast.h).
+ * Returns what apply returned (HS_EHANDLER for its HS_ESCHEMA), HS_ESCHEMA
+ * when the event cannot be brought to the type's version (errmsg says
+ * why), or HS_ECORRUPT for an event type that is too long.
  */
 int hsi_replay_apply(hs_runtime *rt, const hsi_type *t, const char *id,
 		     size_t id_len, void *state, const hsi_record *r,
@@ -36,6 +39,20 @@ int hsi_replay_apply(hs_runtime *rt, const hsi_type *t, const char *id,
 int hsi_rebuild(hs_runtime *rt, const hsi_type *t, const char *id,
 		size_t id_len, uint64_t to_seq, void *state, uint64_t *gseq,
 		int64_t *time_ns);
+
+/*
+ * Sets `state` (zeroed) to where a rebuild of (t, id) up to max_seq
+ * starts: the newest snapshot at or before it, decoded, or the type's
+ * initial state (*seq 0) when there is none or the snapshot was written by
+ * another state version and the type's rule ignores it
+ * (HS_OLD_SNAPSHOTS_REBUILD, or a snapshot newer than the code). With
+ * HS_OLD_SNAPSHOTS_UPCAST an older snapshot goes through the state
+ * upcasters. *seq is the snapshot's seq. Returns 0, HS_ESCHEMA, init's
+ * error, HS_ECORRUPT or a storage error, with hs_last_error set.
+ */
+int hsi_load_start(hs_runtime *rt, const hsi_type *t, const char *id,
+		   size_t id_len, uint64_t max_seq, void *state,
+		   uint64_t *seq);
 
 /* Decodes the record read under gseq into *r (pointing into data) and
  * checks that it belongs to (t, id, seq); t NULL or seq 0 skip those

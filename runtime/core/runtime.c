@@ -11,6 +11,7 @@
 
 #include "core/flow.h"
 #include "core/ref.h"
+#include "core/types.h"
 #include "core/send.h"
 #include "core/sink.h"
 #include "core/timers.h"
@@ -62,10 +63,8 @@ static void free_runtime(hs_runtime *rt)
 	 * returned before teardown. */
 	unsigned ntypes = atomic_load_explicit(&rt->ntypes,
 					       memory_order_relaxed);
-	for (unsigned i = 0; i < ntypes; i++) {
-		free(rt->types[i]->counts);
-		free((void *)rt->types[i]);
-	}
+	for (unsigned i = 0; i < ntypes; i++)
+		hsi_type_free((hsi_type *)rt->types[i]);
 	hsi_watchers_destroy(&rt->watchers);
 	hsi_timers_destroy(rt);
 	hsi_log_close(rt->log);

@@ -36,6 +36,8 @@ static int encode_record(const hsi_transition *tr, hs_buf *out,
 		.body = t->event_len != 0 ? t->event_body : NULL,
 		.body_len = t->event_len,
 		.state_hash = hsi_state_hash(t->new_state, t->new_len),
+		.event_version = a->type->def.event_version,
+		.state_version = a->type->def.state_version,
 	};
 	if (t->cause_seq != 0) {
 		r.cause.type = t->cause.type;

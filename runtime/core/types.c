@@ -9,6 +9,93 @@
 #include "core/runtime.h"
 #include "core/timers.h"
 
+static unsigned version_of(unsigned v)
+{
+	return v == 0 ? 1 : v;
+}
+
+/* Each upcaster's from_version lies below the type's version, and no two
+ * share an event and a from_version. */
+static int check_upcasters(const hs_upcaster *u, size_t n, unsigned version,
+			   bool events)
+{
+	if (n != 0 && u == NULL)
+		return HS_EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		const char *ev = events ? u[i].event : NULL;
+		if (u[i].from_version == 0 || u[i].from_version >= version ||
+		    (ev != NULL && (ev[0] == '\0' ||
+				    strlen(ev) > HS_NAME_MAX)))
+			return HS_EINVAL;
+		for (size_t j = 0; j < i; j++) {
+			const char *ej = events ? u[j].event : NULL;
+			if (u[j].from_version == u[i].from_version &&
+			    (ev == NULL ? ej == NULL
+					: ej != NULL && strcmp(ev, ej) == 0))
+				return HS_EINVAL;
+		}
+	}
+	return 0;
+}
+
+static int check_versions(const hs_type *def)
+{
+	if (def->old_snapshots != HS_OLD_SNAPSHOTS_REBUILD &&
+	    def->old_snapshots != HS_OLD_SNAPSHOTS_UPCAST)
+		return HS_EINVAL;
+	if (check_upcasters(def->event_upcasters, def->event_upcasters_len,
+			    version_of(def->event_version), true) != 0)
+		return HS_EINVAL;
+	return check_upcasters(def->state_upcasters, def->state_upcasters_len,
+			       version_of(def->state_version), false);
+}
+
+/* Copies both tables and their event names into one allocation that
+ * t->def then points to (freed by hsi_type_free). */
+static int copy_upcasters(hsi_type *t, const hs_type *def)
+{
+	size_t ne = def->event_upcasters_len, ns = def->state_upcasters_len;
+	size_t names = 0;
+	t->def.event_version = version_of(def->event_version);
+	t->def.state_version = version_of(def->state_version);
+	t->def.event_upcasters = t->def.state_upcasters = NULL;
+	if (ne + ns == 0)
+		return 0;
+	for (size_t i = 0; i < ne; i++)
+		if (def->event_upcasters[i].event != NULL)
+			names += strlen(def->event_upcasters[i].event) + 1;
+	hs_upcaster *u = malloc((ne + ns) * sizeof(*u) + names);
+	if (u == NULL)
+		return HS_ENOMEM;
+	char *p = (char *)(u + ne + ns);
+	for (size_t i = 0; i < ne; i++) {
+		u[i] = def->event_upcasters[i];
+		if (u[i].event != NULL) {
+			size_t n = strlen(u[i].event) + 1;
+			memcpy(p, u[i].event, n);
+			u[i].event = p;
+			p += n;
+		}
+	}
+	for (size_t i = 0; i < ns; i++) {
+		u[ne + i] = def->state_upcasters[i];
+		u[ne + i].event = NULL;
+	}
+	t->upcasters = u;
+	t->def.event_upcasters = ne != 0 ? u : NULL;
+	t->def.state_upcasters = ns != 0 ? u + ne : NULL;
+	return 0;
+}
+
+void hsi_type_free(hsi_type *t)
+{
+	if (t == NULL)
+		return;
+	free(t->upcasters);
+	free(t->counts);
+	free(t);
+}
+
 int hs_register(hs_runtime *rt, const hs_type *def)
 {
 	if (rt == NULL || def == NULL || def->name == NULL ||
@@ -21,6 +108,8 @@ int hs_register(hs_runtime *rt, const hs_type *def)
 	if (name_len > HS_NAME_MAX)
 		return HS_ETOOLONG;
 
+	if (check_versions(def) != 0)
+		return HS_EINVAL;
 	hsi_type *t = calloc(1, sizeof(*t));
 	if (t == NULL)
 		return HS_ENOMEM;
@@ -32,6 +121,10 @@ int hs_register(hs_runtime *rt, const hs_type *def)
 	}
 	memset(t->counts, 0, counts);
 	t->def = *def;
+	if (copy_upcasters(t, def) != 0) {
+		hsi_type_free(t);
+		return HS_ENOMEM;
+	}
 	memcpy(t->name, def->name, name_len + 1);
 	t->def.name = t->name;
 	/* From here on 0 means never (see hsi_sink_log). */
@@ -57,12 +150,10 @@ int hs_register(hs_runtime *rt, const hs_type *def)
 				      memory_order_release);
 	}
 	pthread_mutex_unlock(&rt->types_mu);
-	if (rc != 0) {
-		free(t->counts);
-		free(t);
-	} else {
+	if (rc != 0)
+		hsi_type_free(t);
+	else
 		hsi_timers_types_changed(rt);
-	}
 	return rc;
 }
 

@@ -8,6 +8,9 @@
 
 #define HSI_MAX_TYPES 256
 
+/* Frees a type made by hs_register (NULL is fine). */
+void hsi_type_free(hsi_type *t);
+
 /* The registered type with this name, or NULL. Thread-safe. */
 const hsi_type *hsi_type_find(hs_runtime *rt, const char *name);
 

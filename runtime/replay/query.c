@@ -400,6 +400,8 @@ typedef struct walk {
 	bool limit_reached;
 	hs_buf rec;
 	hs_buf state;
+	hsi_upcast up; /* HS_HISTORY_UPCAST: the event as today's code
+			* reads it */
 	/* One agent, in order: its state, kept up to date record by
 	 * record. */
 	const hsi_type *t;
@@ -436,6 +438,25 @@ static int emit(walk *w, const hsi_record *r, const void *state,
 {
 	hsi_named_record nr;
 	hsi_name_record(&nr, r);
+	const hsi_type *ut;
+	if ((w->f->flags & HS_HISTORY_UPCAST) &&
+	    (ut = hsi_type_find(w->rt, nr.type)) != NULL &&
+	    r->event_version != ut->def.event_version) {
+		char why[256];
+		int rc = hsi_upcast_event(ut, nr.event, r->event_version,
+					  r->body, r->body_len, &w->up,
+					  &nr.pub.body, &nr.pub.body_len, why,
+					  sizeof(why));
+		if (rc != 0) {
+			hsi_set_error(w->rt, "%s: %s/%s seq %llu (gseq %llu): "
+					     "%s",
+				      hsi_log_path(w->rt->log), nr.type, nr.id,
+				      (unsigned long long)r->seq,
+				      (unsigned long long)r->gseq, why);
+			return rc;
+		}
+		nr.pub.event_version = ut->def.event_version;
+	}
 	if ((w->f->flags & HS_HISTORY_STATES) && state == NULL) {
 		const hsi_type *t;
 		int rc = find_type(w->rt, nr.type, &t);
@@ -616,6 +637,15 @@ static int agent_history(walk *w, const hsi_type *t, const char *type,
 			char msg[256];
 			rc = hsi_replay_apply(rt, t, f->id, id_len, w->live,
 					      &r, NULL, msg, sizeof(msg));
+			if (rc == HS_ESCHEMA) {
+				hsi_set_error(rt, "%s: replaying %s/%s seq "
+						  "%llu (gseq %llu): %s",
+					      hsi_log_path(rt->log), type,
+					      f->id,
+					      (unsigned long long)r.seq,
+					      (unsigned long long)r.gseq, msg);
+				return rc;
+			}
 			if (rc != HS_CHANGED) {
 				hsi_set_error(rt, "replaying %s/%s seq %llu: "
 						  "apply returns %d%s%s",
@@ -651,7 +681,8 @@ int hs_history(hs_runtime *rt, const hs_filter *filter, hs_record_fn fn,
 	    (filter->id != NULL && filter->type == NULL) ||
 	    (filter->to_gseq != 0 && filter->to_gseq < filter->from_gseq))
 		return HS_EINVAL;
-	walk w = {.rt = rt, .f = filter, .fn = fn, .udata = udata};
+	walk w = {.rt = rt, .f = filter, .fn = fn, .udata = udata,
+		  .up = HSI_UPCAST_INIT};
 	const hsi_type *t = NULL;
 	if (filter->id != NULL) {
 		if ((rc = check_names(rt, filter->type, filter->id)) != 0)
@@ -678,6 +709,7 @@ int hs_history(hs_runtime *rt, const hs_filter *filter, hs_record_fn fn,
 	free(w.gseqs);
 	hs_buf_free(&w.rec);
 	hs_buf_free(&w.state);
+	hsi_upcast_free(&w.up);
 	return rc;
 }
 

@@ -10,6 +10,7 @@
 #include "codec/record_names.h"
 #include "common/buf.h"
 #include "core/rebuild.h"
+#include "core/upcast.h"
 #include "core/types.h"
 
 /*

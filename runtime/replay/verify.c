@@ -195,7 +195,7 @@ static int start_state(verifier *v, const vagent *a, void **out, uint64_t *seq)
 	hs_runtime *rt = v->rt;
 	const hsi_type *t = a->t;
 	const char *id = agent_id(v, a);
-	uint64_t before = 0, snap = 0;
+	uint64_t before = 0;
 	int rc;
 
 	*seq = 0;
@@ -204,38 +204,22 @@ static int start_state(verifier *v, const vagent *a, void **out, uint64_t *seq)
 		if (rc != 0)
 			return rc;
 	}
-	hs_buf_reset(&v->recorded);
-	rc = before == 0 ? HS_ENOTFOUND
-			 : hsi_log_snapshot_at(rt->log, t->name, t->name_len,
-					       id, a->id_len, before, &snap,
-					       &v->recorded);
-	if (rc == HS_ENOTFOUND) {
+	if (before == 0) {
 		rc = hsi_state_new(t, id, out);
 		if (rc != 0)
 			hsi_set_error(rt, "%s/%s: init() failed (%d)", t->name,
 				      id, rc);
 		return rc;
 	}
-	if (rc != 0) {
-		hsi_set_log_error(rt);
-		return rc;
-	}
 	void *state = calloc(1, t->def.state_size);
 	if (state == NULL)
 		return HS_ENOMEM;
-	rc = t->def.decode(state, v->recorded.data, v->recorded.len,
-			   t->def.udata);
+	rc = hsi_load_start(rt, t, id, a->id_len, before, state, seq);
 	if (rc != 0) {
-		hsi_set_error(rt,
-			      "%s: snapshot of %s/%s at seq %llu does not "
-			      "decode (%d)",
-			      hsi_log_path(rt->log), t->name, id,
-			      (unsigned long long)snap, rc);
 		hsi_state_free(t, state);
-		return HS_ECORRUPT;
+		return rc;
 	}
 	*out = state;
-	*seq = snap;
 	return 0;
 }
 
@@ -315,7 +299,8 @@ static int check_record(void *p, size_t i, const void *data, size_t len)
 				  v->seqs[i], data, len, &r);
 	if (rc != 0)
 		return rc;
-	if (r.gseq >= v->from) {
+	bool in_range = r.gseq >= v->from;
+	if (in_range) {
 		v->report.records++;
 		run->counted = true;
 	}
@@ -324,13 +309,23 @@ static int check_record(void *p, size_t i, const void *data, size_t len)
 				   msg, sizeof(msg));
 	hsi_encode_state(t, run->state, &v->after);
 	uint64_t h = hsi_state_hash(v->after.data, v->after.len);
+	/* A hash recorded by another state version hashes another shape. */
+	bool hashed = r.state_version == t->def.state_version;
 	int kind = -1;
-	if (arc == HS_UNCHANGED)
+	if (arc == HS_ESCHEMA)
+		kind = HS_DIVERGE_VERSION;
+	else if (arc == HS_UNCHANGED)
 		kind = HS_DIVERGE_UNCHANGED;
 	else if (arc != HS_CHANGED)
 		kind = HS_DIVERGE_REJECTED;
-	else if (h != r.state_hash)
+	else if (hashed && h != r.state_hash)
 		kind = HS_DIVERGE_STATE;
+	if (kind < 0 && in_range) {
+		if (r.event_version != t->def.event_version)
+			v->report.upcast++;
+		if (!hashed)
+			v->report.unhashed++;
+	}
 	if (kind >= 0) {
 		run->counted = true; /* also before the range */
 		run->diverged = true;

@@ -34,6 +34,7 @@ static void whatif_free(hsi_whatif *w)
 			  &w->wbuf,   &w->json[0], &w->json[1]};
 	for (size_t i = 0; i < sizeof(bufs) / sizeof(bufs[0]); i++)
 		hs_buf_free(bufs[i]);
+	hsi_upcast_free(&w->up);
 	free(w);
 }
 

@@ -66,6 +66,11 @@ typedef struct hsi_wagent {
 	 * is the current epoch. */
 	uint64_t pair_epoch;
 	size_t pair_next, pair_end;
+	/* The last seq whose recorded state hash is of another state
+	 * version than the code's (0: none): up to it, history's hash is
+	 * known only where the run followed history exactly (then h[].hash
+	 * is set to the run's). */
+	uint64_t unhashed;
 	uint8_t id_len;
 	char id[]; /* NUL-terminated */
 } hsi_wagent;
@@ -142,6 +147,7 @@ typedef struct hsi_whatif {
 	hs_buf hbuf; /* a history state */
 	hs_buf wbuf; /* a what-if state */
 	hs_buf json[2];
+	hsi_upcast up; /* a history event as today's code reads it */
 
 	struct hsi_wchange *changes;
 	size_t nchanges, changes_cap;
@@ -186,6 +192,12 @@ size_t hsi_whatif_first_caused(const hsi_whatif *w, uint64_t cause_gseq,
 
 /* whatif_run.c: step 2, the what-if run. */
 int hsi_whatif_run(hsi_whatif *w);
+
+/* whatif_check.c: the body of history record r (of an agent of type t)
+ * as today's code reads it, in *body and *len (valid until the next
+ * call); HS_ESCHEMA with the error set when it cannot be. */
+int hsi_whatif_upcast(hsi_whatif *w, const hsi_type *t, const hsi_record *r,
+		      const void **body, size_t *len);
 
 /* whatif_check.c: the what-if run against history. */
 uint64_t hsi_whatif_msg_hash(const char *ev, size_t ev_len, const void *body,

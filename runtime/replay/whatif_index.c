@@ -35,11 +35,17 @@ static int add_caused(hsi_whatif *w, hsi_wagent *a, const hsi_record *r)
 	if (k == NULL)
 		return HS_ENOMEM;
 	w->caused = k;
+	/* Paired with what today's code sends: the body as it reads it. */
+	const void *body;
+	size_t len;
+	int rc = hsi_whatif_upcast(w, a->t, r, &body, &len);
+	if (rc != 0)
+		return rc;
 	w->caused[w->ncaused++] = (hsi_caused){
 		.cause_gseq = c->gseq,
 		.gseq = r->gseq,
 		.mhash = hsi_whatif_msg_hash(r->event_type, r->event_type_len,
-					     r->body, r->body_len),
+					     body, len),
 		.to = a,
 	};
 	return 0;
@@ -102,6 +108,8 @@ static int index_record(hsi_whatif *w, const hsi_record *r)
 		return HS_ENOMEM;
 	a->h = h;
 	a->h[a->nh++] = (hsi_htrans){r->gseq, r->state_hash, 0, 0};
+	if (r->state_version != a->t->def.state_version)
+		a->unhashed = r->seq;
 	w->last_time = r->time_ns;
 	return 0;
 }

@@ -96,6 +96,8 @@ static int transit(hsi_whatif *w, hsi_wagent *a, const char *ev, size_t ev_len,
 		.body_len = body_len,
 	};
 	hsi_effect *sent = NULL;
+	/* r.event_version 0: the body is already as today's code reads it
+	 * (history's went through hsi_whatif_upcast). */
 	int arc = hsi_replay_apply(rt, t, a->id, a->id_len, a->state, &r,
 				   &sent, NULL, 0);
 	if (arc != HS_CHANGED) {
@@ -231,12 +233,14 @@ static int run_caused(hsi_whatif *w, hsi_wagent *a, hsi_htrans *he,
 {
 	hsi_wagent *ca;
 	uint64_t ws;
+	const void *body;
+	size_t len;
 	int rc = hsi_whatif_caused_holds(w, r, &ca, &ws);
-	if (rc != 0 || ws == 0)
+	if (rc != 0 || ws == 0 ||
+	    (rc = hsi_whatif_upcast(w, a->t, r, &body, &len)) != 0)
 		return rc;
-	return deliver(w, a, r->event_type, r->event_type_len, r->body,
-		       r->body_len, r->time_ns, he, ca, ws,
-		       ca->w[ws - 1].gseq);
+	return deliver(w, a, r->event_type, r->event_type_len, body, len,
+		       r->time_ns, he, ca, ws, ca->w[ws - 1].gseq);
 }
 
 /* At each record: the inserts due before it, then the record unless it
@@ -265,9 +269,14 @@ static int run_record(hsi_whatif *w, const hsi_record *r)
 		return 0;
 	if (r->cause.seq != 0)
 		return run_caused(w, a, he, r); /* never edited */
-	if (m == NULL)
-		return deliver(w, a, r->event_type, r->event_type_len, r->body,
-			       r->body_len, r->time_ns, he, NULL, 0, 0);
+	if (m == NULL) {
+		const void *body;
+		size_t len;
+		if ((rc = hsi_whatif_upcast(w, a->t, r, &body, &len)) != 0)
+			return rc;
+		return deliver(w, a, r->event_type, r->event_type_len, body,
+			       len, r->time_ns, he, NULL, 0, 0);
+	}
 	const char *ev = m->event_type != NULL ? m->event_type : r->event_type;
 	size_t ev_len =
 		m->event_type != NULL ? m->event_type_len : r->event_type_len;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "codec/record.h"
+#include "core/types.h"
 
 hsi_live *hsi_live_create(const hsi_sub_filter *filter, size_t cap)
 {
@@ -61,8 +62,13 @@ static const char *put(char **p, const void *src, size_t n)
 }
 
 /* The record of t as hs_history gives it, in one allocation. */
-static hsi_live_rec *copy(const hs_transition *t, uint64_t base)
+static hsi_live_rec *copy(hs_runtime *rt, const hs_transition *t,
+			  uint64_t base)
 {
+	/* The versions the log appender records (core/sink.c). */
+	const hsi_type *ty = hsi_type_find(rt, t->agent.type);
+	unsigned ev = ty != NULL ? ty->def.event_version : 1;
+	unsigned sv = ty != NULL ? ty->def.state_version : 1;
 	bool caused = t->cause_seq != 0;
 	size_t type_n = strlen(t->agent.type) + 1;
 	size_t id_n = strlen(t->agent.id) + 1;
@@ -88,6 +94,9 @@ static hsi_live_rec *copy(const hs_transition *t, uint64_t base)
 		.cause_gseq = caused ? t->cause_gseq : 0,
 		/* As the log appender computes it (core/sink.c). */
 		.state_hash = hsi_state_hash(t->new_state, t->new_len),
+		.event_version = ev,
+		.recorded_event_version = ev,
+		.state_version = sv,
 	};
 	if (t->event_len != 0) {
 		e->rec.body = put(&p, t->event_body, t->event_len);
@@ -113,7 +122,7 @@ void hsi_live_watch(void *udata, const hs_transition *t)
 		uint64_t tail =
 			atomic_load_explicit(&l->tail, memory_order_acquire);
 		hsi_live_rec *e =
-			head - tail < l->cap ? copy(t, l->base) : NULL;
+			head - tail < l->cap ? copy(l->rt, t, l->base) : NULL;
 		if (e != NULL) {
 			l->slots[head % l->cap] = e;
 			/* Release: pairs with the acquire load in

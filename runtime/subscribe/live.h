@@ -41,6 +41,7 @@ typedef struct hsi_live_rec {
 typedef struct hsi_live {
 	/* Fixed at creation. */
 	const hsi_sub_filter *filter;
+	hs_runtime *rt; /* for the types' schema versions */
 	size_t cap;
 	hsi_live_rec **slots;
 

@@ -71,6 +71,7 @@ int hs_subscribe(hs_runtime *rt, const hs_sub_options *opts, hs_sub **out)
 		sub_free(s);
 		return HS_ENOMEM;
 	}
+	s->live->rt = rt;
 	uint64_t last = hsi_log_last_gseq(rt->log);
 	if (s->pos > last) {
 		hsi_set_error(rt, "%s: after_gseq %" PRIu64 " is past the end "

@@ -5,7 +5,7 @@
 #   run.sh SECTION HINDSIGHT MAKE_LOG PLUGIN_DIR
 #
 # SECTION: basic errors check log state history verify export tail replay
-# progress machine beside_writer backup system whatif.
+# progress machine beside_writer backup system whatif schema.
 # Every check prints what failed; the script exits 1 if any did.
 set -uo pipefail
 
@@ -19,6 +19,8 @@ MK=$3
 PLUGIN=$4/plugin_counter.so
 CHANGED=$4/plugin_counter_changed.so
 EMPTY=$4/plugin_empty.so
+METER=$4/plugin_meter.so
+METER_NOUP=$4/plugin_meter_noup.so
 
 command -v jq >/dev/null && command -v cmp >/dev/null ||
 	{ echo "run.sh: needs jq and cmp (apt-get install jq diffutils)" >&2; exit 1; }
@@ -1359,8 +1361,71 @@ section_whatif() {
 	err_has "no such log"
 }
 
+# tests/fixtures/meter-v1v2: a log written by versions 1 and 2 of the
+# "meter" type (tests/schema/meter.h), read with version 3 (plugin_meter.so)
+# and with a version 3 that lacks the upcaster of "add" from version 1.
+section_schema() {
+	local db="$work/meter"
+	cp -r "$(dirname "$0")/../fixtures/meter-v1v2" "$db" ||
+		{ fail "cannot copy the fixture"; return; }
+	run "$H" state "$db" meter/m2 --types "$METER" --json
+	rc_is 0
+	equal "$(jq -c .state <<<"$out")" '{"sum":16,"adds":5}' \
+		"state of m2 from v1 and v2 events"
+	run "$H" state "$db" meter/m1 --seq 4 --types "$METER" --json
+	rc_is 0
+	equal "$(jq -c .state <<<"$out")" '{"sum":2,"adds":3}' \
+		"state of m1 at 4: the v1 snapshot at 3 ignored"
+	run "$H" history "$db" meter/m1 --types "$METER"
+	rc_is 0
+	out_has 'add {"amount":5,"unit":"Wh"}  (upcast from v1 to v3)'
+	out_has 'reset  (upcast from v1 to v3)'
+	out_has 'add {"amount":100,"unit":"Wh"}  (upcast from v2 to v3)'
+	run "$H" history "$db" meter/m1 --types "$METER" --json
+	rc_is 0
+	equal "$(head -1 <<<"$out" | jq -c '[.body, .event_version, .upcast_to, .state]')" \
+		'[{"amount":5,"unit":"Wh"},1,3,{"sum":5,"adds":1}]' "history --json upcast"
+	run "$H" history "$db" meter/m1
+	out_has 'add {"n":5}'
+	out_lacks 'upcast'
+	run "$H" verify "$db" --types "$METER"
+	rc_is 0
+	out_has "ok: 12 records of 3 agents"
+	out_has "12 events read through upcasters; 8 recorded state hashes of another state version not compared"
+	run "$H" verify "$db" --types "$METER" --json
+	rc_is 0
+	equal "$(tail -1 <<<"$out" | jq -c .summary)" \
+		'{"records":12,"agents":3,"divergences":0,"version_findings":0,"upcast":12,"unhashed":8}' \
+		"verify --json summary"
+	run "$H" verify "$db" --types "$METER_NOUP"
+	rc_is 1
+	out_has "divergence: meter/m1 #1 (gseq 1"
+	out_has "event 'add' of type 'meter' was recorded at event version 1 and has no upcaster from version 1 to 2 (the code is at event version 3)"
+	out_has "also diverges: meter/m2 #1 (gseq 5"
+	out_has "2 of them at an event whose recorded version today's code cannot read"
+	run "$H" verify "$db" --types "$METER_NOUP" --json
+	rc_is 1
+	equal "$(head -1 <<<"$out" | jq -c '[.kind, .record.id, .apply_rc]')" \
+		'["version","m1",-26]' "verify --json version finding"
+	run "$H" state "$db" meter/m2 --types "$METER_NOUP"
+	rc_is 2
+	err_has "rebuilding meter/m2: seq 1 (gseq 5): event 'add' of type 'meter' was recorded at event version 1 and has no upcaster from version 1 to 2"
+	printf '%s\n' '{"kind":"drop","gseq":8}' >"$work/e.jsonl"
+	run "$H" whatif "$db" --edits "$work/e.jsonl" --types "$METER" --json
+	rc_is 0
+	equal "$(jq -c 'select(.kind == "final") | [.id, .whatif_state]' <<<"$out")" \
+		'["m2",{"sum":6,"adds":4}]' "whatif over upcast events"
+	printf '' >"$work/none.jsonl"
+	run "$H" whatif "$db" --edits "$work/none.jsonl" --types "$METER" --json
+	rc_is 0
+	equal "$(tail -1 <<<"$out" | jq -c '.summary.changed + .summary.missing + .summary.extra')" \
+		0 "whatif without edits over upcast events: history itself"
+	run "$H" check "$db"
+	rc_is 0
+}
+
 case $section in
-basic | errors | check | log | state | history | verify | export | tail | replay | progress | machine | beside_writer | backup | system | whatif)
+basic | errors | check | log | state | history | verify | export | tail | replay | progress | machine | beside_writer | backup | system | whatif | schema)
 	"section_$section"
 	;;
 *)

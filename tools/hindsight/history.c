@@ -95,6 +95,10 @@ static int on_record(void *udata, const hs_record *r)
 			if (rc == 0)
 				rc = hs_json(&w->out, r->body, r->body_len, 0);
 		}
+		if (rc == 0 && r->event_version != r->recorded_event_version)
+			rc = cli_putf(&w->out, "  (upcast from v%u to v%u)",
+				      r->recorded_event_version,
+				      r->event_version);
 		if (rc == 0 && r->cause_seq != 0) {
 			rc = cli_put(&w->out, "  caused by ");
 			if (rc == 0)
@@ -168,7 +172,7 @@ static int run(int argc, char **argv)
 	w.db = &db;
 	w.states = types != NULL;
 	if (w.states)
-		f.flags = HS_HISTORY_STATES;
+		f.flags = HS_HISTORY_STATES | HS_HISTORY_UPCAST;
 	else
 		cli_error(cmd,
 			  "showing the events only: what changed needs the "

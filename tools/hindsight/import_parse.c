@@ -25,12 +25,15 @@ enum {
 	F_BODY,
 	F_CAUSE,
 	F_STATE_HASH,
+	F_EVENT_VERSION, /* optional: 1 when missing (docs/FORMAT.md) */
+	F_STATE_VERSION,
 	F_COUNT
 };
 
 static const char *const field_names[F_COUNT] = {
-	"gseq", "seq",   "time_ns", "time",  "type",
-	"id",   "event", "body",    "cause", "state_hash",
+	"gseq",	      "seq",	       "time_ns",	"time",
+	"type",	      "id",	       "event",		"body",
+	"cause",      "state_hash",    "event_version", "state_version",
 };
 
 /* The fields of a map into v[] (kind HS_EXT marks a missing one: JSON
@@ -215,6 +218,25 @@ static int parse_record(cli_importer *im, const hs_value *top,
 		return cli_import_line_error(
 			im, "record: \"cause\" must be null or an "
 			    "object {type, id, seq, gseq}");
+	}
+
+	/* schema versions: optional, >= 1 */
+	const int vf[2] = {F_EVENT_VERSION, F_STATE_VERSION};
+	for (int i = 0; i < 2; i++) {
+		uint64_t u = 1;
+		if (f[vf[i]].kind != HS_EXT &&
+		    (rc = get_u64(im, &f[vf[i]], field_names[vf[i]], "record",
+				  &u)) != 0)
+			return rc;
+		if (u == 0 || u > UINT32_MAX)
+			return cli_import_line_error(
+				im, "record: \"%s\" must be an integer from "
+				    "1 to %u",
+				field_names[vf[i]], UINT32_MAX);
+		if (i == 0)
+			r->event_version = (uint32_t)u;
+		else
+			r->state_version = (uint32_t)u;
 	}
 
 	/* state_hash: 16 hex digits */

@@ -146,8 +146,19 @@ int cli_put_record_json(hs_buf *b, const hs_record *r, unsigned flags)
 				      r->cause_seq, r->cause_gseq);
 	}
 	if (rc == 0)
-		rc = cli_putf(b, ",\"state_hash\":\"%016" PRIx64 "\"%s",
-			      r->state_hash, (flags & CLI_JSON_OPEN) ? "" : "}");
+		rc = cli_putf(b, ",\"state_hash\":\"%016" PRIx64 "\"",
+			      r->state_hash);
+	/* Schema versions only where a type declared some (docs/FORMAT.md:
+	 * a version-2 record), so that older output stays as it was. */
+	if (rc == 0 && (r->recorded_event_version > 1 ||
+			r->state_version > 1 ||
+			r->event_version != r->recorded_event_version))
+		rc = cli_putf(b, ",\"event_version\":%u,\"state_version\":%u",
+			      r->recorded_event_version, r->state_version);
+	if (rc == 0 && r->event_version != r->recorded_event_version)
+		rc = cli_putf(b, ",\"upcast_to\":%u", r->event_version);
+	if (rc == 0 && !(flags & CLI_JSON_OPEN))
+		rc = cli_put(b, "}");
 	return rc;
 }
 

@@ -35,7 +35,8 @@ const cli_cmd cli_cmd_verify = {
 		"      --json           JSON Lines: one object per diverging "
 		"agent, then\n"
 		"                       {\"summary\":{records, agents, "
-		"divergences}}\n\n"
+		"divergences,\n"
+		"                       version_findings, upcast, unhashed}}\n\n"
 		"Exit 0 when every rebuilt state matches its record; 1 when "
 		"some agent diverges\n(the first divergence is shown with the "
 		"states before, recorded and rebuilt,\nand their field-level "
@@ -58,6 +59,7 @@ typedef struct verifier {
 	size_t n, cap;
 	hs_buf names;
 	uint64_t total;
+	uint64_t versions; /* divergences of kind HS_DIVERGE_VERSION */
 	bool json;
 	uint64_t divergences;
 	hs_buf out;
@@ -110,6 +112,8 @@ static const char *kind_text(hs_divergence_kind k)
 		return "rejected";
 	case HS_DIVERGE_UNCHANGED:
 		return "unchanged";
+	case HS_DIVERGE_VERSION:
+		return "version";
 	}
 	return "?";
 }
@@ -163,6 +167,12 @@ static void put_what(hs_buf *b, const hs_divergence *d)
 		cli_put(b, "today's apply() changes nothing (HS_UNCHANGED) "
 			   "where the log has a transition");
 		break;
+	case HS_DIVERGE_VERSION:
+		cli_putf(b, "today's code cannot read the event's recorded "
+			    "version (event version %u): %s",
+			 d->record.recorded_event_version,
+			 d->error_msg ? d->error_msg : "");
+		break;
 	}
 }
 
@@ -187,6 +197,11 @@ static void put_full(hs_buf *b, const hs_divergence *d)
 	put_event(b, &d->record);
 	cli_put(b, "\n  ");
 	put_what(b, d);
+	if (d->kind == HS_DIVERGE_VERSION) {
+		/* Nothing was applied: the states say nothing. */
+		cli_put(b, "\n");
+		return;
+	}
 	cli_put(b, "\n  state before:   ");
 	put_json_or_null(b, d->before_json);
 	cli_put(b, "\n  recorded state: ");
@@ -217,6 +232,8 @@ static int on_divergence(void *udata, const hs_divergence *d)
 	int rc;
 
 	v->divergences++;
+	if (d->kind == HS_DIVERGE_VERSION)
+		v->versions++;
 	if (v->json) {
 		rc = put_json(v, d);
 	} else {
@@ -417,6 +434,8 @@ static int run(int argc, char **argv)
 		sum.records += rep.records;
 		sum.agents += rep.agents;
 		sum.divergences += rep.divergences;
+		sum.upcast += rep.upcast;
+		sum.unhashed += rep.unhashed;
 		done += v.agents[i].last_seq;
 		/* One tick per agent: show progress whatever the sizes. */
 		progress.ticks |= 255;
@@ -428,8 +447,11 @@ static int run(int argc, char **argv)
 		cli_putf(&v.out,
 			 "{\"summary\":{\"records\":%" PRIu64
 			 ",\"agents\":%" PRIu64 ",\"divergences\":%" PRIu64
+			 ",\"version_findings\":%" PRIu64
+			 ",\"upcast\":%" PRIu64 ",\"unhashed\":%" PRIu64
 			 "}}\n",
-			 sum.records, sum.agents, sum.divergences);
+			 sum.records, sum.agents, sum.divergences, v.versions,
+			 sum.upcast, sum.unhashed);
 	else if (sum.divergences == 0)
 		cli_putf(&v.out,
 			 "ok: %" PRIu64 " record%s of %" PRIu64
@@ -446,6 +468,19 @@ static int run(int argc, char **argv)
 			 sum.agents == 1 ? "" : "s", types, sum.divergences,
 			 sum.divergences == 1 ? "" : "s",
 			 sum.divergences == 1 ? "s" : "");
+	if (!v.json && v.versions != 0)
+		cli_putf(&v.out,
+			 "  %" PRIu64 " of them at an event whose recorded "
+			 "version today's code cannot read (newer than the "
+			 "type's, or no upcaster)\n",
+			 v.versions);
+	if (!v.json && (sum.upcast != 0 || sum.unhashed != 0))
+		cli_putf(&v.out,
+			 "  %" PRIu64 " event%s read through upcasters; %" PRIu64
+			 " recorded state hash%s of another state version "
+			 "not compared\n",
+			 sum.upcast, sum.upcast == 1 ? "" : "s", sum.unhashed,
+			 sum.unhashed == 1 ? "" : "es");
 	if (cli_flush(&v.out) != 0) {
 		cli_error(cmd, "cannot write the output");
 		rc = CLI_EXIT_USAGE;
