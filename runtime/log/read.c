@@ -228,28 +228,46 @@ int hsi_log_agent_last(hsi_log *log, const char *type, size_t type_len,
 	return 0;
 }
 
+/* Reads the entry of agent (type, id) at seq in an agents-keyed column
+ * family (agents, snapshots): *out pinned (the caller destroys it), or
+ * NULL with HS_ENOTFOUND. The key is left in k, kn. */
+static int get_agent_entry(hsi_log *log, int cf, const char *what,
+			   const char *type, size_t type_len, const char *id,
+			   size_t id_len, uint64_t seq, uint8_t *k, size_t *kn,
+			   rocksdb_pinnableslice_t **out)
+{
+	char *err = NULL;
+
+	if (!hsi_key_addr_ok(type, type_len, id, id_len))
+		return bad_addr(log, what);
+	*kn = hsi_key_prefix(k, type, type_len, id, id_len);
+	hsi_be64_put(k + *kn, seq);
+	*kn += HSI_KEY_SEQ;
+	*out = rocksdb_get_pinned_cf(log->db, log->ro, log->cf[cf],
+				     (const char *)k, *kn, &err);
+	if (err != NULL)
+		return hsi_log_fail_rocks(log, &err,
+					  cf == HSI_CF_AGENTS
+						  ? "agents: cannot read"
+						  : "snapshots: cannot read");
+	return *out == NULL ? HS_ENOTFOUND : 0;
+}
+
 int hsi_log_index_get(hsi_log *log, const char *type, size_t type_len,
 		      const char *id, size_t id_len, uint64_t seq,
 		      uint64_t *gseq, int64_t *time_ns)
 {
 	uint8_t k[HSI_KEY_MAX];
 	size_t kn, vn;
-	char *err = NULL;
+	rocksdb_pinnableslice_t *ps;
+	int rc = get_agent_entry(log, HSI_CF_AGENTS, "hsi_log_index_get",
+				 type, type_len, id, id_len, seq, k, &kn, &ps);
 
-	if (!hsi_key_addr_ok(type, type_len, id, id_len))
-		return bad_addr(log, "hsi_log_index_get");
-	kn = hsi_key_prefix(k, type, type_len, id, id_len);
-	hsi_be64_put(k + kn, seq);
-	kn += HSI_KEY_SEQ;
-	rocksdb_pinnableslice_t *ps = rocksdb_get_pinned_cf(
-		log->db, log->ro, log->cf[HSI_CF_AGENTS], (const char *)k, kn,
-		&err);
-	if (err != NULL)
-		return hsi_log_fail_rocks(log, &err, "agents: cannot read");
-	if (ps == NULL)
-		return HS_ENOTFOUND;
+	if (rc != 0)
+		return rc;
 	const char *v = rocksdb_pinnableslice_value(ps, &vn);
-	int rc = hsi_log_index_value(log, (const char *)k, kn, v, vn, gseq, time_ns);
+	rc = hsi_log_index_value(log, (const char *)k, kn, v, vn, gseq,
+				 time_ns);
 	rocksdb_pinnableslice_destroy(ps);
 	return rc;
 }
@@ -260,22 +278,14 @@ int hsi_log_get_snapshot(hsi_log *log, const char *type, size_t type_len,
 {
 	uint8_t k[HSI_KEY_MAX];
 	size_t kn, vn;
-	char *err = NULL;
+	rocksdb_pinnableslice_t *ps;
+	int rc = get_agent_entry(log, HSI_CF_SNAPSHOTS, "hsi_log_get_snapshot",
+				 type, type_len, id, id_len, seq, k, &kn, &ps);
 
-	if (!hsi_key_addr_ok(type, type_len, id, id_len))
-		return bad_addr(log, "hsi_log_get_snapshot");
-	kn = hsi_key_prefix(k, type, type_len, id, id_len);
-	hsi_be64_put(k + kn, seq);
-	kn += HSI_KEY_SEQ;
-	rocksdb_pinnableslice_t *ps = rocksdb_get_pinned_cf(
-		log->db, log->ro, log->cf[HSI_CF_SNAPSHOTS], (const char *)k,
-		kn, &err);
-	if (err != NULL)
-		return hsi_log_fail_rocks(log, &err, "snapshots: cannot read");
-	if (ps == NULL)
-		return HS_ENOTFOUND;
+	if (rc != 0)
+		return rc;
 	const char *v = rocksdb_pinnableslice_value(ps, &vn);
-	int rc = hsi_buf_append(out, v, vn);
+	rc = hsi_buf_append(out, v, vn);
 	rocksdb_pinnableslice_destroy(ps);
 	if (rc != 0)
 		return hsi_log_fail(log, rc, "snapshot: out of memory");
