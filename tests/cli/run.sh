@@ -77,6 +77,28 @@ equal() { # equal GOT WANT WHAT
 lines() { # the number of lines of $out
 	if [ -z "$out" ]; then echo 0; else wc -l <<<"$out" | tr -d ' '; fi
 }
+# stop_with SIGNUM PID: sends the signal once the process catches it and
+# puts its exit code in $rc. A background job of a script starts with
+# SIGINT ignored, so a signal sent before the program installs its
+# handler would be lost; a slow start (a sanitizer, a loaded machine)
+# makes that likely. A process that outlives 60 s is killed, rc 137.
+stop_with() {
+	local sig=$1 pid=$2 cgt
+	for _ in $(seq 600); do
+		cgt=$(awk '/^SigCgt:/ {print $2}' "/proc/$pid/status" 2>/dev/null)
+		[ -z "$cgt" ] && break # gone already
+		(((16#$cgt >> (sig - 1)) & 1)) && break
+		sleep 0.05
+	done
+	kill -"$sig" "$pid" 2>/dev/null
+	for _ in $(seq 600); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
+	wait "$pid"
+	rc=$?
+}
 
 # The standard log (see make_log.c for its 15 records).
 db=$work/db
@@ -801,20 +823,18 @@ section_tail() {
 	# -f follows a log that a program is writing, and stops cleanly.
 	"$H" tail "$db" -n 2 -f --interval 50 >"$work/tail.out" 2>"$work/tail.err" &
 	local tp=$!
-	for _ in $(seq 100); do
+	for _ in $(seq 600); do
 		[ "$(wc -l <"$work/tail.out")" -ge 2 ] && break
 		sleep 0.05
 	done
 	"$MK" append "$db" 12 100 >"$work/append.out" &
 	local mk=$!
 	wait $mk || fail "make_log append failed while tail -f followed"
-	for _ in $(seq 100); do
+	for _ in $(seq 600); do
 		grep -q 'counter/tail #12 ' "$work/tail.out" && break
 		sleep 0.05
 	done
-	kill -INT $tp
-	wait $tp
-	rc=$?
+	stop_with 2 $tp
 	last="tail -f (SIGINT)"
 	err=$(cat "$work/tail.err")
 	rc_is 0
@@ -826,17 +846,7 @@ section_tail() {
 	# SIGTERM stops it too; -n 0 prints only what comes.
 	"$H" tail "$db" -n 0 -f >"$work/tail2.out" 2>&1 &
 	tp=$!
-	# It prints nothing: wait until it catches SIGTERM (its SigCgt has
-	# bit 15), which a slow start (a sanitizer, a loaded machine) delays.
-	local cgt
-	for _ in $(seq 400); do
-		cgt=$(awk '/^SigCgt:/ {print $2}' "/proc/$tp/status" 2>/dev/null)
-		[ -n "$cgt" ] && (((16#$cgt >> 14) & 1)) && break
-		sleep 0.05
-	done
-	kill -TERM $tp
-	wait $tp
-	rc=$?
+	stop_with 15 $tp
 	last="tail -f (SIGTERM)"
 	rc_is 0
 	equal "$(cat "$work/tail2.out")" "" "tail -n 0 -f of a quiet log"
