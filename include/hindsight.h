@@ -73,7 +73,8 @@ extern "C" {
 	X(EEND, -23, "end of the log")                                        \
 	X(ENOREPLY, -24, "handled without a reply")                           \
 	X(EAGAIN, -25, "mailbox full")                                        \
-	X(ESCHEMA, -26, "recorded schema version not readable by the code")
+	X(ESCHEMA, -26, "recorded schema version not readable by the code")   \
+	X(EARCHIVED, -27, "archived: before the log's base")
 
 enum {
 	HS_OK = 0,

@@ -191,7 +191,8 @@ static int gather(void *p, uint64_t seq, uint64_t gseq, int64_t time_ns)
 	return b->n == BATCH ? flush(b) : 0;
 }
 
-/* The state version of the snapshot at snap_seq: that of its record. */
+/* The state version of the snapshot at snap_seq: that of its record, or
+ * of the base entry that stands for an archived one. */
 static int snapshot_version(hs_runtime *rt, const hsi_type *t,
 			    const char *id, size_t id_len, uint64_t snap_seq,
 			    uint32_t *version)
@@ -204,12 +205,66 @@ static int snapshot_version(hs_runtime *rt, const hsi_type *t,
 		hsi_set_log_error(rt);
 		return rc == HS_ENOTFOUND ? HS_ECORRUPT : rc;
 	}
+	if (gseq <= hsi_log_base_gseq(rt->log)) {
+		hsi_log_base base;
+		rc = hsi_log_agent_base(rt->log, t->name, t->name_len, id,
+					id_len, &base);
+		if (rc == 0 && base.seq != snap_seq)
+			rc = HS_ENOTFOUND;
+		if (rc != 0) {
+			if (rc == HS_ENOTFOUND)
+				hsi_set_error(rt, "%s: index of %s/%s: seq %llu "
+						  "is archived but not the "
+						  "agent's base",
+					      hsi_log_path(rt->log), t->name,
+					      id, (unsigned long long)snap_seq);
+			else
+				hsi_set_log_error(rt);
+			return HS_ECORRUPT;
+		}
+		*version = base.state_version;
+		return 0;
+	}
 	hs_buf buf = HS_BUF_INIT;
 	hsi_record r;
 	rc = hsi_read_record(rt, gseq, t, id, id_len, snap_seq, &buf, &r);
 	if (rc == 0)
 		*version = r.state_version;
 	hs_buf_free(&buf);
+	return rc;
+}
+
+/* True when the snapshot at seq is the agent's base: there is nothing
+ * before it to rebuild from. */
+static bool is_base(hs_runtime *rt, const hsi_type *t, const char *id,
+		    size_t id_len, uint64_t seq)
+{
+	hsi_log_base base;
+	return hsi_log_agent_base(rt->log, t->name, t->name_len, id, id_len,
+				  &base) == 0 &&
+	       base.seq == seq;
+}
+
+int hsi_archived_or(hs_runtime *rt, const hsi_type *t, const char *id,
+		       size_t id_len, uint64_t seq, int rc)
+{
+	hsi_log_base base;
+	int brc = hsi_log_agent_base(rt->log, t->name, t->name_len, id, id_len,
+				     &base);
+	if (brc == 0 && seq < base.seq) {
+		hsi_set_error(rt, "%s: %s/%s seq %llu is archived: the log "
+				  "holds this agent from seq %llu (the cut "
+				  "after gseq %llu)",
+			      hsi_log_path(rt->log), t->name, id,
+			      (unsigned long long)seq,
+			      (unsigned long long)base.seq,
+			      (unsigned long long)hsi_log_base_gseq(rt->log));
+		return HS_EARCHIVED;
+	}
+	if (brc != 0 && brc != HS_ENOTFOUND) {
+		hsi_set_log_error(rt);
+		return brc;
+	}
 	return rc;
 }
 
@@ -254,6 +309,21 @@ int hsi_load_start(hs_runtime *rt, const hsi_type *t, const char *id,
 		if (version > t->def.state_version ||
 		    t->def.old_snapshots != HS_OLD_SNAPSHOTS_UPCAST) {
 			rc = HS_ENOTFOUND; /* ignored: rebuilt from events */
+			if (is_base(rt, t, id, id_len, snap_seq)) {
+				hsi_set_error(rt, "%s: the base of %s/%s (seq "
+						  "%llu, the state before "
+						  "the log's cut) has state "
+						  "version %u and the type "
+						  "cannot read it (version "
+						  "%u, no state upcaster "
+						  "from it): the events "
+						  "before it are archived",
+					      hsi_log_path(rt->log), t->name,
+					      id, (unsigned long long)snap_seq,
+					      (unsigned)version,
+					      (unsigned)t->def.state_version);
+				rc = HS_ESCHEMA;
+			}
 		} else if ((rc = hsi_upcast_state(t, version, snap.data,
 						  snap.len, &up, &data, &len,
 						  why, sizeof(why))) != 0) {
@@ -302,7 +372,7 @@ int hsi_rebuild(hs_runtime *rt, const hsi_type *t, const char *id,
 	int rc = hsi_log_index_get(rt->log, t->name, t->name_len, id, id_len,
 				   to_seq, &last_gseq, &last_time);
 	if (rc == HS_ENOTFOUND)
-		rc = HS_ENOAGENT;
+		rc = hsi_archived_or(rt, t, id, id_len, to_seq, HS_ENOAGENT);
 	else if (rc != 0)
 		hsi_set_log_error(rt);
 	if (rc == 0)

@@ -31,7 +31,8 @@ int hsi_replay_apply(hs_runtime *rt, const hsi_type *t, const char *id,
  * before to_seq, then the records after it. On success *gseq and *time_ns
  * (either may be NULL) are those of transition to_seq. On failure the
  * state may be half built: the caller still runs the type's destroy.
- * Returns 0, HS_ENOAGENT (to_seq is not in the log), HS_ECORRUPT (the
+ * Returns 0, HS_ENOAGENT (to_seq is not in the log), HS_EARCHIVED (to_seq
+ * lies before the agent's base in a cut log), HS_ECORRUPT (the
  * log disagrees with itself), HS_EHANDLER or apply's error (the code
  * disagrees with the log), or a storage error; the text is kept in
  * hs_last_error.
@@ -53,6 +54,12 @@ int hsi_rebuild(hs_runtime *rt, const hsi_type *t, const char *id,
 int hsi_load_start(hs_runtime *rt, const hsi_type *t, const char *id,
 		   size_t id_len, uint64_t max_seq, void *state,
 		   uint64_t *seq);
+
+/* HS_EARCHIVED, with hs_last_error saying so, when seq of (t, id) lies
+ * before the agent's base in a cut log; otherwise rc (or a storage
+ * error met while looking). */
+int hsi_archived_or(hs_runtime *rt, const hsi_type *t, const char *id,
+		    size_t id_len, uint64_t seq, int rc);
 
 /* Decodes the record read under gseq into *r (pointing into data) and
  * checks that it belongs to (t, id, seq); t NULL or seq 0 skip those

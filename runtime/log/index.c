@@ -14,14 +14,19 @@ int hsi_log_index_value(hsi_log *log, const char *key, size_t kn, const char *v,
 {
 	char text[HSI_KEY_TEXT_MAX];
 
-	if (vn == 16 && (*gseq = hsi_be64_get((const uint8_t *)v)) != 0) {
+	/* A base entry (HSI_BASE_VALUE bytes) stands for an archived
+	 * transition. */
+	if ((vn == 16 || vn == HSI_BASE_VALUE) &&
+	    (*gseq = hsi_be64_get((const uint8_t *)v)) != 0 &&
+	    (vn == 16 || *gseq <= log->base_gseq)) {
 		*time_ns = (int64_t)hsi_be64_get((const uint8_t *)v + 8);
 		return 0;
 	}
 	hsi_key_any_text((const uint8_t *)key, kn, text, sizeof(text));
 	return hsi_log_fail(log, HS_ECORRUPT,
 			    "agents key %s: value is not a gseq and a time "
-			    "(16 bytes, gseq not 0)",
+			    "(16 bytes, gseq not 0), nor a base entry at or "
+			    "before the log's base",
 			    text);
 }
 

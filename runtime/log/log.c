@@ -23,6 +23,7 @@ const char *const hsi_cf_names[HSI_CF_COUNT] = {
 struct hsi_log_batch {
 	rocksdb_writebatch_t *wb;
 	uint64_t max_gseq; /* newest event in the batch, 0 if none */
+	uint64_t cut_base; /* the base a cut in the batch sets, 0 if none */
 };
 
 /* ------------------------------------------------------------------ */
@@ -311,23 +312,58 @@ static int check_format(hsi_log *log, unsigned long *version)
 		return hsi_log_fail(log, HS_ENOTLOG,
 				    "meta key \"format\" is not a version "
 				    "number: not a hindsight log");
-	if (ver > HSI_LOG_FORMAT)
+	if (ver > HSI_LOG_FORMAT_CUT)
 		return hsi_log_fail(log, HS_EVERSION,
 				    "log format %lu is newer than this "
 				    "library's (%d)",
-				    ver, HSI_LOG_FORMAT);
+				    ver, HSI_LOG_FORMAT_CUT);
 	if (version != NULL)
 		*version = ver;
 	return 0;
 }
 
-/* The newest gseq: one SeekToLast, whatever the log's size. */
+/* Meta "base_gseq" (a cut log) into log->base_gseq; 0 when absent. */
+static int read_base(hsi_log *log)
+{
+	hs_buf v = HS_BUF_INIT;
+	uint64_t base = 0;
+	int rc = hsi_log_get_meta(log, "base_gseq", &v);
+
+	if (rc == HS_ENOTFOUND) {
+		log->base_gseq = 0;
+		return 0;
+	}
+	if (rc != 0)
+		return rc;
+	for (size_t i = 0; i < v.len && rc == 0; i++) {
+		uint8_t c = ((const uint8_t *)v.data)[i];
+		if (c < '0' || c > '9' || base > (UINT64_MAX - 9) / 10)
+			rc = HS_ECORRUPT;
+		else
+			base = base * 10 + (c - '0');
+	}
+	if (v.len == 0 || base == 0)
+		rc = HS_ECORRUPT;
+	hs_buf_free(&v);
+	if (rc != 0)
+		return hsi_log_fail(log, rc, "meta key \"base_gseq\" is not "
+					     "a gseq");
+	log->base_gseq = base;
+	return 0;
+}
+
+/* The newest gseq: one SeekToLast, whatever the log's size; the base of
+ * a cut log that kept no event. Reads the base first. */
 static int find_last_gseq(hsi_log *log)
 {
 	rocksdb_iterator_t *it;
 	char *err = NULL;
 	int rc = 0;
 
+	if ((rc = read_base(log)) != 0)
+		return rc;
+	atomic_store_explicit(&log->last_gseq, log->base_gseq,
+			      memory_order_relaxed);
 	it = rocksdb_create_iterator_cf(log->db, log->ro,
 					log->cf[HSI_CF_EVENTS]);
 	rocksdb_iter_seek_to_last(it);
@@ -343,6 +379,14 @@ static int find_last_gseq(hsi_log *log)
 				"events key %s: not a gseq (8 bytes, "
 				"not 0)",
 				hex);
+		} else if (hsi_be64_get((const uint8_t *)k) <=
+			   log->base_gseq) {
+			hsi_key_hex(k, kn, hex, sizeof(hex));
+			rc = hsi_log_fail(log, HS_ECORRUPT,
+					  "events key %s: at or before the "
+					  "log's base (gseq %llu)",
+					  hex,
+					  (unsigned long long)log->base_gseq);
 		} else {
 			/* relaxed: the log is not yet shared */
 			atomic_store_explicit(&log->last_gseq,
@@ -768,6 +812,7 @@ void hsi_log_batch_clear(hsi_log_batch *b)
 {
 	rocksdb_writebatch_clear(b->wb);
 	b->max_gseq = 0;
+	b->cut_base = 0;
 }
 
 void hsi_log_batch_put_event(hsi_log *log, hsi_log_batch *b, uint64_t gseq,
@@ -870,5 +915,80 @@ int hsi_log_write(hsi_log *log, hsi_log_batch *b, bool sync)
 		       &log->last_gseq, &last, b->max_gseq,
 		       memory_order_release, memory_order_relaxed))
 		;
+	if (b->cut_base != 0)
+		log->base_gseq = b->cut_base;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Cutting                                                              */
+/* ------------------------------------------------------------------ */
+
+uint64_t hsi_log_base_gseq(const hsi_log *log)
+{
+	return log->base_gseq;
+}
+
+void hsi_log_batch_put_base(hsi_log *log, hsi_log_batch *b, const char *type,
+			    size_t type_len, const char *id, size_t id_len,
+			    const hsi_log_base *base, const void *state,
+			    size_t len)
+{
+	uint8_t lo[HSI_KEY_MAX], hi[HSI_KEY_MAX], v[HSI_BASE_VALUE];
+	size_t pn = agent_key(lo, type, type_len, id, id_len, 0) - HSI_KEY_SEQ;
+	size_t n;
+
+	memcpy(hi, lo, pn);
+	hsi_be64_put(hi + pn, base->seq);
+	for (int cf = HSI_CF_AGENTS; cf <= HSI_CF_SNAPSHOTS; cf++)
+		rocksdb_writebatch_delete_range_cf(
+			b->wb, log->cf[cf], (const char *)lo, pn + HSI_KEY_SEQ,
+			(const char *)hi, pn + HSI_KEY_SEQ);
+	/* The samples of the seqs before the base: times never decrease
+	 * with seq, so they sort before the base's own (time, seq). */
+	n = pn + hsi_key_time_seq(hi + pn, base->time_ns, base->seq);
+	rocksdb_writebatch_delete_range_cf(b->wb, log->cf[HSI_CF_TIMES],
+					   (const char *)lo, pn,
+					   (const char *)hi, n);
+	hsi_be64_put(hi + pn, base->seq);
+	hsi_be64_put(v, base->gseq);
+	hsi_be64_put(v + 8, (uint64_t)base->time_ns);
+	hsi_be64_put(v + 16, base->state_hash);
+	hsi_be64_put(v + 24, base->state_version);
+	rocksdb_writebatch_put_cf(b->wb, log->cf[HSI_CF_AGENTS],
+				  (const char *)hi, pn + HSI_KEY_SEQ,
+				  (const char *)v, sizeof(v));
+	rocksdb_writebatch_put_cf(b->wb, log->cf[HSI_CF_SNAPSHOTS],
+				  (const char *)hi, pn + HSI_KEY_SEQ, state,
+				  len);
+}
+
+void hsi_log_batch_cut(hsi_log *log, hsi_log_batch *b, uint64_t before)
+{
+	uint8_t lo[8], hi[8];
+	char fmt[16], base[32];
+
+	hsi_be64_put(lo, 1);
+	hsi_be64_put(hi, before);
+	rocksdb_writebatch_delete_range_cf(b->wb, log->cf[HSI_CF_EVENTS],
+					   (const char *)lo, 8,
+					   (const char *)hi, 8);
+	snprintf(fmt, sizeof(fmt), "%d", HSI_LOG_FORMAT_CUT);
+	snprintf(base, sizeof(base), "%llu", (unsigned long long)before - 1);
+	hsi_log_batch_put_meta(log, b, "format", fmt, strlen(fmt));
+	hsi_log_batch_put_meta(log, b, "base_gseq", base, strlen(base));
+	b->cut_base = before - 1;
+}
+
+int hsi_log_compact(hsi_log *log)
+{
+	if (log->flags & HSI_LOG_READONLY)
+		return hsi_log_fail(log, HS_ENOTSUP,
+				    "cannot compact: the log is open "
+				    "read-only");
+	/* The C API reports no error here: a failed compaction leaves the
+	 * space to a later one, the data intact. */
+	for (int i = 0; i < log->ncf; i++)
+		rocksdb_compact_range_cf(log->db, log->cf[i], NULL, 0, NULL, 0);
 	return 0;
 }

@@ -28,6 +28,10 @@ typedef struct hsi_log hsi_log;
  * reads formats 1 and 2 too, and a writer brings an older log to this
  * one. */
 #define HSI_LOG_FORMAT 3
+/* The format of a log that has been cut (docs/FORMAT.md, "Cut logs"):
+ * only hsi_log_batch_cut raises a log to it, so that a log never cut
+ * stays readable by libraries that know format 3. */
+#define HSI_LOG_FORMAT_CUT 4
 
 /* hsi_log_batch_put_index of a seq that is a multiple of this also
  * writes a times entry (format 3). */
@@ -95,6 +99,7 @@ int hsi_log_checkpoint(hsi_log *log, const char *dest);
 /* The newest gseq in the log (0 when empty), found at open in O(1). */
 uint64_t hsi_log_last_gseq(const hsi_log *log);
 
+
 /* Copies the text of the latest error into buf (NUL-terminated). */
 void hsi_log_error(hsi_log *log, char *buf, size_t cap);
 
@@ -126,6 +131,48 @@ void hsi_log_batch_delete_timer(hsi_log *log, hsi_log_batch *b,
 
 /* Writes the batch; with sync, fsyncs the WAL before returning. */
 int hsi_log_write(hsi_log *log, hsi_log_batch *b, bool sync);
+
+/*
+ * Cut logs. A cut drops the events before a gseq; each agent with a
+ * transition before it keeps a base: the index entry of its last
+ * transition before the cut, widened to carry what its archived record
+ * carried (state hash and version), and the snapshot of its state there.
+ * Its index entries, snapshots and times samples before the base go.
+ */
+
+/* The last gseq a cut archived (meta base_gseq), 0 for a log never cut.
+ * Reads of events at or before it fail with HS_EARCHIVED. */
+uint64_t hsi_log_base_gseq(const hsi_log *log);
+
+typedef struct hsi_log_base {
+	uint64_t seq;  /* the agent's first seq in the index */
+	uint64_t gseq; /* the archived transition's, <= the log's base */
+	int64_t time_ns;
+	uint64_t state_hash;    /* FNV-1a 64 of the snapshot at seq */
+	uint32_t state_version; /* the snapshot's state version */
+} hsi_log_base;
+
+/* The agent's base, when its first index entry is one; HS_ENOTFOUND when
+ * it has none (no lookup at all in a log never cut). */
+int hsi_log_agent_base(hsi_log *log, const char *type, size_t type_len,
+		       const char *id, size_t id_len, hsi_log_base *out);
+
+/* In a cut's batch: makes `base` the agent's base with the encoded state
+ * state[0..len), dropping its index entries, snapshots and times samples
+ * before base->seq. */
+void hsi_log_batch_put_base(hsi_log *log, hsi_log_batch *b, const char *type,
+			    size_t type_len, const char *id, size_t id_len,
+			    const hsi_log_base *base, const void *state,
+			    size_t len);
+
+/* In a cut's batch: drops the events before gseq `before` (> 1) and
+ * makes before - 1 the log's base (meta base_gseq; format
+ * HSI_LOG_FORMAT_CUT). */
+void hsi_log_batch_cut(hsi_log *log, hsi_log_batch *b, uint64_t before);
+
+/* Compacts every column family, so that the space of what a cut dropped
+ * is given back. HS_ENOTSUP read-only. */
+int hsi_log_compact(hsi_log *log);
 
 /* The record stored under gseq, appended to out. HS_ENOTFOUND if none. */
 int hsi_log_get_event(hsi_log *log, uint64_t gseq, hs_buf *out);

@@ -56,6 +56,9 @@ struct hsi_log {
 
 	/* Raised by every successful write that carries events. */
 	_Atomic uint64_t last_gseq;
+	/* The last gseq archived by a cut (meta base_gseq), 0 if none: read
+	 * at open, changed only by this handle's write of a cut. */
+	uint64_t base_gseq;
 
 	pthread_mutex_t err_mu; /* guards err: readers on any thread */
 	char err[640];
@@ -77,8 +80,13 @@ int hsi_log_rocks_code(const char *err);
 int hsi_log_iter_end(hsi_log *log, rocksdb_iterator_t *it, const char *what,
 		     int rc);
 
-/* Decodes an agents value (gseq, not 0, and time: 8 bytes BE each);
- * HS_ECORRUPT naming the key otherwise. */
+/* The length of a base entry's value: gseq, time, state hash and state
+ * version, 8 bytes BE each (docs/FORMAT.md, "Cut logs"). */
+#define HSI_BASE_VALUE 32
+
+/* Decodes an agents value (gseq, not 0, and time: 8 bytes BE each; or a
+ * base entry, whose gseq is at or before the base); HS_ECORRUPT naming
+ * the key otherwise. */
 int hsi_log_index_value(hsi_log *log, const char *key, size_t kn,
 			const char *v, size_t vn, uint64_t *gseq,
 			int64_t *time_ns);

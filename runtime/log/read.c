@@ -12,6 +12,19 @@ static int bad_addr(hsi_log *log, const char *fn)
 	return hsi_log_fail(log, HS_EINVAL, "%s: bad agent address", fn);
 }
 
+/* An event that is not there: archived by a cut, or missing. */
+static int missing(hsi_log *log, uint64_t gseq)
+{
+	if (gseq <= log->base_gseq)
+		return hsi_log_fail(log, HS_EARCHIVED,
+				    "gseq %llu is archived: the log holds "
+				    "the records after gseq %llu",
+				    (unsigned long long)gseq,
+				    (unsigned long long)log->base_gseq);
+	return hsi_log_fail(log, HS_ENOTFOUND, "events key %016llx: not found",
+			    (unsigned long long)gseq);
+}
+
 /* A point lookup in events (meta_key NULL) or meta, the value appended
  * to out. The key is put into words only on failure, off the hot path. */
 static int get(hsi_log *log, uint64_t gseq, const char *meta_key, hs_buf *out)
@@ -47,7 +60,9 @@ static int get(hsi_log *log, uint64_t gseq, const char *meta_key, hs_buf *out)
 		return hsi_log_fail_rocks(log, &err, what);
 	if (rc != 0)
 		return hsi_log_fail(log, rc, "%s: out of memory", what);
-	return hsi_log_fail(log, HS_ENOTFOUND, "%s: not found", what);
+	return meta_key != NULL ? hsi_log_fail(log, HS_ENOTFOUND,
+					       "%s: not found", what)
+				: missing(log, gseq);
 }
 
 int hsi_log_get_event(hsi_log *log, uint64_t gseq, hs_buf *out)
@@ -63,11 +78,6 @@ int hsi_log_get_event(hsi_log *log, uint64_t gseq, hs_buf *out)
 #define DENSE_MIN 4
 #define DENSE_SPAN 4
 
-static int missing(hsi_log *log, uint64_t gseq)
-{
-	return hsi_log_fail(log, HS_ENOTFOUND, "events key %016llx: not found",
-			    (unsigned long long)gseq);
-}
 
 /* hsi_log_get_events for gseqs that lie close together: one forward scan
  * from the first to the last, skipping the records of other agents, costs
@@ -226,6 +236,52 @@ int hsi_log_agent_last(hsi_log *log, const char *type, size_t type_len,
 	*seq = s;
 	*gseq = g;
 	return 0;
+}
+
+int hsi_log_agent_base(hsi_log *log, const char *type, size_t type_len,
+		       const char *id, size_t id_len, hsi_log_base *out)
+{
+	uint8_t p[HSI_PREFIX_MAX];
+	rocksdb_iterator_t *it;
+	size_t pn, kn, vn;
+	int rc = HS_ENOTFOUND;
+
+	if (log->base_gseq == 0)
+		return HS_ENOTFOUND;
+	if (!hsi_key_addr_ok(type, type_len, id, id_len))
+		return bad_addr(log, "hsi_log_agent_base");
+	pn = hsi_key_prefix(p, type, type_len, id, id_len);
+	it = rocksdb_create_iterator_cf(log->db, log->ro,
+					log->cf[HSI_CF_AGENTS]);
+	rocksdb_iter_seek(it, (const char *)p, pn);
+	if (rocksdb_iter_valid(it)) {
+		const char *k = rocksdb_iter_key(it, &kn);
+		const char *v = rocksdb_iter_value(it, &vn);
+
+		if (kn == pn + HSI_KEY_SEQ && memcmp(k, p, pn) == 0 &&
+		    vn == HSI_BASE_VALUE &&
+		    (rc = hsi_log_index_value(log, k, kn, v, vn, &out->gseq,
+					      &out->time_ns)) == 0) {
+			const uint8_t *u = (const uint8_t *)v;
+			uint64_t ver = hsi_be64_get(u + 24);
+
+			out->seq = hsi_be64_get((const uint8_t *)k + pn);
+			out->state_hash = hsi_be64_get(u + 16);
+			out->state_version = (uint32_t)ver;
+			if (out->seq == 0 || ver == 0 || ver > UINT32_MAX) {
+				char text[HSI_KEY_TEXT_MAX];
+
+				hsi_key_any_text((const uint8_t *)k, kn, text,
+						 sizeof(text));
+				rc = hsi_log_fail(log, HS_ECORRUPT,
+						  "agents key %s: a base entry "
+						  "of seq 0 or state "
+						  "version 0",
+						  text);
+			}
+		}
+	}
+	return hsi_log_iter_end(log, it, "agents: cannot seek", rc);
 }
 
 /* Reads the entry of agent (type, id) at seq in an agents-keyed column

@@ -74,6 +74,7 @@ typedef struct search {
 	hsi_index_cursor *c;
 	bool by_time;
 	int64_t bound;
+	uint64_t first; /* the agent's first seq: 1, or its base */
 	uint64_t lo, hi;
 	int64_t vlo, vhi;
 	uint64_t found; /* the scan's answer */
@@ -169,7 +170,7 @@ static int run_search(search *s)
 /* Sets lo and hi for run_search from the hints below (a seq at or below
  * the bound) and above (one past it), 0 = none, checking each with a
  * probe: a hint that is wrong (a damaged times entry) is ignored. Without
- * one, the ends are seq 1 and `last`. Sets *done, with s->found, when
+ * one, the ends are the agent's first seq and `last`. Sets *done, with s->found, when
  * the answer is already known. */
 static int bracket(search *s, uint64_t last, uint64_t below, uint64_t above,
 		   bool *done)
@@ -178,21 +179,21 @@ static int bracket(search *s, uint64_t last, uint64_t below, uint64_t above,
 	int rc;
 	*done = false;
 	s->lo = 0;
-	if (below != 0 && below <= last) {
+	if (below >= s->first && below <= last) {
 		if ((rc = probe(s, below, &v)) != 0)
 			return rc;
 		if (v <= s->bound)
 			s->lo = below, s->vlo = v;
 	}
 	if (s->lo == 0) {
-		if ((rc = probe(s, 1, &s->vlo)) != 0)
+		if ((rc = probe(s, s->first, &s->vlo)) != 0)
 			return rc;
 		if (s->vlo > s->bound) {
 			s->found = 0;
 			*done = true;
 			return 0;
 		}
-		s->lo = 1;
+		s->lo = s->first;
 	}
 	s->hi = 0;
 	if (above > s->lo && above <= last) {
@@ -214,16 +215,16 @@ static int bracket(search *s, uint64_t last, uint64_t below, uint64_t above,
 	return 0;
 }
 
-/* The largest seq in [1, last] whose index entry satisfies
+/* The largest seq in [first, last] whose index entry satisfies
  * entry <= bound (gseq or time); 0 if none. below and above are hints
  * for bracket(). */
 static int search_seq(hs_runtime *rt, const char *type, size_t type_len,
-		      const char *id, size_t id_len, uint64_t last,
-		      bool by_time, int64_t bound, uint64_t below,
-		      uint64_t above, uint64_t *out)
+		      const char *id, size_t id_len, uint64_t first,
+		      uint64_t last, bool by_time, int64_t bound,
+		      uint64_t below, uint64_t above, uint64_t *out)
 {
 	search s = {.rt = rt, .type = type, .id = id, .by_time = by_time,
-		    .bound = bound};
+		    .bound = bound, .first = first};
 	int rc = hsi_log_index_cursor_open(rt->log, type, type_len, id,
 					   id_len, &s.c);
 	if (rc != 0) {
@@ -243,8 +244,8 @@ static int search_seq(hs_runtime *rt, const char *type, size_t type_len,
 
 /* search_seq by time, narrowed by the times entries around it. */
 static int search_time(hs_runtime *rt, const hsi_type *t, const char *id,
-		       size_t id_len, uint64_t last, int64_t time_ns,
-		       uint64_t *out)
+		       size_t id_len, uint64_t first, uint64_t last,
+		       int64_t time_ns, uint64_t *out)
 {
 	uint64_t below, above;
 	int rc = hsi_log_time_bracket(rt->log, t->name, t->name_len, id,
@@ -255,8 +256,23 @@ static int search_time(hs_runtime *rt, const hsi_type *t, const char *id,
 		hsi_set_log_error(rt);
 		return rc;
 	}
-	return search_seq(rt, t->name, t->name_len, id, id_len, last, true,
-			  time_ns, below, above, out);
+	return search_seq(rt, t->name, t->name_len, id, id_len, first, last,
+			  true, time_ns, below, above, out);
+}
+
+/* The agent's first seq in the index: 1, or its base in a cut log. */
+static int agent_first(hs_runtime *rt, const char *type, size_t type_len,
+		       const char *id, size_t id_len, uint64_t *first)
+{
+	hsi_log_base base;
+	int rc = hsi_log_agent_base(rt->log, type, type_len, id, id_len,
+				    &base);
+	*first = rc == 0 ? base.seq : 1;
+	if (rc == HS_ENOTFOUND)
+		rc = 0;
+	if (rc != 0)
+		hsi_set_log_error(rt);
+	return rc;
 }
 
 /* The seq of agent (t, id) whose state is in force at point p. */
@@ -276,6 +292,10 @@ static int seq_at(hs_runtime *rt, const hsi_type *t, const char *id,
 		hsi_set_log_error(rt);
 		return rc;
 	}
+	uint64_t first;
+	if ((rc = agent_first(rt, t->name, t->name_len, id, id_len,
+			      &first)) != 0)
+		return rc;
 	uint64_t seq = 0;
 	switch (p.kind) {
 	case HS_POINT_SEQ:
@@ -284,6 +304,9 @@ static int seq_at(hs_runtime *rt, const hsi_type *t, const char *id,
 					  "transition; seqs start at 1");
 			return HS_EINVAL;
 		}
+		if (p.seq < first)
+			return hsi_archived_or(rt, t, id, id_len, p.seq,
+					       HS_ECORRUPT);
 		if (p.seq > last) {
 			hsi_set_error(rt, "%s/%s has %llu transitions; seq %llu "
 					  "is after the last",
@@ -310,14 +333,15 @@ static int seq_at(hs_runtime *rt, const hsi_type *t, const char *id,
 		rc = p.seq >= last_gseq
 			     ? (seq = last, 0)
 			     : search_seq(rt, t->name, t->name_len, id, id_len,
-					  last, false, (int64_t)p.seq, 0, 0,
-					  &seq);
+					  first, last, false, (int64_t)p.seq,
+					  0, 0, &seq);
 		break;
 	}
 	case HS_POINT_TIME: {
 		if ((rc = check_not_future(rt, p.time_ns)) != 0)
 			return rc;
-		rc = search_time(rt, t, id, id_len, last, p.time_ns, &seq);
+		rc = search_time(rt, t, id, id_len, first, last, p.time_ns,
+				 &seq);
 		break;
 	}
 	default:
@@ -325,6 +349,14 @@ static int seq_at(hs_runtime *rt, const hsi_type *t, const char *id,
 	}
 	if (rc != 0)
 		return rc;
+	if (seq == 0 && first > 1) {
+		hsi_set_error(rt, "%s: %s/%s at that point is archived: the log "
+				  "holds this agent from seq %llu (the cut "
+				  "after gseq %llu)",
+			      path, t->name, id, (unsigned long long)first,
+			      (unsigned long long)hsi_log_base_gseq(rt->log));
+		return HS_EARCHIVED;
+	}
 	if (seq == 0) {
 		hsi_set_error(rt, "%s/%s had no transition yet at that point",
 			      t->name, id);
@@ -533,25 +565,32 @@ static int collect(void *p, uint64_t seq, uint64_t gseq, int64_t time_ns)
 	return 0;
 }
 
-/* The seqs [*lo, *hi] of an agent whose gseqs lie in the filter's gseq
- * range (gseq grows with seq); *lo > *hi when none do. */
+/* The seqs [*lo, *hi] of an agent's records whose gseqs lie in the
+ * filter's gseq range (gseq grows with seq); *lo > *hi when none do. A
+ * cut log's base entry is not a record: the records start after it. */
 static int seq_range(hs_runtime *rt, const hs_filter *f, const char *type,
 		     size_t id_len, uint64_t last, uint64_t last_gseq,
 		     uint64_t *lo, uint64_t *hi)
 {
 	size_t type_len = strlen(type);
-	int rc = 0;
-	*lo = 1;
+	uint64_t first;
+	int rc = agent_first(rt, type, type_len, f->id, id_len, &first);
+	if (rc != 0)
+		return rc;
+	uint64_t start = first > 1 ? first + 1 : 1;
+	*lo = start;
 	*hi = last;
 	if (f->from_gseq > 1) {
-		rc = search_seq(rt, type, type_len, f->id, id_len, last, false,
-				(int64_t)(f->from_gseq - 1), 0, 0, lo);
+		rc = search_seq(rt, type, type_len, f->id, id_len, first, last,
+				false, (int64_t)(f->from_gseq - 1), 0, 0, lo);
 		++*lo;
+		if (*lo < start)
+			*lo = start;
 	}
 	if (rc == 0 && f->to_gseq != 0 && f->to_gseq < last_gseq)
-		rc = search_seq(rt, type, type_len, f->id, id_len, last, false,
-				(int64_t)f->to_gseq, *lo > 1 ? *lo - 1 : 0, 0,
-				hi);
+		rc = search_seq(rt, type, type_len, f->id, id_len, first, last,
+				false, (int64_t)f->to_gseq,
+				*lo > 1 ? *lo - 1 : 0, 0, hi);
 	return rc;
 }
 
@@ -778,6 +817,16 @@ int hs_system_at(hs_runtime *rt, const char *type, hs_point point,
 			      (unsigned long long)point.seq,
 			      (unsigned long long)hsi_log_last_gseq(rt->log));
 		return HS_ERANGE;
+	}
+	if (point.kind == HS_POINT_GSEQ &&
+	    point.seq < hsi_log_base_gseq(rt->log)) {
+		hsi_set_error(rt, "%s: the system at gseq %llu is archived: the "
+				  "log holds the states from gseq %llu (its "
+				  "cut) on",
+			      hsi_log_path(rt->log),
+			      (unsigned long long)point.seq,
+			      (unsigned long long)hsi_log_base_gseq(rt->log));
+		return HS_EARCHIVED;
 	}
 	if (point.kind == HS_POINT_TIME &&
 	    (rc = check_not_future(rt, point.time_ns)) != 0)

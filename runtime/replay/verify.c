@@ -17,6 +17,7 @@ typedef struct vagent {
 	uint8_t type_len;
 	uint8_t id_len;
 	uint64_t last_seq;
+	uint64_t base_seq; /* its base in a cut log, 0 if none */
 	uint64_t first_gseq;
 	uint64_t last_gseq;
 	const hsi_type *t;
@@ -122,7 +123,18 @@ static int prepare(verifier *v)
 {
 	for (size_t i = 0; i < v->nagents; i++) {
 		vagent *a = &v->agents[i];
-		int rc = index_gseq(v, a, 1, &a->first_gseq);
+		hsi_log_base base;
+		int rc = hsi_log_agent_base(v->rt->log, agent_type(v, a),
+					    a->type_len, agent_id(v, a),
+					    a->id_len, &base);
+		if (rc == 0)
+			a->base_seq = base.seq;
+		else if (rc != HS_ENOTFOUND) {
+			hsi_set_log_error(v->rt);
+			return rc;
+		}
+		rc = index_gseq(v, a, a->base_seq ? a->base_seq : 1,
+				&a->first_gseq);
 		if (rc == 0)
 			rc = index_gseq(v, a, a->last_seq, &a->last_gseq);
 		if (rc != 0)
@@ -147,7 +159,8 @@ static int prepare(verifier *v)
 /* The largest seq of agent a whose gseq is below v->from; 0 if none. */
 static int seq_before_from(verifier *v, const vagent *a, uint64_t *out)
 {
-	uint64_t lo = 0, hi = a->last_seq; /* answer in [lo, hi] */
+	/* answer in [lo, hi]; a base lies before every record */
+	uint64_t lo = a->base_seq, hi = a->last_seq;
 	while (lo < hi) {
 		uint64_t mid = lo + (hi - lo + 1) / 2, gseq;
 		int rc = index_gseq(v, a, mid, &gseq);
@@ -188,8 +201,9 @@ static int next_chunk(verifier *v, const vagent *a)
 }
 
 /* The state the agent starts from: its initial state, or, when the range
- * starts after its first record, its newest snapshot before the range.
- * *seq is the seq of that state (0 for the initial one). */
+ * starts after its first record or the agent has a base, its newest
+ * snapshot before the range. *seq is the seq of that state (0 for the
+ * initial one). */
 static int start_state(verifier *v, const vagent *a, void **out, uint64_t *seq)
 {
 	hs_runtime *rt = v->rt;
@@ -204,6 +218,8 @@ static int start_state(verifier *v, const vagent *a, void **out, uint64_t *seq)
 		if (rc != 0)
 			return rc;
 	}
+	if (before < a->base_seq)
+		before = a->base_seq;
 	if (before == 0) {
 		rc = hsi_state_new(t, id, out);
 		if (rc != 0)

@@ -45,6 +45,16 @@ int hs_whatif(hs_runtime *rt, const hs_edit *edits, size_t nedits,
 		return HS_EINVAL;
 	if (rt->log == NULL)
 		return HS_ENOTSUP;
+	if (hsi_log_base_gseq(rt->log) != 0) {
+		/* The run replays every agent from its first transition. */
+		hsi_set_error(rt, "%s: a what-if replays history from its "
+				  "start, and this log's history up to gseq "
+				  "%llu is archived: run it on the archive "
+				  "imported with the log it was cut from",
+			      hsi_log_path(rt->log),
+			      (unsigned long long)hsi_log_base_gseq(rt->log));
+		return HS_EARCHIVED;
+	}
 	/* The log as far as it was written when the call began. */
 	uint64_t end = hsi_log_last_gseq(rt->log);
 	if (to_gseq > end) {

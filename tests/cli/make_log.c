@@ -9,7 +9,7 @@
  *                                 a program holds)
  *   make_log many DB N            N transitions over 50 counters
  *   make_log future DB            the standard log, then meta format
- *                                 HSI_LOG_FORMAT + 1
+ *                                 HSI_LOG_FORMAT_CUT + 1
  *   make_log corrupt DB WHAT      breaks a standard log: WHAT is record,
  *                                 gap, index, cause, snapshot, seq,
  *                                 times (bad time samples),
@@ -227,7 +227,7 @@ static void future(const char *path)
 	hsi_log_batch *b = hsi_log_batch_new();
 
 	char next[16];
-	snprintf(next, sizeof next, "%d", HSI_LOG_FORMAT + 1);
+	snprintf(next, sizeof next, "%d", HSI_LOG_FORMAT_CUT + 1);
 	hsi_log_batch_put_meta(log, b, "format", next, strlen(next));
 	write_batch(log, b);
 	hsi_log_batch_free(b);

@@ -5,7 +5,7 @@
 #   run.sh SECTION HINDSIGHT MAKE_LOG PLUGIN_DIR
 #
 # SECTION: basic errors check log state history verify export tail replay
-# progress machine beside_writer backup system whatif schema.
+# progress machine beside_writer backup system whatif schema archive.
 # Every check prints what failed; the script exits 1 if any did.
 set -uo pipefail
 
@@ -104,7 +104,7 @@ stop_with() {
 db=$work/db
 "$MK" create "$db" || { echo "make_log failed" >&2; exit 1; }
 
-commands="stats check log state history verify replay tail export import backup system whatif"
+commands="stats check log state history verify replay tail export import backup system whatif archive"
 
 section_basic() {
 	run "$H"
@@ -117,7 +117,7 @@ section_basic() {
 	done
 	run "$H" --version
 	rc_is 0
-	out_has "log format 3"
+	out_has "log format 4"
 	run "$H" nosuch
 	rc_is 2
 	err_has "no command 'nosuch'"
@@ -240,7 +240,7 @@ section_errors() {
 	for c in stats check log; do
 		run "$H" "$c" "$work/future"
 		rc_is 2
-		err_has "log format 4 is newer than this library's (3)"
+		err_has "log format 5 is newer than this library's (4)"
 		err_has "use a newer hindsight"
 	done
 	# An unknown agent.
@@ -852,6 +852,146 @@ section_tail() {
 	equal "$(cat "$work/tail2.out")" "" "tail -n 0 -f of a quiet log"
 }
 
+section_archive() {
+	local a1=$work/a1.jsonl ag
+	run "$H" export "$db" --snapshots
+	local whole=$out
+	declare -A final
+	for ag in counter/a counter/b counter/c audit/log ship/Gloria; do
+		run "$H" state "$db" "$ag" --types "$PLUGIN" --json
+		final[$ag]=$(jq -c .state <<<"$out")
+	done
+	run "$H" state "$db" counter/a --seq 3 --types "$PLUGIN" --json
+	local a3=$out
+
+	# Refusals change nothing.
+	run "$H" archive "$db" --before 9 --to "$a1"
+	rc_is 2
+	err_has "archive needs --types LIB.so"
+	run "$H" archive "$db" --before 9 --types "$PLUGIN"
+	rc_is 2
+	err_has "give --to FILE (where the records go) or --discard"
+	run "$H" archive "$db" --before 9 --to "$a1" --discard --types "$PLUGIN"
+	rc_is 2
+	run "$H" archive "$db" --to "$a1" --types "$PLUGIN"
+	rc_is 2
+	err_has "missing --before GSEQ"
+	run "$H" archive "$db" --before x9 --to "$a1" --types "$PLUGIN"
+	rc_is 2
+	err_has "--before takes a gseq (an integer >= 1), not 'x9'"
+	for g in 1 17; do
+		run "$H" archive "$db" --before $g --to "$a1" --types "$PLUGIN"
+		rc_is 2
+		err_has "the log holds gseqs 1 to 15, so a cut lies after 1 and at most at 16"
+	done
+	run "$H" archive "$db" --before 9 --to "$a1" --types "$CHANGED"
+	rc_is 2
+	err_has "is not the recorded"
+	err_has "hindsight verify"
+	[ ! -e "$a1" ] || fail "a refused cut left its archive behind"
+	run "$H" archive "$db" --before 9 --to "$a1" --types "$METER"
+	rc_is 2
+	err_has "its type 'audit' is not registered: its base state needs the type's code"
+	# A program holds the log.
+	"$MK" append "$db" 1 3000 >"$work/append.out" &
+	local mk=$!
+	for _ in $(seq 600); do
+		grep -q ready "$work/append.out" 2>/dev/null && break
+		sleep 0.05
+	done
+	run "$H" archive "$db" --before 9 --to "$a1" --types "$PLUGIN"
+	rc_is 2
+	err_has "a program has the log open for writing: stop it first"
+	wait $mk
+	run "$H" export "$db" --snapshots
+	equal "$(head -c ${#whole} <<<"$out")" "$whole" "refused cuts changed nothing"
+	run "$H" state "$db" counter/tail --types "$PLUGIN" --json
+	local tail_state=$(jq -c .state <<<"$out")
+	final[counter/tail]=$tail_state
+	run "$H" export "$db" --snapshots
+	whole=$out
+
+	# The cut.
+	run "$H" archive "$db" --before 9 --to "$a1" --types "$PLUGIN"
+	rc_is 0
+	err_empty
+	out_has "$db: cut before gseq 9: 8 records (gseq 1-8) archived; 4 agents keep their state there as a base"
+	out_has "$a1: 8 records and 2 snapshots"
+	equal "$(grep -c '"gseq"' "$a1")" 8 "archive: its records"
+	run "$H" check "$db"
+	rc_is 0
+	out_has "ok: cut after gseq 8 (archived): 4 agents start from a base whose snapshot matches it"
+	run "$H" stats "$db" --json
+	equal "$(jq -c '[.events, .first_gseq, .last_gseq, .base_gseq, .format]' <<<"$out")" \
+		"[8,9,16,8,4]" "stats after the cut"
+	run "$H" stats "$db"
+	out_has "cut        after gseq 8 (gseqs 1 to 8 archived)"
+	# Queries at and after the cut answer as before; earlier ones say why not.
+	for ag in "${!final[@]}"; do
+		run "$H" state "$db" "$ag" --types "$PLUGIN" --json
+		rc_is 0
+		equal "$(jq -c .state <<<"$out")" "${final[$ag]}" "state of $ag after the cut"
+	done
+	run "$H" state "$db" counter/a --gseq 8 --types "$PLUGIN" --json
+	rc_is 0
+	equal "$(jq -c '[.seq, .state.n]' <<<"$out")" "[4,10]" "state at the cut"
+	run "$H" state "$db" counter/a --seq 3 --types "$PLUGIN"
+	rc_is 2
+	err_has "is archived: the log holds this agent from seq 4 (the cut after gseq 8)"
+	run "$H" state "$db" counter/a --at 2026-11-22T10:00:05Z --types "$PLUGIN"
+	rc_is 2
+	err_has "archived"
+	run "$H" system "$db" --gseq 7 --types "$PLUGIN"
+	rc_is 2
+	err_has "the system at gseq 7 is archived"
+	run "$H" history "$db" counter/a --types "$PLUGIN" --json
+	rc_is 0
+	equal "$(jq -c '[.seq, .state.n]' <<<"$out" | tr -d '\n')" "[5,13][6,23]" \
+		"history after the cut"
+	run "$H" verify "$db" --types "$PLUGIN"
+	rc_is 0
+	run "$H" whatif "$db" --types "$PLUGIN" --edits /dev/null
+	rc_is 2
+	err_has "history up to gseq 8 is archived"
+
+	# The archive answers what the log no longer does.
+	run "$H" import "$work/old" "$a1"
+	rc_is 0
+	run "$H" state "$work/old" counter/a --seq 3 --types "$PLUGIN" --json
+	equal "$out" "$a3" "the archive imported: a state before the cut"
+	# The archive and the rest make the whole log again.
+	run "$H" export "$db" --snapshots
+	cat "$a1" - <<<"$out" >"$work/both.jsonl"
+	run "$H" import "$work/full" "$work/both.jsonl"
+	rc_is 0
+	run "$H" export "$work/full" --snapshots
+	equal "$out" "$whole" "archive + the rest: the whole log"
+
+	# An archive is never overwritten; a second cut discards.
+	run "$H" archive "$db" --before 12 --to "$a1" --types "$PLUGIN"
+	rc_is 2
+	err_has "an archive is never overwritten"
+	run "$H" archive "$db" --before 9 --discard --types "$PLUGIN"
+	rc_is 2
+	err_has "the log holds gseqs 9 to 16"
+	run "$H" archive "$db" --before 17 --discard --types "$PLUGIN"
+	rc_is 0
+	out_has "8 records (gseq 9-16) discarded; 6 agents keep their state there as a base"
+	run "$H" check "$db"
+	rc_is 0
+	# A writer goes on from the end.
+	"$MK" append "$db" 2 0 >/dev/null || fail "make_log append after a cut"
+	run "$H" log "$db" --json
+	equal "$(jq -c '[.gseq, .seq]' <<<"$out" | tr -d '\n')" "[17,2][18,3]" \
+		"a writer after the cut: gseqs and seqs go on"
+	run "$H" check "$db"
+	rc_is 0
+	for ag in counter/a counter/b counter/c audit/log ship/Gloria; do
+		run "$H" state "$db" "$ag" --types "$PLUGIN" --json
+		equal "$(jq -c .state <<<"$out")" "${final[$ag]}" "state of $ag after two cuts"
+	done
+}
+
 tmux_sock=
 section_replay() {
 	# Without a terminal: every step.
@@ -1435,7 +1575,7 @@ section_schema() {
 }
 
 case $section in
-basic | errors | check | log | state | history | verify | export | tail | replay | progress | machine | beside_writer | backup | system | whatif | schema)
+basic | errors | check | log | state | history | verify | export | tail | replay | progress | machine | beside_writer | backup | system | whatif | schema | archive)
 	"section_$section"
 	;;
 *)

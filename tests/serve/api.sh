@@ -181,7 +181,7 @@ tac "$work/hist.desc" | cmp -s - "$work/hist.want" ||
 	fail "history pages (desc) are not the history reversed"
 get "/api/history?agent=counter/a&limit=2"
 equal "$(jq -c '[.agent, .states, .next, (.records | length)]' <<<"$body")" \
-	'[{"type":"counter","id":"a","seq":6},true,3,2]' "history page head"
+	'[{"type":"counter","id":"a","seq":6,"first":1},true,3,2]' "history page head"
 
 # --- state at a time, a seq, a gseq against hindsight state -------------
 for q in "seq=3:--seq 3" "gseq=9:--gseq 9" "at=2026-11-22T10:00:09.999Z:--at 2026-11-22T10:00:09.999Z" \

@@ -11,6 +11,11 @@
  *    (with 1., index and events agree both ways); each snapshot belongs to
  *    a transition and its FNV-1a 64 is that record's state hash.
  * 3. meta: a type/<name> key for every agent type.
+ *
+ * In a cut log the events start after the base (meta base_gseq), an
+ * agent's seqs after its base entry, and a base entry's snapshot has the
+ * hash the entry records. Causes and timers set before the base are not
+ * checked: their records are archived.
  */
 #include "cli.h"
 
@@ -40,24 +45,29 @@ const cli_cmd cli_cmd_check = {
 		"record that set it, and every time sample\nnames an index "
 		"entry with its time.\n\nPrints each problem found (the key, what is wrong) "
 		"and exits 1, or prints a\nsummary and exits 0 when all "
-		"holds. Exit 2: the log cannot be opened.\n",
+		"holds. Exit 2: the log cannot be opened.\n\n"
+		"In a log cut by `hindsight archive`, gseqs run from the "
+		"cut, each agent's seqs\nfrom its base, and each base's "
+		"snapshot must have the hash its entry records.\n",
 	.run = run,
 };
 
 /* What the events pass learnt of one agent. */
 typedef struct agent_seen {
-	uint64_t last_seq;
+	uint64_t last_seq; /* 0, or its base's until its first record */
 	uint64_t last_gseq;
 	int64_t last_time;
 	uint64_t records;
-	bool irregular; /* its seqs were not 1..S */
+	bool started;   /* last_* hold a transition */
+	bool irregular; /* its seqs were not 1..S (base + 1..S) */
 } agent_seen;
 
 typedef struct checker {
 	cli_db *db;
 	hsi_addr_map agents; /* of agent_seen */
 	uint64_t expect; /* next gseq */
-	uint64_t records, snapshots, timers, samples, problems;
+	uint64_t base_gseq; /* of a cut log, else 0 */
+	uint64_t records, snapshots, timers, samples, bases, problems;
 	hs_buf cause;     /* a cause's record */
 	hs_buf snap;      /* a snapshot */
 	hs_buf line;
@@ -103,6 +113,8 @@ static void check_cause(checker *c, const hsi_record *r)
 	const hsi_cause *k = &r->cause;
 
 	agent_text(k->type, k->type_len, k->id, k->id_len, who, sizeof(who));
+	if (k->gseq <= c->base_gseq && k->gseq < r->gseq)
+		return; /* archived */
 	if (k->gseq >= r->gseq) {
 		problem(c,
 			"events key %016" PRIx64 ": its cause %s #%" PRIu64
@@ -167,6 +179,28 @@ static void check_index(checker *c, const hsi_record *r, const char *who)
 	}
 }
 
+/* An agent met first in a cut log: its seqs go on from its base, if it
+ * has one. Non-zero when the index cannot be read (reported). */
+static int start_at_base(checker *c, const hsi_record *r, agent_seen *a)
+{
+	hsi_log_base base;
+	char err[700];
+	int rc = hsi_log_agent_base(c->db->log, r->type, r->type_len, r->id,
+				    r->id_len, &base);
+	if (rc == HS_ENOTFOUND)
+		return 0;
+	if (rc != 0) {
+		hsi_log_error(c->db->log, err, sizeof(err));
+		problem(c, "%s", err);
+		return rc;
+	}
+	a->last_seq = base.seq;
+	a->last_gseq = base.gseq;
+	a->last_time = base.time_ns;
+	a->started = true;
+	return 0;
+}
+
 static int on_event(void *udata, uint64_t gseq, const void *data, size_t len)
 {
 	checker *c = udata;
@@ -204,13 +238,15 @@ static int on_event(void *udata, uint64_t gseq, const void *data, size_t len)
 				     r.id_len, &v, NULL) != 0)
 		return HS_ENOMEM;
 	agent_seen *a = v;
+	if (a->records == 0 && !a->started && start_at_base(c, &r, a) != 0)
+		return 0;
 	if (r.seq != a->last_seq + 1) {
 		a->irregular = true;
-		if (a->last_seq == 0)
+		if (a->records == 0)
 			problem(c,
 				"events key %016" PRIx64 ": the first record "
-				"of %s has seq %" PRIu64 ", not 1",
-				gseq, who, r.seq);
+				"of %s has seq %" PRIu64 ", not %" PRIu64,
+				gseq, who, r.seq, a->last_seq + 1);
 		else
 			problem(c,
 				"events key %016" PRIx64 ": %s #%" PRIu64
@@ -218,7 +254,7 @@ static int on_event(void *udata, uint64_t gseq, const void *data, size_t len)
 				"); seqs must go up by one",
 				gseq, who, r.seq, a->last_seq, a->last_gseq);
 	}
-	if (a->records != 0 && r.time_ns < a->last_time)
+	if (a->started && r.time_ns < a->last_time)
 		problem(c,
 			"events key %016" PRIx64 ": %s #%" PRIu64
 			" has time %" PRId64 " ns, before its previous "
@@ -229,6 +265,7 @@ static int on_event(void *udata, uint64_t gseq, const void *data, size_t len)
 		a->last_seq = r.seq;
 	a->last_gseq = gseq;
 	a->last_time = r.time_ns;
+	a->started = true;
 
 	check_index(c, &r, who);
 	if (r.cause.seq != 0)
@@ -250,6 +287,17 @@ static int check_entry(void *udata, uint64_t seq, uint64_t gseq,
 
 	(void)time_ns;
 	hsi_key_text(t, tn, i, in, seq, key, sizeof(key));
+	if (gseq <= c->base_gseq) {
+		hsi_log_base base;
+		if (hsi_log_agent_base(c->db->log, t, tn, i, in, &base) != 0 ||
+		    base.seq != seq)
+			problem(c,
+				"agents key %s points to gseq %" PRIu64
+				", which is archived, and is not the agent's "
+				"base",
+				key, gseq);
+		return 0;
+	}
 	hs_buf_reset(&c->cause);
 	int rc = hsi_log_get_event(c->db->log, gseq, &c->cause);
 	if (rc == HS_ENOTFOUND)
@@ -285,13 +333,32 @@ static int check_snapshots(checker *c, const char *t, size_t tn,
 	char key[HSI_KEY_TEXT_MAX], err[700];
 	int64_t time_ns;
 	hsi_record r;
+	hsi_log_base base = {0};
+	int brc = hsi_log_agent_base(c->db->log, t, tn, i, in, &base);
 
+	if (brc != 0 && brc != HS_ENOTFOUND) {
+		hsi_log_error(c->db->log, err, sizeof(err));
+		problem(c, "agents: %s", err);
+	}
+	if (brc == 0)
+		c->bases++;
 	for (;;) {
 		hs_buf_reset(&c->snap);
 		int rc = hsi_log_snapshot_at(c->db->log, t, tn, i, in, max,
 					     &seq, &c->snap);
-		if (rc == HS_ENOTFOUND)
+		if (rc == HS_ENOTFOUND || (rc == 0 && seq < base.seq)) {
+			hsi_key_text(t, tn, i, in, base.seq, key, sizeof(key));
+			if (brc == 0 && max >= base.seq)
+				problem(c, "agents key %s is the agent's base, "
+					   "and there is no snapshot of its "
+					   "state there",
+					key);
+			if (rc == 0)
+				problem(c, "snapshots: %s has one at seq "
+					   "%" PRIu64 ", before its base",
+					key, seq);
 			return 0;
+		}
 		if (rc != 0) {
 			hsi_log_error(c->db->log, err, sizeof(err));
 			problem(c, "snapshots: %s", err);
@@ -305,6 +372,15 @@ static int check_snapshots(checker *c, const char *t, size_t tn,
 				"snapshots key %s: the agent has no "
 				"transition %" PRIu64,
 				key, seq);
+		} else if (brc == 0 && seq == base.seq) {
+			uint64_t h = hsi_state_hash(c->snap.data, c->snap.len);
+
+			if (h != base.state_hash)
+				problem(c,
+					"snapshots key %s: its hash %016" PRIx64
+					" is not the state hash %016" PRIx64
+					" its base entry records",
+					key, h, base.state_hash);
 		} else if (hsi_log_index_get(c->db->log, t, tn, i, in, seq, &g,
 					     &time_ns) == 0) {
 			hs_buf_reset(&c->cause);
@@ -415,6 +491,8 @@ static int on_timer(void *udata, const void *key, size_t key_len,
 			who, (int)nl, k + tl + 1 + il + 1);
 		return 0;
 	}
+	if (v.set_gseq <= c->base_gseq)
+		return 0; /* its setter is archived */
 	hs_buf_reset(&c->cause);
 	if (v.set_gseq > hsi_log_last_gseq(c->db->log) ||
 	    hsi_log_get_event(c->db->log, v.set_gseq, &c->cause) != 0 ||
@@ -474,7 +552,8 @@ static int run(int argc, char **argv)
 	cli_db db;
 	if ((rc = cli_db_open(&db, cmd, path)) != 0)
 		return rc;
-	checker c = {.db = &db, .expect = 1};
+	checker c = {.db = &db, .expect = hsi_log_base_gseq(db.log) + 1,
+		     .base_gseq = hsi_log_base_gseq(db.log)};
 	hsi_addr_map_init(&c.agents, sizeof(agent_seen));
 	char err[700];
 
@@ -525,6 +604,12 @@ static int run(int argc, char **argv)
 			printf("ok: %" PRIu64 " pending timer%s, each set by "
 			       "the record it names\n",
 			       c.timers, c.timers == 1 ? "" : "s");
+		if (c.base_gseq != 0)
+			printf("ok: cut after gseq %" PRIu64 " (archived): "
+			       "%" PRIu64 " agent%s start%s from a base whose "
+			       "snapshot matches it\n",
+			       c.base_gseq, c.bases, c.bases == 1 ? "" : "s",
+			       c.bases == 1 ? "s" : "");
 		rc = CLI_EXIT_OK;
 	} else {
 		printf("%" PRIu64 " problem%s in %s (%" PRIu64

@@ -8,10 +8,12 @@
  * types plugin), print.h (records for people and as JSON), filter.h
  * (the record filters), progress.h, tally.h (agents by type). Every command is one file (stats.c,
  * check.c, ...) that defines its cli_cmd, whose run() returns the exit
- * code. Nothing here ever writes to a log it reads.
+ * code. Only archive (which cuts the log) and import (which makes a new
+ * one) write a log.
  */
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "args.h"
 #include "codec/record.h"
@@ -44,9 +46,17 @@ extern const cli_cmd cli_cmd_serve;
 extern const cli_cmd cli_cmd_backup;
 extern const cli_cmd cli_cmd_system;
 extern const cli_cmd cli_cmd_whatif;
+extern const cli_cmd cli_cmd_archive;
 
 /* log and export: records through the filters, as text lines or JSON
  * Lines (log.c). */
 int cli_log_records(const cli_cmd *cmd, int argc, char **argv, bool export);
+
+/* Writes the records from <= gseq <= to of db (opened with a runtime) to
+ * f as `export --snapshots` does, counting them; returns the exit code,
+ * with any problem printed. */
+int cli_export_range(const cli_cmd *cmd, cli_db *db, uint64_t from,
+		     uint64_t to, FILE *f, uint64_t *records,
+		     uint64_t *snapshots);
 
 #endif /* HS_TOOLS_CLI_H */

@@ -27,7 +27,7 @@ int cli_db_open(cli_db *db, const cli_cmd *cmd, const char *path)
 	case HS_EVERSION:
 		cli_error(cmd, "%s (this is hindsight %s, format %d: use a "
 			       "newer hindsight)",
-			  err, HS_VERSION_TEXT, HSI_LOG_FORMAT);
+			  err, HS_VERSION_TEXT, HSI_LOG_FORMAT_CUT);
 		break;
 	case HS_ENOTLOG:
 		cli_error(cmd, "%s%s (a hindsight log is the directory a "
@@ -189,6 +189,11 @@ int cli_db_fail(cli_db *db, int rc, const char *what)
 			  what, text);
 	else if (rc == HS_ENOAGENT || rc == HS_ERANGE || rc == HS_EINVAL)
 		cli_error(db->cmd, "%s", text);
+	else if (rc == HS_EARCHIVED)
+		cli_error(db->cmd, "%s (`hindsight archive` wrote what it "
+				   "dropped to an archive file: import it into "
+				   "a new log to query that part)",
+			  text);
 	else if (rc == HS_ECORRUPT || rc == HS_EVERSION)
 		cli_error(db->cmd, "%s: %s (hindsight check tells more)", what,
 			  text);

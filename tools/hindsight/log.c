@@ -36,6 +36,7 @@ typedef struct printer {
 	const cli_cmd *cmd;
 	bool json;
 	bool snapshots; /* export --snapshots */
+	FILE *to;       /* stdout, or an archive */
 	hsi_log *log;
 	hs_buf out, snap;
 	uint64_t n, nsnap;
@@ -107,7 +108,7 @@ static int on_record(void *udata, const hs_record *r)
 		return rc;
 	p->n++;
 	cli_progress_tick(&p->progress, p->n);
-	if (p->out.len >= 1 << 16 && cli_flush(&p->out) != 0) {
+	if (p->out.len >= 1 << 16 && cli_flush_to(&p->out, p->to) != 0) {
 		p->werr = 1;
 		return 1;
 	}
@@ -136,6 +137,8 @@ static void warn_timers(const cli_cmd *cmd, cli_db *db)
 }
 
 /* Whether any filter option was given. */
+static int print_records(printer *p, cli_db *db, const hs_filter *f);
+
 static bool filtered(const cli_filter *cf)
 {
 	const hs_filter *f = &cf->f;
@@ -161,7 +164,7 @@ int cli_log_records(const cli_cmd *cmd, int argc, char **argv, bool export)
 	cli_pos pos[] = {{CLI_MISSING_DB, NULL}};
 	const char *val;
 	cli_filter cf;
-	printer p = {.cmd = cmd, .json = export};
+	printer p = {.cmd = cmd, .json = export, .to = stdout};
 	cli_args a;
 	int id, rc;
 
@@ -196,28 +199,53 @@ int cli_log_records(const cli_cmd *cmd, int argc, char **argv, bool export)
 		cli_db_close(&db);
 		return rc;
 	}
-	p.log = db.log;
-	cli_progress_start(&p.progress, "records",
-			   cf.f.id == NULL ? hsi_log_last_gseq(db.log) : 0);
-	rc = hs_history(db.rt, &cf.f, on_record, &p);
-	cli_progress_end(&p.progress);
-	if (rc == 0 && cli_flush(&p.out) != 0)
-		p.werr = 1;
-	if (p.werr) {
-		cli_error(cmd, "cannot write the output");
-		rc = CLI_EXIT_USAGE;
-	} else if (p.failed) {
-		rc = CLI_EXIT_USAGE;
-	} else if (rc == HS_ENOMEM) {
-		cli_error(cmd, "out of memory");
-		rc = CLI_EXIT_USAGE;
-	} else if (rc != 0) {
-		rc = cli_db_fail(&db, rc, "reading the records");
-	}
+	if (hsi_log_base_gseq(db.log) != 0 && cf.f.from_gseq == 0 && !cf.has_agent)
+		fprintf(stderr,
+			"hindsight %s: note: %s was cut: the records up to gseq "
+			"%" PRIu64 " are archived\n",
+			cmd->name, path, hsi_log_base_gseq(db.log));
+	rc = print_records(&p, &db, &cf.f);
 	if (rc == 0 && export)
 		warn_timers(cmd, &db);
-	hs_buf_free(&p.out);
-	hs_buf_free(&p.snap);
 	cli_db_close(&db);
+	return rc;
+}
+
+/* Prints the records through the filter with p; the exit code. */
+static int print_records(printer *p, cli_db *db, const hs_filter *f)
+{
+	p->log = db->log;
+	cli_progress_start(&p->progress, "records",
+			   f->id == NULL ? hsi_log_last_gseq(db->log) : 0);
+	int rc = hs_history(db->rt, f, on_record, p);
+	cli_progress_end(&p->progress);
+	if (rc == 0 && cli_flush_to(&p->out, p->to) != 0)
+		p->werr = 1;
+	if (p->werr) {
+		cli_error(p->cmd, "cannot write the output");
+		rc = CLI_EXIT_USAGE;
+	} else if (p->failed) {
+		rc = CLI_EXIT_USAGE;
+	} else if (rc == HS_ENOMEM) {
+		cli_error(p->cmd, "out of memory");
+		rc = CLI_EXIT_USAGE;
+	} else if (rc != 0) {
+		rc = cli_db_fail(db, rc, "reading the records");
+	}
+	hs_buf_free(&p->out);
+	hs_buf_free(&p->snap);
+	return rc;
+}
+
+int cli_export_range(const cli_cmd *cmd, cli_db *db, uint64_t from,
+		     uint64_t to, FILE *f, uint64_t *records,
+		     uint64_t *snapshots)
+{
+	printer p = {.cmd = cmd, .json = true, .snapshots = true, .to = f};
+	hs_filter filter = {.from_gseq = from, .to_gseq = to};
+	int rc = print_records(&p, db, &filter);
+
+	*records = p.n;
+	*snapshots = p.nsnap;
 	return rc;
 }

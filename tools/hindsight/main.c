@@ -15,7 +15,7 @@ static const cli_cmd *const commands[] = {
 	&cli_cmd_stats,  &cli_cmd_check,  &cli_cmd_log,    &cli_cmd_state,
 	&cli_cmd_history, &cli_cmd_verify, &cli_cmd_replay, &cli_cmd_tail,
 	&cli_cmd_export, &cli_cmd_import, &cli_cmd_machine, &cli_cmd_serve,
-	&cli_cmd_backup, &cli_cmd_system, &cli_cmd_whatif,
+	&cli_cmd_backup, &cli_cmd_system, &cli_cmd_whatif, &cli_cmd_archive,
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -65,7 +65,7 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "--version") == 0) {
 		printf("hindsight %s (log format %d)\n", HS_VERSION_TEXT,
-		       HSI_LOG_FORMAT);
+		       HSI_LOG_FORMAT_CUT);
 		return CLI_EXIT_OK;
 	}
 	cmd = cli_find_cmd(argv[1]);

@@ -231,10 +231,15 @@ int cli_put_diff_lines(hs_buf *b, const hs_buf *diff_json, const char *indent)
 
 int cli_flush(hs_buf *b)
 {
+	return cli_flush_to(b, stdout);
+}
+
+int cli_flush_to(hs_buf *b, FILE *f)
+{
 	size_t n = b->len;
 
 	hs_buf_reset(b);
-	if (n != 0 && fwrite(b->data, 1, n, stdout) != n)
+	if (n != 0 && fwrite(b->data, 1, n, f) != n)
 		return -1;
 	return 0;
 }

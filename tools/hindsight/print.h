@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "hindsight.h"
 
@@ -51,5 +52,8 @@ int cli_putf(hs_buf *b, const char *fmt, ...) HS_PRINTF(2, 3);
 
 /* Writes b to stdout and resets it; returns 0 or -1 (write error). */
 int cli_flush(hs_buf *b);
+
+/* cli_flush to another stream. */
+int cli_flush_to(hs_buf *b, FILE *f);
 
 #endif /* HS_TOOLS_PRINT_H */

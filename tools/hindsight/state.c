@@ -38,13 +38,15 @@ const cli_cmd cli_cmd_state = {
 
 enum { OPT_AT = 1, OPT_SEQ, OPT_GSEQ, OPT_TYPES, OPT_JSON };
 
-/* The largest seq in [1, last] whose index entry (gseq, or time when
- * by_time) is <= bound; 0 when none. Index values grow with seq. */
-static int search(cli_db *db, const cli_addr *ag, uint64_t last, bool by_time,
-		  int64_t tbound, uint64_t gbound, uint64_t *out)
+/* The largest seq in [first, last] whose index entry (gseq, or time when
+ * by_time) is <= bound; first - 1 when none. Index values grow with
+ * seq. */
+static int search(cli_db *db, const cli_addr *ag, uint64_t first,
+		  uint64_t last, bool by_time, int64_t tbound, uint64_t gbound,
+		  uint64_t *out)
 {
 	size_t tn = strlen(ag->type), in = strlen(ag->id);
-	uint64_t lo = 0, hi = last;
+	uint64_t lo = first - 1, hi = last;
 
 	while (lo < hi) {
 		uint64_t mid = lo + (hi - lo + 1) / 2, g;
@@ -72,6 +74,19 @@ static int search(cli_db *db, const cli_addr *ag, uint64_t last, bool by_time,
 	return 0;
 }
 
+/* The state at a point before the agent's base in a cut log. */
+static void archived(cli_db *db, const cli_addr *ag, const char *text,
+		     uint64_t first)
+{
+	cli_error(db->cmd,
+		  "%s: the state of %s/%s at %s is archived: the log holds "
+		  "this agent from seq %" PRIu64 " (the cut after gseq %" PRIu64
+		  "); `hindsight archive` wrote what it dropped to an archive "
+		  "file: import it into a new log to query that part",
+		  db->path, ag->type, ag->id, text, first,
+		  hsi_log_base_gseq(db->log));
+}
+
 /*
  * The seq of the agent's transition in force at the point: kind is
  * OPT_AT (t), OPT_SEQ or OPT_GSEQ (n), or 0 for the latest. `text` is the
@@ -82,12 +97,23 @@ static int point_seq(cli_db *db, const cli_addr *ag, int kind, uint64_t n,
 		     int64_t t, const char *text, uint64_t *seq)
 {
 	size_t tn = strlen(ag->type), in = strlen(ag->id);
-	uint64_t last, last_g, first_g, s = 0;
+	uint64_t last, last_g, first_g, first = 1, s = 0;
 	int64_t first_t;
+	hsi_log_base base;
 	int rc = cli_db_agent(db, ag, &last, &last_g);
 
 	if (rc != 0)
 		return rc;
+	rc = hsi_log_agent_base(db->log, ag->type, tn, ag->id, in, &base);
+	if (rc == 0) {
+		first = base.seq;
+	} else if (rc != HS_ENOTFOUND) {
+		char err[700];
+
+		hsi_log_error(db->log, err, sizeof(err));
+		cli_error(db->cmd, "%s", err);
+		return CLI_EXIT_USAGE;
+	}
 	switch (kind) {
 	case 0:
 		s = last;
@@ -102,6 +128,10 @@ static int point_seq(cli_db *db, const cli_addr *ag, int kind, uint64_t n,
 			return CLI_EXIT_USAGE;
 		}
 		s = n;
+		if (s < first) {
+			archived(db, ag, text, first);
+			return CLI_EXIT_USAGE;
+		}
 		break;
 	case OPT_GSEQ:
 		if (n > hsi_log_last_gseq(db->log)) {
@@ -111,7 +141,7 @@ static int point_seq(cli_db *db, const cli_addr *ag, int kind, uint64_t n,
 				  n, hsi_log_last_gseq(db->log));
 			return CLI_EXIT_USAGE;
 		}
-		if ((rc = search(db, ag, last, false, 0, n, &s)) != 0)
+		if ((rc = search(db, ag, first, last, false, 0, n, &s)) != 0)
 			return rc;
 		break;
 	case OPT_AT: {
@@ -141,10 +171,14 @@ static int point_seq(cli_db *db, const cli_addr *ag, int kind, uint64_t n,
 				  text);
 			return CLI_EXIT_USAGE;
 		}
-		if ((rc = search(db, ag, last, true, t, 0, &s)) != 0)
+		if ((rc = search(db, ag, first, last, true, t, 0, &s)) != 0)
 			return rc;
 		break;
 	}
+	}
+	if (s < first && first > 1) {
+		archived(db, ag, text, first);
+		return CLI_EXIT_USAGE;
 	}
 	if (s == 0) {
 		char ft[CLI_TIME_MAX];

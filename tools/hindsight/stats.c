@@ -20,6 +20,8 @@ const cli_cmd cli_cmd_stats = {
 		"snapshots, first_gseq,\n"
 		"               last_gseq, first_time, last_time (and _ns), "
 		"size_bytes, format,\n"
+		"               base_gseq (the last gseq archived by a cut, "
+		"0 if none),\n"
 		"               by_type (agents and transitions of each "
 		"type)\n",
 	.run = run,
@@ -213,9 +215,9 @@ static int run(int argc, char **argv)
 			 ",\"format\":%" PRIu64 ",\"events\":%" PRIu64
 			 ",\"agents\":%" PRIu64 ",\"types\":%zu"
 			 ",\"snapshots\":%" PRIu64 ",\"first_gseq\":%" PRIu64
-			 ",\"last_gseq\":%" PRIu64,
+			 ",\"last_gseq\":%" PRIu64 ",\"base_gseq\":%" PRIu64,
 			 format, events, s.tally.agents, s.tally.ntypes,
-			 s.snapshots, first, last);
+			 s.snapshots, first, last, hsi_log_base_gseq(db.log));
 		put_time_field(&out, "first_time", first != 0, first_ns);
 		put_time_field(&out, "last_time", first != 0, last_ns);
 		put_time_field(&out, "created", have_created, created_ns);
@@ -250,6 +252,12 @@ static int run(int argc, char **argv)
 				 ")\ntime       %s to %s",
 				 first, last, t1, t2);
 		}
+		if (hsi_log_base_gseq(db.log) != 0)
+			cli_putf(&out,
+				 "\ncut        after gseq %" PRIu64
+				 " (gseqs 1 to %" PRIu64 " archived)",
+				 hsi_log_base_gseq(db.log),
+				 hsi_log_base_gseq(db.log));
 		cli_putf(&out, "\nagents     %" PRIu64 "\ntypes      %zu",
 			 s.tally.agents, s.tally.ntypes);
 		for (size_t i = 0; i < s.tally.ntypes; i++) {

@@ -59,8 +59,9 @@ static int put_info(srv_req *q)
 	srv_view *v = q->v;
 	hs_buf fmt = HS_BUF_INIT, *b = &q->body;
 	int64_t first_ns = 0, last_ns = 0;
-	bool have =
-		time_of(v, 1, &first_ns) && time_of(v, v->last_gseq, &last_ns);
+	uint64_t base = hsi_log_base_gseq(v->db.log);
+	bool have = time_of(v, base + 1, &first_ns) &&
+		    time_of(v, v->last_gseq, &last_ns);
 	int rc = 0;
 
 	hsi_log_get_meta(v->db.log, "format", &fmt);
@@ -68,7 +69,8 @@ static int put_info(srv_req *q)
 	rc |= cli_put_json_str(b, q->s->path, strlen(q->s->path));
 	rc |= cli_putf(b, ",\"format\":%.*s", fmt.len ? (int)fmt.len : 4,
 		       fmt.len ? (const char *)fmt.data : "null");
-	rc |= cli_putf(b, ",\"records\":%" PRIu64, v->last_gseq);
+	rc |= cli_putf(b, ",\"records\":%" PRIu64 ",\"base_gseq\":%" PRIu64,
+		       v->last_gseq - base, base);
 	rc |= put_time(b, "first_time", have, first_ns);
 	rc |= put_time(b, "last_time", have, last_ns);
 	rc |= cli_putf(b, ",\"types_loaded\":%s,\"machines\":",

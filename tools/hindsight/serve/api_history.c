@@ -117,7 +117,7 @@ static int on_record(void *udata, const hs_record *r)
 int api_history(srv_req *q)
 {
 	cli_addr ag;
-	uint64_t last, from = 0, limit = 100, lo, hi, glo, ghi;
+	uint64_t last, from = 0, limit = 100, lo, hi, glo = 0, ghi = 0;
 	bool reverse;
 	char what[HS_NAME_MAX + HS_ID_MAX + 32];
 
@@ -132,19 +132,32 @@ int api_history(srv_req *q)
 				 " transitions; seq %" PRIu64
 				 " is after the last",
 				 ag.type, ag.id, last, from);
-	/* The page is the seqs [lo, hi], read in order either way. */
+	/* In a cut log, the agent's records start after its base. */
+	uint64_t first = 1;
+	hsi_log_base base;
+	if (hsi_log_agent_base(q->v->db.log, ag.type, strlen(ag.type), ag.id,
+			       strlen(ag.id), &base) == 0)
+		first = base.seq + 1;
+	if (from != 0 && from < first)
+		return srv_error(q, 410,
+				 "from: the transitions of %s/%s before seq "
+				 "%" PRIu64 " are archived",
+				 ag.type, ag.id, first);
+	/* The page is the seqs [lo, hi], read in order either way; empty
+	 * (lo > hi) for an agent whose records were all archived. */
 	if (reverse) {
 		hi = from ? from : last;
-		lo = hi > limit ? hi - limit + 1 : 1;
+		lo = hi - first + 1 > limit ? hi - limit + 1 : first;
 	} else {
-		lo = from ? from : 1;
-		hi = last - lo + 1 > limit ? lo + limit - 1 : last;
+		lo = from ? from : first;
+		hi = last + 1 - lo > limit ? lo + limit - 1 : last;
 	}
-	if (gseq_of(q, &ag, lo, &glo) != 0 || gseq_of(q, &ag, hi, &ghi) != 0)
+	if (lo <= hi &&
+	    (gseq_of(q, &ag, lo, &glo) != 0 || gseq_of(q, &ag, hi, &ghi) != 0))
 		return 0;
 
 	snprintf(what, sizeof(what), "history of %s/%s", ag.type, ag.id);
-	page p = {.q = q, .states = q->s->types != NULL};
+	page p = {.q = q, .states = q->s->types != NULL && lo <= hi};
 	int rc = 0;
 	if (p.states) {
 		rc = state_before(q, &ag, lo, &p.prev);
@@ -158,7 +171,8 @@ int api_history(srv_req *q)
 		       .from_gseq = glo,
 		       .to_gseq = ghi,
 		       .flags = p.states ? HS_HISTORY_STATES : 0};
-	rc = hs_history(q->v->db.rt, &f, on_record, &p);
+	if (lo <= hi)
+		rc = hs_history(q->v->db.rt, &f, on_record, &p);
 	if (rc == 0) {
 		hs_buf *b = &q->body;
 
@@ -166,8 +180,10 @@ int api_history(srv_req *q)
 		rc |= cli_put_json_str(b, ag.type, strlen(ag.type));
 		rc |= cli_put(b, ",\"id\":");
 		rc |= cli_put_json_str(b, ag.id, strlen(ag.id));
-		rc |= cli_putf(b, ",\"seq\":%" PRIu64 "},\"states\":%s", last,
-			       p.states ? "true" : "false");
+		rc |= cli_putf(b,
+			       ",\"seq\":%" PRIu64 ",\"first\":%" PRIu64
+			       "},\"states\":%s",
+			       last, first, p.states ? "true" : "false");
 		rc |= cli_put(b, ",\"records\":[");
 		for (size_t k = 0; k < p.n; k++) {
 			size_t i = reverse ? p.n - 1 - k : k;
@@ -178,7 +194,7 @@ int api_history(srv_req *q)
 			rc |= hsi_buf_append(b, p.recs.data + start,
 					     p.ends[i] - start);
 		}
-		uint64_t next = reverse ? (lo > 1 ? lo - 1 : 0)
+		uint64_t next = reverse ? (lo > first ? lo - 1 : 0)
 					: (hi < last ? hi + 1 : 0);
 		if (next)
 			rc |= cli_putf(b, "],\"next\":%" PRIu64 "}\n", next);

@@ -86,6 +86,15 @@ int api_log(srv_req *q)
 static int read_record(srv_req *q, uint64_t gseq, hs_buf *buf,
 		       hsi_named_record *out)
 {
+	uint64_t base = hsi_log_base_gseq(q->v->db.log);
+
+	if (gseq != 0 && gseq <= base) {
+		srv_error(q, 410,
+			  "gseq %" PRIu64 " is archived: the log holds the "
+			  "records after gseq %" PRIu64,
+			  gseq, base);
+		return -1;
+	}
 	if (gseq == 0 || gseq > q->v->last_gseq) {
 		srv_error(q, 404,
 			  "no record at gseq %" PRIu64
@@ -175,8 +184,14 @@ int api_causes(srv_req *q)
 	rc |= cli_put(b, "{\"record\":");
 	rc |= srv_put_record(b, &r.pub, false);
 
-	/* Up: causes have smaller gseqs, so the chain ends. */
+	/* Up: causes have smaller gseqs, so the chain ends, at the latest
+	 * where the log was cut. */
+	uint64_t base = hsi_log_base_gseq(q->v->db.log), archived = 0;
 	for (uint64_t c = r.pub.cause_gseq; c != 0 && depth < CHAIN_MAX;) {
+		if (c <= base) {
+			archived = c;
+			break;
+		}
 		if (c >= (depth ? chain[depth - 1] : g)) {
 			srv_error(q, 500,
 				  "%s: events key %016" PRIx64
@@ -220,8 +235,10 @@ int api_causes(srv_req *q)
 	rc |= e.rc;
 	rc |= cli_putf(b,
 		       "],\"effects_scanned_to\":%" PRIu64
-		       ",\"effects_complete\":%s}\n",
-		       e.scanned_to, e.scanned_to == end ? "true" : "false");
+		       ",\"effects_complete\":%s,\"archived_cause\":%" PRIu64
+		       "}\n",
+		       e.scanned_to, e.scanned_to == end ? "true" : "false",
+		       archived);
 	if (rc)
 		srv_nomem(q);
 out:

@@ -64,6 +64,9 @@ int srv_fail(srv_req *q, int rc, const char *what)
 	case HS_ERANGE:
 		status = 400;
 		break;
+	case HS_EARCHIVED:
+		status = 410;
+		break;
 	case HS_ENOTYPE:
 		return srv_error(q, 409,
 				 "%s: %s (start hindsight serve with "
