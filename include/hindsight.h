@@ -1079,7 +1079,8 @@ typedef struct hs_record {
  * state. Returns 0, HS_ENOTSUP, HS_EINVAL (seq or gseq 0), HS_ENOTYPE,
  * HS_ENOAGENT (no record of this agent, or none yet at that point),
  * HS_ERANGE (a point after the end of the log or in the future),
- * HS_ECORRUPT, HS_EIO, HS_ESCHEMA (an event recorded at a schema version
+ * HS_EARCHIVED (a point before the agent's base in a log cut by
+ * `hindsight archive`), HS_ECORRUPT, HS_EIO, HS_ESCHEMA (an event recorded at a schema version
  * the type cannot read: see hs_type.event_version), or the error of a
  * replayed apply(); details in hs_last_error().
  */
