@@ -77,6 +77,17 @@ equal() { # equal GOT WANT WHAT
 lines() { # the number of lines of $out
 	if [ -z "$out" ]; then echo 0; else wc -l <<<"$out" | tr -d ' '; fi
 }
+# start_writer DB N MS: make_log appends N transitions to DB, one every MS
+# ms, in the background; returns once it holds the log, its pid in $mk.
+start_writer() {
+	"$MK" append "$1" "$2" "$3" >"$work/append.out" &
+	mk=$!
+	for _ in $(seq 600); do
+		grep -q ready "$work/append.out" 2>/dev/null && break
+		sleep 0.05
+	done
+	grep -q ready "$work/append.out" || fail "make_log append did not start"
+}
 # stop_with SIGNUM PID: sends the signal once the process catches it and
 # puts its exit code in $rc. A background job of a script starts with
 # SIGINT ignored, so a signal sent before the program installs its
@@ -323,13 +334,8 @@ section_errors() {
 	err_has "missing DB"
 
 	# A log that a running program holds: every reader works.
-	"$MK" append "$db" 3 300 >"$work/append.out" &
-	local mk=$!
-	for _ in $(seq 100); do
-		grep -q ready "$work/append.out" 2>/dev/null && break
-		sleep 0.05
-	done
-	grep -q ready "$work/append.out" || fail "make_log append did not start"
+	local mk
+	start_writer "$db" 3 300
 	run "$H" stats "$db"
 	rc_is 0
 	out_has "events     "
@@ -893,12 +899,8 @@ section_archive() {
 	rc_is 2
 	err_has "its type 'audit' is not registered: its base state needs the type's code"
 	# A program holds the log.
-	"$MK" append "$db" 1 3000 >"$work/append.out" &
-	local mk=$!
-	for _ in $(seq 600); do
-		grep -q ready "$work/append.out" 2>/dev/null && break
-		sleep 0.05
-	done
+	local mk
+	start_writer "$db" 1 3000
 	run "$H" archive "$db" --before 9 --to "$a1" --types "$PLUGIN"
 	rc_is 2
 	err_has "a program has the log open for writing: stop it first"
@@ -1235,13 +1237,8 @@ section_backup() {
 	# gseq prefix of the log, and the writer goes on undisturbed.
 	local w=$work/w bw=$work/bw
 	cp -r "$db" "$w"
-	"$MK" append "$w" 400 10 >"$work/append.out" &
-	local mk=$!
-	for _ in $(seq 200); do
-		grep -q ready "$work/append.out" 2>/dev/null && break
-		sleep 0.05
-	done
-	grep -q ready "$work/append.out" || fail "make_log append did not start"
+	local mk
+	start_writer "$w" 400 10
 	for _ in $(seq 200); do # until it has written some
 		[ "$("$H" stats "$w" --json | jq .events)" -gt 40 ] && break
 		sleep 0.05
