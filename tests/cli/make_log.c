@@ -15,8 +15,10 @@
  *                                 times (bad time samples),
  *                                 timers (one good pending timer, one
  *                                 that does not decode, one whose setter
- *                                 is not at its gseq), or timer (only
- *                                 the good one: no corruption)
+ *                                 is not at its gseq), timer (only
+ *                                 the good one: no corruption), or base
+ *                                 (counter/a's base snapshot, in a log
+ *                                 cut before gseq 9)
  *
  * The standard log is deterministic: one worker, every send waited for,
  * and a clock that starts at 2026-11-22T10:00:00Z and advances one second
@@ -277,6 +279,16 @@ static void corrupt(const char *path, const char *what)
 		hs_packf(&st, "n:I adds:I label:s", (int64_t)99, (int64_t)2,
 			 "first");
 		hsi_log_batch_put_snapshot(log, b, "counter", 7, "a", 1, 3,
+					   st.data, st.len);
+		hs_buf_free(&st);
+	} else if (strcmp(what, "base") == 0) {
+		/* a log cut before gseq 9: counter/a's base (seq 4) snapshot
+		 * is not the state its base entry hashes */
+		hs_buf st = HS_BUF_INIT;
+
+		hs_packf(&st, "n:I adds:I label:s", (int64_t)99, (int64_t)3,
+			 "first");
+		hsi_log_batch_put_snapshot(log, b, "counter", 7, "a", 1, 4,
 					   st.data, st.len);
 		hs_buf_free(&st);
 	} else if (strcmp(what, "timers") == 0 || strcmp(what, "timer") == 0) {

@@ -956,6 +956,15 @@ section_archive() {
 	rc_is 2
 	err_has "history up to gseq 8 is archived"
 
+	# check finds a base whose snapshot is not the state it hashes.
+	cp -r "$db" "$work/badbase"
+	"$MK" corrupt "$work/badbase" base || fail "make_log corrupt base"
+	run "$H" check "$work/badbase"
+	rc_is 1
+	out_has "snapshots key counter/a/4: its hash"
+	out_has "is not the state hash"
+	out_has "its base entry records"
+
 	# The archive answers what the log no longer does.
 	run "$H" import "$work/old" "$a1"
 	rc_is 0
