@@ -881,7 +881,13 @@ section_archive() {
 	rc_is 2
 	run "$H" archive "$db" --to "$a1" --types "$PLUGIN"
 	rc_is 2
-	err_has "missing --before GSEQ"
+	err_has "give --before GSEQ or --before-time TIME"
+	run "$H" archive "$db" --before 9 --before-time 2026-11-22T10:00:08Z --to "$a1" --types "$PLUGIN"
+	rc_is 2
+	err_has "give --before GSEQ or --before-time TIME"
+	run "$H" archive "$db" --before-time yesterday --to "$a1" --types "$PLUGIN"
+	rc_is 2
+	err_has "--before-time:"
 	run "$H" archive "$db" --before x9 --to "$a1" --types "$PLUGIN"
 	rc_is 2
 	err_has "--before takes a gseq (an integer >= 1), not 'x9'"
@@ -913,8 +919,10 @@ section_archive() {
 	run "$H" export "$db" --snapshots
 	whole=$out
 
-	# The cut.
-	run "$H" archive "$db" --before 9 --to "$a1" --types "$PLUGIN"
+	# The cut, at the first record at or after a time (gseq 9).
+	run "$H" log "$db" --json --from 9 --to 9
+	local t9=$(jq -r .time <<<"$out")
+	run "$H" archive "$db" --before-time "$t9" --to "$a1" --types "$PLUGIN"
 	rc_is 0
 	err_empty
 	out_has "$db: cut before gseq 9: 8 records (gseq 1-8) archived; 4 agents keep their state there as a base"

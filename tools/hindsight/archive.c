@@ -22,11 +22,16 @@ static int run(int argc, char **argv);
 
 const cli_cmd cli_cmd_archive = {
 	.name = "archive",
-	.synopsis = "DB --before GSEQ (--to FILE | --discard) --types LIB.so",
+	.synopsis = "DB (--before GSEQ | --before-time TIME) (--to FILE | "
+		    "--discard)\n         --types LIB.so",
 	.summary = "Retention: archive and drop the records before a gseq.",
 	.help = "options:\n"
 		"      --before GSEQ   the first record kept; the records "
 		"before it go\n"
+		"      --before-time TIME\n"
+		"                      the first record kept is the first "
+		"whose time is TIME or\n"
+		"                      later (RFC 3339 or integer ns)\n"
 		"      --to FILE       write them there first (a new file), "
 		"as JSON Lines with\n"
 		"                      their snapshots, as `hindsight export "
@@ -54,7 +59,47 @@ const cli_cmd cli_cmd_archive = {
 	.run = run,
 };
 
-enum { OPT_BEFORE = 1, OPT_TO, OPT_DISCARD, OPT_TYPES };
+enum { OPT_BEFORE = 1, OPT_BEFORE_TIME, OPT_TO, OPT_DISCARD, OPT_TYPES };
+
+typedef struct time_cut {
+	int64_t time_ns;
+	uint64_t gseq; /* the first record at or after time_ns, or 0 */
+	int rc;
+} time_cut;
+
+static int on_event(void *udata, uint64_t gseq, const void *data, size_t len)
+{
+	time_cut *c = udata;
+	hsi_record r;
+
+	if ((c->rc = hsi_record_decode(data, len, &r)) != 0)
+		return 1;
+	if (r.time_ns < c->time_ns)
+		return 0;
+	c->gseq = gseq;
+	return 1;
+}
+
+/* The gseq a cut before a time starts at: the first record at or after
+ * it (one past the end when there is none). */
+static int gseq_at_time(cli_db *db, int64_t time_ns, uint64_t *out)
+{
+	time_cut c = {.time_ns = time_ns};
+	uint64_t last = hsi_log_last_gseq(db->log);
+	int rc = hsi_log_scan_events(db->log, hsi_log_base_gseq(db->log) + 1,
+				     last, false, on_event, &c);
+	if (rc < 0 || c.rc != 0) {
+		char err[700];
+
+		hsi_log_error(db->log, err, sizeof(err));
+		cli_error(db->cmd, "%s", rc < 0 ? err : "a record does not "
+						       "decode (hindsight "
+						       "check tells more)");
+		return CLI_EXIT_USAGE;
+	}
+	*out = c.gseq != 0 ? c.gseq : last + 1;
+	return 0;
+}
 
 /* Creates the archive (it must not exist). */
 static FILE *create_archive(const cli_cmd *cmd, const char *path)
@@ -113,6 +158,7 @@ static int run(int argc, char **argv)
 {
 	static const cli_opt opts[] = {
 		{"before", 0, true, OPT_BEFORE},
+		{"before-time", 0, true, OPT_BEFORE_TIME},
 		{"to", 0, true, OPT_TO},
 		{"discard", 0, false, OPT_DISCARD},
 		{"types", 't', true, OPT_TYPES},
@@ -120,9 +166,10 @@ static int run(int argc, char **argv)
 	};
 	const cli_cmd *cmd = &cli_cmd_archive;
 	cli_pos pos[] = {{CLI_MISSING_DB, NULL}};
-	const char *types = NULL, *to = NULL, *val;
-	bool discard = false;
+	const char *types = NULL, *to = NULL, *val, *why;
+	bool discard = false, by_time = false;
 	uint64_t before = 0;
+	int64_t before_ns = 0;
 	int id, rc;
 	cli_args a;
 
@@ -135,6 +182,11 @@ static int run(int argc, char **argv)
 						      "(an integer >= 1), "
 						      "not '%s'",
 						 val);
+			break;
+		case OPT_BEFORE_TIME:
+			if (cli_parse_time(val, &before_ns, &why) != 0)
+				return cli_usage(cmd, "--before-time: %s", why);
+			by_time = true;
 			break;
 		case OPT_TO:
 			to = val;
@@ -149,9 +201,10 @@ static int run(int argc, char **argv)
 	}
 	if (id == CLI_ARG_STOP)
 		return a.exit;
-	if (before == 0)
-		return cli_usage(cmd, "missing --before GSEQ (the first record "
-				      "to keep)");
+	if ((before == 0) == !by_time)
+		return cli_usage(cmd, "give --before GSEQ or --before-time "
+				      "TIME (the first record to keep), one "
+				      "of the two");
 	if ((to == NULL) == !discard)
 		return cli_usage(cmd, "give --to FILE (where the records go) "
 				      "or --discard (drop them), one of "
@@ -170,7 +223,8 @@ static int run(int argc, char **argv)
 		hsi_log_close(wlog);
 		return rc;
 	}
-	if ((rc = cli_db_runtime(&db, types)) != 0)
+	if ((rc = cli_db_runtime(&db, types)) != 0 ||
+	    (by_time && (rc = gseq_at_time(&db, before_ns, &before)) != 0))
 		goto out;
 	uint64_t base = hsi_log_base_gseq(db.log);
 	uint64_t last = hsi_log_last_gseq(db.log);
