@@ -1028,6 +1028,39 @@ static void test_json_nonstring_keys(void **state)
 	mpb_destroy(&m);
 }
 
+/* A key inside a non-string key's text is its msgpack in base64: quoting
+ * quoted text at every level made the output exponential (found by
+ * tests/fuzz/fuzz_msgpack: 160 bytes printed as 478 MB). */
+static void test_json_keys_in_keys(void **state)
+{
+	hs_buf in = HS_BUF_INIT, out = HS_BUF_INIT, nil = HS_BUF_INIT;
+
+	(void)state;
+	/* {{[1]: 2}: 3}: the inner key [1] is 91 01, "kQE=". */
+	hex_json_is("81 81 91 01 02 03", 0, "{\"{\\\"kQE=\\\":2}\":3}");
+	hex_json_is("81 81 81 c0 c0 c0 c0", HS_JSON_PRETTY,
+		    "{\n  \"{\\\"gcDA\\\":null}\": null\n}");
+	/* 31 maps, each the key of the one around it. */
+	for (int i = 0; i < 31; i++)
+		assert_hs(0, hsi_buf_append(&in, "\x81", 1));
+	assert_hs(0, hsi_buf_append(&in, "\xc0\xc0", 2));
+	for (int i = 0; i < 30; i++)
+		assert_hs(0, hsi_buf_append(&in, "\xc0", 1));
+	assert_hs(0, hs_json(&out, in.data, in.len, 0));
+	assert_true(out.len < 4 * in.len);
+	hs_buf_reset(&out);
+	assert_hs(0, hs_json(&out, in.data, in.len, HS_JSON_PRETTY));
+	assert_true(out.len < 4 * in.len);
+	/* The same key in a diff's path. */
+	assert_hs(0, hs_packf(&nil, "{x:n}"));
+	hs_buf_reset(&out);
+	assert_hs(0, hs_json_diff(&out, nil.data, nil.len, in.data, in.len));
+	assert_true(out.len < 8 * in.len);
+	hs_buf_free(&in);
+	hs_buf_free(&out);
+	hs_buf_free(&nil);
+}
+
 /* ------------------------------------------------------------------ */
 /* hs_json: malformed input                                             */
 /* ------------------------------------------------------------------ */
@@ -1443,6 +1476,7 @@ int main(void)
 		cmocka_unit_test(test_json_nested),
 		cmocka_unit_test(test_json_deep),
 		cmocka_unit_test(test_json_nonstring_keys),
+		cmocka_unit_test(test_json_keys_in_keys),
 		cmocka_unit_test(test_json_malformed),
 		cmocka_unit_test(test_json_round_trip),
 		cmocka_unit_test(test_diff_equal),
