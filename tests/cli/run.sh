@@ -448,6 +448,21 @@ section_log() {
 	equal "$(awk '{print $2}' <<<"$out" | tr '\n' ' ')" "10 11 12 " "offset and ns times"
 	run "$H" log "$db" --since 2026-11-22t05:00:10-05:00 --limit 1
 	equal "$(awk '{print $2}' <<<"$out")" "10" "negative offset, lower-case t"
+	# The first and last instants of 64-bit nanoseconds. In the first
+	# second (before 1677-09-21T00:12:44Z) a time printed as RFC 3339
+	# did not parse back (found by tests/fuzz/fuzz_time).
+	run "$H" log "$db" --since 1677-09-21T00:12:43.145224192Z --limit 1
+	rc_is 0
+	equal "$(awk '{print $2}' <<<"$out")" "1" "the first instant"
+	run "$H" log "$db" --since 1677-09-21T00:12:43.5Z --limit 1
+	rc_is 0
+	run "$H" log "$db" --until 2262-04-11T23:47:16.854775807Z --limit 1
+	rc_is 0
+	for t in 1677-09-21T00:12:43.145224191Z 2262-04-11T23:47:16.854775808Z; do
+		run "$H" log "$db" --since "$t"
+		rc_is 2
+		err_has "outside the range of 64-bit nanoseconds"
+	done
 	run "$H" log "$db" --type nosuch
 	rc_is 0
 	equal "$out" "" "no records of an unknown type"
