@@ -18,6 +18,9 @@
 
 enum { STR, MEM, INT, I64, DBL };
 
+/* The conversions that take each type. */
+static const char *const letters[] = {"s", "SBm", "iub", "IU", "d"};
+
 /* The type of each argument slot, in order: 18 slots, 3 of each group. */
 static const int slot_type[] = {STR, MEM, INT, I64, DBL, MEM,
 				STR, MEM, INT, I64, DBL, MEM,
@@ -69,15 +72,17 @@ static bool is_word(char c)
 }
 
 /*
- * Rewrites fmt in place so that its k-th argument-taking item takes the
- * type of slot k; returns false when it has more items than slots. Items
- * are found as hs_vpackf finds them in a valid format: `*:` is a key from
- * the arguments, a run of word characters before ':' a literal key, a
- * lone conversion letter a value. (In an invalid format the guess may be
- * wrong, but hs_vpackf takes no argument before the whole format
- * checks.)
+ * Rewrites fmt in place (with `rewrite`) so that its k-th argument-taking
+ * item takes the type of slot k; returns false when it has more items
+ * than slots, or without `rewrite` when an item does not fit its slot.
+ * Items are found as hs_vpackf finds them in a valid format: `*:` is a key
+ * from the arguments, a run of word characters before ':' a literal key,
+ * a lone conversion letter a value. (In an invalid format the guess may
+ * be wrong, but hs_vpackf takes no argument before the whole format
+ * checks. A rewrite can change the items, "i*:" into "sk:": hence the
+ * second pass that only checks.)
  */
-static bool assign(char *fmt)
+static bool assign(char *fmt, bool rewrite)
 {
 	size_t k = 0;
 
@@ -85,8 +90,10 @@ static bool assign(char *fmt)
 		if (*f == '*' && f[1] == ':') {
 			if (k < SLOTS && slot_type[k] == STR)
 				k++;
-			else
+			else if (rewrite)
 				*f = 'k'; /* a literal key instead */
+			else
+				return false;
 			f += 2;
 			continue;
 		}
@@ -101,21 +108,13 @@ static bool assign(char *fmt)
 			continue;
 		if (k == SLOTS)
 			return false;
-		switch (slot_type[k++]) {
-		case STR:
-			*w = 's';
-			break;
-		case MEM:
-			*w = "SBm"[(unsigned char)*w % 3];
-			break;
-		case INT:
-			*w = "iub"[(unsigned char)*w % 3];
-			break;
-		case I64:
-			*w = "IU"[(unsigned char)*w % 2];
-			break;
-		default:
-			*w = 'd';
+		/* A conversion of the slot's type stays; another becomes
+		 * one. */
+		const char *fit = letters[slot_type[k++]];
+		if (strchr(fit, *w) == NULL) {
+			if (!rewrite)
+				return false;
+			*w = fit[(unsigned char)*w % strlen(fit)];
 		}
 	}
 	return true;
@@ -172,7 +171,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(fmt, data, fn);
 	fmt[fn] = '\0';
-	if (!assign(fmt))
+	if (!assign(fmt, true) || !assign(fmt, false))
 		return 0;
 	pl.p = data + fn + (nul != NULL);
 	pl.n = size - fn - (nul != NULL);
