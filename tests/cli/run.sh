@@ -295,6 +295,32 @@ section_errors() {
 	run "$H" history "$db" counter/a --types "$work/bad.so"
 	rc_is 2
 	err_has "cannot load types plugin"
+	# A plugin file that others can write is refused (loading it runs
+	# its code) unless --trust-types.
+	cp "$PLUGIN" "$work/shared.so"
+	chmod 0775 "$work/shared.so"
+	run "$H" verify "$db" --types "$work/shared.so"
+	rc_is 2
+	err_has "refusing to load types plugin $work/shared.so: it is writable by its group (mode 0775)"
+	err_has "chmod go-w $work/shared.so"
+	err_has "--trust-types"
+	chmod 0757 "$work/shared.so"
+	run "$H" state "$db" counter/a --types "$work/shared.so"
+	rc_is 2
+	err_has "writable by others (mode 0757)"
+	chmod 0777 "$work/shared.so"
+	for c in "history $db counter/a" "replay $db counter/a" \
+		"system $db --gseq 3" "whatif $db --edits /dev/null" \
+		"machine $db counter/a"; do
+		run "$H" $c --types "$work/shared.so"
+		rc_is 2
+		err_has "writable by its group and others (mode 0777)"
+	done
+	run "$H" verify "$db" --types "$work/shared.so" --trust-types
+	rc_is 0
+	chmod 0755 "$work/shared.so"
+	run "$H" verify "$db" --types "$work/shared.so"
+	rc_is 0
 	# Usage errors.
 	run "$H" log "$db" --bogus
 	rc_is 2
