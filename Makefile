@@ -6,6 +6,9 @@ DEPS := cmake gcc make pkg-config librocksdb-dev libmsgpack-dev \
 	libcmocka-dev libmicrohttpd-dev tmux jq curl
 # The browser tests of `hindsight serve` (label browser).
 TEST_DEPS := chromium chromium-driver
+# The fuzzing build (make fuzz): clang and its libFuzzer runtime.
+FUZZ_DEPS := clang libclang-rt-14-dev
+FUZZ_SECONDS ?= 60
 DEMO ?= ships
 JOBS ?= 2
 comma := ,
@@ -24,7 +27,7 @@ TSAN_ENV := TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 \
 TSAN_RUN = $(shell setarch $$(uname -m) -R true 2>/dev/null && \
 	echo setarch $$(uname -m) -R)
 
-.PHONY: all deps test-deps build demo test asan tsan clean
+.PHONY: all deps test-deps build demo test asan tsan fuzz clean
 
 all: build
 
@@ -79,5 +82,13 @@ tsan: test-deps
 	cd build-tsan && $(TSAN_ENV) $(TSAN_RUN) \
 		ctest --output-on-failure -j $(JOBS)
 
+# Each libFuzzer harness of tests/fuzz/ for FUZZ_SECONDS (docs/TESTING.md).
+fuzz: deps
+	$(call install_pkgs,$(FUZZ_DEPS))
+	CC=clang cmake -S . -B build-fuzz $(CMAKE_FLAGS) -DHS_FUZZ=ON \
+		-DHS_BUILD_TESTS=OFF -DHS_BUILD_DEMOS=OFF -DHS_BUILD_BENCH=OFF
+	cmake --build build-fuzz --target fuzz -j $(JOBS)
+	tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS)
+
 clean:
-	rm -rf build build-asan build-tsan
+	rm -rf build build-asan build-tsan build-fuzz

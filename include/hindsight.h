@@ -1417,7 +1417,9 @@ HS_API int hs_unsubscribe(hs_sub *sub);
 /*
  * Appends one msgpack value as JSON text (no NUL) to out: strings
  * escaped, binary as a base64 string, ext as {"ext": type, "data":
- * base64}, non-string map keys as their JSON text in a string, NaN and
+ * base64}, non-string map keys as their compact JSON text in a string
+ * (where such a text holds a non-string key itself, that key is the base64
+ * of its msgpack bytes: the output stays linear in the input), NaN and
  * infinities as null. Returns 0, HS_EINVAL (out NULL), HS_EBADMSG (out
  * unchanged) or HS_ENOMEM. `mp` must not point into `out`. Thread-safe.
  */

@@ -6,6 +6,7 @@
 
 #include <msgpack.h>
 
+#include "codec/base64.h"
 #include "codec/json.h"
 #include "common/buf.h"
 
@@ -827,6 +828,44 @@ static void test_json_base64(void **state)
 	mpb_destroy(&m);
 }
 
+/* hsi_base64_decode, which `hindsight import` uses for snapshot states. */
+static void test_base64_decode(void **state)
+{
+	static const char *const bad[] = {"A", "AAA", "AA=A", "A===", "AB==",
+					  "AAB=", "AA AA", "AA-_", "=AAA"};
+	hs_buf b = HS_BUF_INIT, text = HS_BUF_INIT;
+	uint8_t bytes[256];
+
+	(void)state;
+	/* Nothing, into a buffer that has no memory yet (fuzz_import found
+	 * the pointer arithmetic on its NULL data: UB). */
+	assert_hs(0, hsi_base64_decode(&b, "", 0));
+	assert_int_equal(b.len, 0);
+	assert_hs(0, hsi_base64_put(&text, "", 0));
+	assert_int_equal(text.len, 0);
+	/* Every length round trips. */
+	for (size_t i = 0; i < sizeof(bytes); i++)
+		bytes[i] = (uint8_t)(i * 37 + 11);
+	for (size_t n = 0; n <= sizeof(bytes); n += n < 8 ? 1 : 31) {
+		hs_buf_reset(&b);
+		hs_buf_reset(&text);
+		assert_hs(0, hsi_base64_put(&text, bytes, n));
+		assert_hs(0, hsi_base64_decode(&b, (const char *)text.data,
+					       text.len));
+		assert_int_equal(b.len, n);
+		if (n > 0)
+			assert_memory_equal(b.data, bytes, n);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		hs_buf_reset(&b);
+		assert_hs(HS_EBADMSG, hsi_base64_decode(&b, bad[i],
+							strlen(bad[i])));
+		assert_int_equal(b.len, 0);
+	}
+	hs_buf_free(&b);
+	hs_buf_free(&text);
+}
+
 static void test_json_ext(void **state)
 {
 	mpb m;
@@ -1026,6 +1065,39 @@ static void test_json_nonstring_keys(void **state)
 	hex_json_is("82 c4 01 61 01 d9 01 62 02", 0,
 		    "{\"\\\"YQ==\\\"\":1,\"b\":2}");
 	mpb_destroy(&m);
+}
+
+/* A key inside a non-string key's text is its msgpack in base64: quoting
+ * quoted text at every level made the output exponential (found by
+ * tests/fuzz/fuzz_msgpack: 160 bytes printed as 478 MB). */
+static void test_json_keys_in_keys(void **state)
+{
+	hs_buf in = HS_BUF_INIT, out = HS_BUF_INIT, nil = HS_BUF_INIT;
+
+	(void)state;
+	/* {{[1]: 2}: 3}: the inner key [1] is 91 01, "kQE=". */
+	hex_json_is("81 81 91 01 02 03", 0, "{\"{\\\"kQE=\\\":2}\":3}");
+	hex_json_is("81 81 81 c0 c0 c0 c0", HS_JSON_PRETTY,
+		    "{\n  \"{\\\"gcDA\\\":null}\": null\n}");
+	/* 31 maps, each the key of the one around it. */
+	for (int i = 0; i < 31; i++)
+		assert_hs(0, hsi_buf_append(&in, "\x81", 1));
+	assert_hs(0, hsi_buf_append(&in, "\xc0\xc0", 2));
+	for (int i = 0; i < 30; i++)
+		assert_hs(0, hsi_buf_append(&in, "\xc0", 1));
+	assert_hs(0, hs_json(&out, in.data, in.len, 0));
+	assert_true(out.len < 4 * in.len);
+	hs_buf_reset(&out);
+	assert_hs(0, hs_json(&out, in.data, in.len, HS_JSON_PRETTY));
+	assert_true(out.len < 4 * in.len);
+	/* The same key in a diff's path. */
+	assert_hs(0, hs_packf(&nil, "{x:n}"));
+	hs_buf_reset(&out);
+	assert_hs(0, hs_json_diff(&out, nil.data, nil.len, in.data, in.len));
+	assert_true(out.len < 8 * in.len);
+	hs_buf_free(&in);
+	hs_buf_free(&out);
+	hs_buf_free(&nil);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1439,10 +1511,12 @@ int main(void)
 		cmocka_unit_test(test_json_invalid_utf8),
 		cmocka_unit_test(test_json_str_helper),
 		cmocka_unit_test(test_json_base64),
+		cmocka_unit_test(test_base64_decode),
 		cmocka_unit_test(test_json_ext),
 		cmocka_unit_test(test_json_nested),
 		cmocka_unit_test(test_json_deep),
 		cmocka_unit_test(test_json_nonstring_keys),
+		cmocka_unit_test(test_json_keys_in_keys),
 		cmocka_unit_test(test_json_malformed),
 		cmocka_unit_test(test_json_round_trip),
 		cmocka_unit_test(test_diff_equal),

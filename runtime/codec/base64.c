@@ -16,6 +16,8 @@ int hsi_base64_put(hs_buf *b, const void *data, size_t n)
 	size_t i;
 	char *o;
 
+	if (n == 0) /* b->data may be NULL: no pointer arithmetic on it */
+		return 0;
 	if (n / 3 >= (SIZE_MAX - 8) / 4 ||
 	    hsi_buf_reserve(b, (n + 2) / 3 * 4) != 0)
 		return HS_ENOMEM;
@@ -61,7 +63,9 @@ int hsi_base64_decode(hs_buf *out, const char *s, size_t n)
 
 	if (n % 4 != 0)
 		return HS_EBADMSG;
-	if (n != 0 && s[n - 1] == '=')
+	if (n == 0) /* out->data may be NULL: no pointer arithmetic on it */
+		return 0;
+	if (s[n - 1] == '=')
 		pad = s[n - 2] == '=' ? 2 : 1;
 	if (hsi_buf_reserve(out, n / 4 * 3) != 0)
 		return HS_ENOMEM;

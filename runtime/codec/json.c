@@ -221,7 +221,8 @@ static int put_float(hs_buf *b, double d, bool single)
 /* ------------------------------------------------------------------ */
 
 static int put_value(hs_buf *b, const uint8_t *p, const uint8_t *end,
-		     bool pretty, unsigned level, const uint8_t **next);
+		     bool pretty, unsigned level, bool in_key,
+		     const uint8_t **next);
 
 /* Before an element of a container at `level`: the comma, and in pretty
  * form the new line. */
@@ -246,9 +247,15 @@ static int put_close(hs_buf *b, char c, bool empty, bool pretty,
 	return rc;
 }
 
-/* A string key as itself, any other as its compact JSON text quoted. */
+/*
+ * A string key as itself, any other as its compact JSON text quoted. Inside
+ * that text (in_key) a key that is not a string is the base64 of its
+ * msgpack bytes: quoting JSON text that holds quoted JSON text doubles its
+ * backslashes at each level, and keys nested in keys would make the output
+ * exponential in the input (a 160-byte value printed as 478 MB).
+ */
 static int put_key(hs_buf *b, const uint8_t *p, const uint8_t *end,
-		   const uint8_t **next)
+		   bool in_key, const uint8_t **next)
 {
 	hs_value v;
 	size_t from = b->len;
@@ -260,7 +267,11 @@ static int put_key(hs_buf *b, const uint8_t *p, const uint8_t *end,
 		*next = v.raw + v.raw_len;
 		return put_str(b, (const uint8_t *)v.as.str, v.len);
 	}
-	rc = put_value(b, p, end, false, 0, next);
+	if (in_key) {
+		*next = v.raw + v.raw_len;
+		return put_base64(b, v.raw, v.raw_len);
+	}
+	rc = put_value(b, p, end, false, 0, true, next);
 	if (rc == 0)
 		rc = escape_tail(b, from, true);
 	return rc;
@@ -298,14 +309,15 @@ static int put_ext(hs_buf *b, int type, const uint8_t *data, size_t n,
 }
 
 static int put_array(hs_buf *b, const uint8_t *p, const uint8_t *end, size_t n,
-		     bool pretty, unsigned level)
+		     bool pretty, unsigned level, bool in_key)
 {
 	int rc = put_c(b, '[');
 
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		rc = put_sep(b, i == 0, pretty, level);
 		if (rc == 0)
-			rc = put_value(b, p, end, pretty, level + 1, &p);
+			rc = put_value(b, p, end, pretty, level + 1, in_key,
+				       &p);
 	}
 	if (rc == 0)
 		rc = put_close(b, ']', n == 0, pretty, level);
@@ -313,18 +325,19 @@ static int put_array(hs_buf *b, const uint8_t *p, const uint8_t *end, size_t n,
 }
 
 static int put_map(hs_buf *b, const uint8_t *p, const uint8_t *end, size_t n,
-		   bool pretty, unsigned level)
+		   bool pretty, unsigned level, bool in_key)
 {
 	int rc = put_c(b, '{');
 
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		rc = put_sep(b, i == 0, pretty, level);
 		if (rc == 0)
-			rc = put_key(b, p, end, &p);
+			rc = put_key(b, p, end, in_key, &p);
 		if (rc == 0)
 			rc = put_colon(b, pretty);
 		if (rc == 0)
-			rc = put_value(b, p, end, pretty, level + 1, &p);
+			rc = put_value(b, p, end, pretty, level + 1, in_key,
+				       &p);
 	}
 	if (rc == 0)
 		rc = put_close(b, '}', n == 0, pretty, level);
@@ -332,9 +345,11 @@ static int put_map(hs_buf *b, const uint8_t *p, const uint8_t *end, size_t n,
 }
 
 /* The value at p, which hs_msgpack_check() has passed; *next gets the
- * byte after it. Recurses once a level of nesting. */
+ * byte after it. Recurses once a level of nesting. in_key: it is (inside)
+ * a key's text. */
 static int put_value(hs_buf *b, const uint8_t *p, const uint8_t *end,
-		     bool pretty, unsigned level, const uint8_t **next)
+		     bool pretty, unsigned level, bool in_key,
+		     const uint8_t **next)
 {
 	const uint8_t *in;
 	hs_value v;
@@ -361,9 +376,9 @@ static int put_value(hs_buf *b, const uint8_t *p, const uint8_t *end,
 	case HS_EXT:
 		return put_ext(b, (int)v.as.i, in, v.len, pretty, level);
 	case HS_ARRAY:
-		return put_array(b, in, end, v.len, pretty, level);
+		return put_array(b, in, end, v.len, pretty, level, in_key);
 	case HS_MAP:
-		return put_map(b, in, end, v.len, pretty, level);
+		return put_map(b, in, end, v.len, pretty, level, in_key);
 	}
 	return HS_EBADMSG;
 }
@@ -381,7 +396,7 @@ int hs_json(hs_buf *out, const void *mp, size_t len, unsigned flags)
 		return rc;
 	start = out->len;
 	rc = put_value(out, p, p + len, (flags & HS_JSON_PRETTY) != 0, 0,
-		       &next);
+		       false, &next);
 	if (rc != 0)
 		out->len = start;
 	return rc;
@@ -425,7 +440,7 @@ static int put_path(hs_buf *b, const struct diff *d)
 			continue;
 		}
 		from = b->len;
-		rc = put_value(b, p, end, false, 0, &next);
+		rc = put_value(b, p, end, false, 0, true, &next);
 		if (rc == 0)
 			rc = escape_tail(b, from, false);
 	}
@@ -450,12 +465,14 @@ static int emit(struct diff *d, const uint8_t *old, const uint8_t *old_end,
 	if (rc == 0 && old != NULL) {
 		rc = PUT_LIT(b, ",\"old\":");
 		if (rc == 0)
-			rc = put_value(b, old, old_end, false, 0, &next);
+			rc = put_value(b, old, old_end, false, 0, false,
+				       &next);
 	}
 	if (rc == 0 && new != NULL) {
 		rc = PUT_LIT(b, ",\"new\":");
 		if (rc == 0)
-			rc = put_value(b, new, new_end, false, 0, &next);
+			rc = put_value(b, new, new_end, false, 0, false,
+				       &next);
 	}
 	if (rc == 0)
 		rc = put_c(b, '}');

@@ -306,6 +306,32 @@ section_errors() {
 	run "$H" history "$db" counter/a --types "$work/bad.so"
 	rc_is 2
 	err_has "cannot load types plugin"
+	# A plugin file that others can write is refused (loading it runs
+	# its code) unless --trust-types.
+	cp "$PLUGIN" "$work/shared.so"
+	chmod 0775 "$work/shared.so"
+	run "$H" verify "$db" --types "$work/shared.so"
+	rc_is 2
+	err_has "refusing to load types plugin $work/shared.so: it is writable by its group (mode 0775)"
+	err_has "chmod go-w $work/shared.so"
+	err_has "--trust-types"
+	chmod 0757 "$work/shared.so"
+	run "$H" state "$db" counter/a --types "$work/shared.so"
+	rc_is 2
+	err_has "writable by others (mode 0757)"
+	chmod 0777 "$work/shared.so"
+	for c in "history $db counter/a" "replay $db counter/a" \
+		"system $db --gseq 3" "whatif $db --edits /dev/null" \
+		"machine $db counter/a"; do
+		run "$H" $c --types "$work/shared.so"
+		rc_is 2
+		err_has "writable by its group and others (mode 0777)"
+	done
+	run "$H" verify "$db" --types "$work/shared.so" --trust-types
+	rc_is 0
+	chmod 0755 "$work/shared.so"
+	run "$H" verify "$db" --types "$work/shared.so"
+	rc_is 0
 	# Usage errors.
 	run "$H" log "$db" --bogus
 	rc_is 2
@@ -454,6 +480,21 @@ section_log() {
 	equal "$(awk '{print $2}' <<<"$out" | tr '\n' ' ')" "10 11 12 " "offset and ns times"
 	run "$H" log "$db" --since 2026-11-22t05:00:10-05:00 --limit 1
 	equal "$(awk '{print $2}' <<<"$out")" "10" "negative offset, lower-case t"
+	# The first and last instants of 64-bit nanoseconds. In the first
+	# second (before 1677-09-21T00:12:44Z) a time printed as RFC 3339
+	# did not parse back (found by tests/fuzz/fuzz_time).
+	run "$H" log "$db" --since 1677-09-21T00:12:43.145224192Z --limit 1
+	rc_is 0
+	equal "$(awk '{print $2}' <<<"$out")" "1" "the first instant"
+	run "$H" log "$db" --since 1677-09-21T00:12:43.5Z --limit 1
+	rc_is 0
+	run "$H" log "$db" --until 2262-04-11T23:47:16.854775807Z --limit 1
+	rc_is 0
+	for t in 1677-09-21T00:12:43.145224191Z 2262-04-11T23:47:16.854775808Z; do
+		run "$H" log "$db" --since "$t"
+		rc_is 2
+		err_has "outside the range of 64-bit nanoseconds"
+	done
 	run "$H" log "$db" --type nosuch
 	rc_is 0
 	equal "$out" "" "no records of an unknown type"

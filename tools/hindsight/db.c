@@ -43,7 +43,7 @@ int cli_db_open(cli_db *db, const cli_cmd *cmd, const char *path)
 	return CLI_EXIT_USAGE;
 }
 
-static int load_plugin(cli_db *db, const char *path)
+static int load_plugin(cli_db *db, const char *path, bool trust)
 {
 	char buf[PATH_MAX + 3];
 	const char *p = path;
@@ -61,6 +61,21 @@ static int load_plugin(cli_db *db, const char *path)
 	if (stat(p, &st) != 0) {
 		cli_error(db->cmd, "cannot load types plugin %s: %s", path,
 			  strerror(errno));
+		return CLI_EXIT_USAGE;
+	}
+	/* Loading runs the file's code as this user: a file that others
+	 * can rewrite would run theirs. */
+	if (!trust && (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+		cli_error(db->cmd,
+			  "refusing to load types plugin %s: it is writable "
+			  "by %s (mode %04o), and loading a plugin runs its "
+			  "code; make it writable only by its owner (chmod "
+			  "go-w %s) or pass --trust-types",
+			  path,
+			  (st.st_mode & S_IWGRP) == 0   ? "others"
+			  : (st.st_mode & S_IWOTH) == 0 ? "its group"
+							: "its group and others",
+			  (unsigned)(st.st_mode & 07777), path);
 		return CLI_EXIT_USAGE;
 	}
 	h = dlopen(p, RTLD_NOW | RTLD_LOCAL);
@@ -99,7 +114,7 @@ static int load_plugin(cli_db *db, const char *path)
 	return 0;
 }
 
-int cli_db_runtime(cli_db *db, const char *types)
+int cli_db_runtime(cli_db *db, const char *types, bool trust_types)
 {
 	hs_options o;
 	char err[1024];
@@ -115,7 +130,7 @@ int cli_db_runtime(cli_db *db, const char *types)
 		cli_error(db->cmd, "%s", err[0] ? err : hs_strerror(rc));
 		return CLI_EXIT_USAGE;
 	}
-	return types != NULL ? load_plugin(db, types) : 0;
+	return types != NULL ? load_plugin(db, types, trust_types) : 0;
 }
 
 void cli_db_close(cli_db *db)

@@ -5,6 +5,7 @@
  * read-only runtime with the types plugin loaded into it. Nothing here
  * ever writes to the log. */
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "args.h"
@@ -27,10 +28,19 @@ typedef struct cli_db {
  * process has the log open for writing. */
 int cli_db_open(cli_db *db, const cli_cmd *cmd, const char *path);
 
+/* --trust-types, beside --types in every command that loads a plugin. */
+enum { CLI_OPT_TRUST_TYPES = 900 };
+#define CLI_TRUST_TYPES_OPT {"trust-types", 0, false, CLI_OPT_TRUST_TYPES}
+#define CLI_TRUST_TYPES_HELP                                                  \
+	"      --trust-types   load the --types plugin even if its group or "   \
+	"others can\n                      write to it\n"
+
 /* Opens a read-only runtime on the same log (after cli_db_open), and
- * with `types` (may be NULL) loads that types plugin into it. Returns 0,
+ * with `types` (may be NULL) loads that types plugin into it: dlopen
+ * runs its code in this process. A plugin file that its group or others
+ * may write is refused unless `trust_types` (--trust-types). Returns 0,
  * or prints the problem and returns 2. */
-int cli_db_runtime(cli_db *db, const char *types);
+int cli_db_runtime(cli_db *db, const char *types, bool trust_types);
 
 /* Closes everything; accepts a zeroed db. */
 void cli_db_close(cli_db *db);

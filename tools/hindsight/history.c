@@ -20,6 +20,7 @@ const cli_cmd cli_cmd_history = {
 		"code: replays the\n"
 		"                      agent and shows the field-level change "
 		"of each transition\n"
+		CLI_TRUST_TYPES_HELP
 		"      --json          JSON Lines: each record (as `hindsight "
 		"export`) with\n"
 		"                      \"state\" (after it) and \"diff\" (a "
@@ -135,12 +136,14 @@ static int run(int argc, char **argv)
 {
 	static const cli_opt opts[] = {
 		{"types", 't', true, OPT_TYPES},
+		CLI_TRUST_TYPES_OPT,
 		{"json", 0, false, OPT_JSON},
 		{NULL, 0, 0, 0},
 	};
 	const cli_cmd *cmd = &cli_cmd_history;
 	cli_pos pos[] = {{CLI_MISSING_DB, NULL}, {CLI_MISSING_AGENT, NULL}};
 	const char *types = NULL, *val, *why;
+	bool trust = false;
 	walker w = {0};
 	cli_addr ag;
 	cli_args a;
@@ -151,6 +154,8 @@ static int run(int argc, char **argv)
 	while ((id = cli_args_opt(&a, &val)) > 0) {
 		if (id == OPT_TYPES)
 			types = val;
+		else if (id == CLI_OPT_TRUST_TYPES)
+			trust = true;
 		else if (id == OPT_JSON)
 			w.json = true;
 	}
@@ -164,7 +169,7 @@ static int run(int argc, char **argv)
 	if ((rc = cli_db_open(&db, cmd, path)) != 0)
 		return rc;
 	if ((rc = cli_db_agent(&db, &ag, &last, NULL)) != 0 ||
-	    (rc = cli_db_runtime(&db, types)) != 0) {
+	    (rc = cli_db_runtime(&db, types, trust)) != 0) {
 		cli_db_close(&db);
 		return rc;
 	}

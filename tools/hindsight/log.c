@@ -195,7 +195,7 @@ int cli_log_records(const cli_cmd *cmd, int argc, char **argv, bool export)
 		return rc;
 	if ((cf.has_agent &&
 	     (rc = cli_db_agent(&db, &cf.agent, NULL, NULL)) != 0) ||
-	    (rc = cli_db_runtime(&db, NULL)) != 0) {
+	    (rc = cli_db_runtime(&db, NULL, false)) != 0) {
 		cli_db_close(&db);
 		return rc;
 	}

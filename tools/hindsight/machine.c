@@ -27,6 +27,7 @@ const cli_cmd cli_cmd_machine = {
 		"options:\n"
 		"      --types LIB.so  (with DB TYPE/ID) a types plugin that "
 		"registers the machines\n"
+		CLI_TRUST_TYPES_HELP
 		"      --dot    Graphviz text (`dot -Tsvg`): states as "
 		"boxes, the start in bold,\n"
 		"               ends doubled (error ends red); actions solid, "
@@ -214,7 +215,7 @@ static int path_step(void *udata, const hs_record *r)
 }
 
 static int path(const cli_cmd *cmd, const char *dbpath, const char *agent,
-		const char *types)
+		const char *types, bool trust)
 {
 	const char *why;
 	cli_addr ag;
@@ -230,7 +231,7 @@ static int path(const cli_cmd *cmd, const char *dbpath, const char *agent,
 	if ((rc = cli_db_open(&db, cmd, dbpath)) != 0)
 		return rc;
 	if ((rc = cli_db_agent(&db, &ag, &last, NULL)) != 0 ||
-	    (rc = cli_db_runtime(&db, types)) != 0) {
+	    (rc = cli_db_runtime(&db, types, trust)) != 0) {
 		cli_db_close(&db);
 		return rc;
 	}
@@ -266,6 +267,7 @@ static int run(int argc, char **argv)
 {
 	static const cli_opt opts[] = {{"dot", 0, false, 1},
 				       {"types", 't', true, 2},
+				       CLI_TRUST_TYPES_OPT,
 				       {NULL, 0, 0, 0}};
 	const cli_cmd *cmd = &cli_cmd_machine;
 	cli_pos pos[] = {{"missing DEF.json (a machine definition), or DB "
@@ -273,7 +275,7 @@ static int run(int argc, char **argv)
 			  NULL},
 			 {NULL, NULL}};
 	const char *val, *types = NULL;
-	bool dot = false;
+	bool dot = false, trust = false;
 	cli_args a;
 	int id;
 
@@ -283,11 +285,13 @@ static int run(int argc, char **argv)
 			dot = true;
 		else if (id == 2)
 			types = val;
+		else if (id == CLI_OPT_TRUST_TYPES)
+			trust = true;
 	}
 	if (id == CLI_ARG_STOP)
 		return a.exit;
 	if (pos[1].val != NULL)
-		return path(cmd, pos[0].val, pos[1].val, types);
+		return path(cmd, pos[0].val, pos[1].val, types, trust);
 	size_t len = 0;
 	char *text = read_file(pos[0].val, &len);
 	if (text == NULL) {

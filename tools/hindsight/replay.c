@@ -33,6 +33,7 @@ const cli_cmd cli_cmd_replay = {
 	.help = "options:\n"
 		"      --types LIB.so  the types plugin with the agent type's "
 		"code (required)\n"
+		CLI_TRUST_TYPES_HELP
 		"      --seq N         start at transition N (default 1)\n\n"
 		"keys:\n"
 		"  n, space, right arrow   next transition\n"
@@ -180,12 +181,14 @@ static int run(int argc, char **argv)
 {
 	static const cli_opt opts[] = {
 		{"types", 't', true, OPT_TYPES},
+		CLI_TRUST_TYPES_OPT,
 		{"seq", 0, true, OPT_SEQ},
 		{NULL, 0, 0, 0},
 	};
 	const cli_cmd *cmd = &cli_cmd_replay;
 	cli_pos pos[] = {{CLI_MISSING_DB, NULL}, {CLI_MISSING_AGENT, NULL}};
 	const char *types = NULL, *val, *why;
+	bool trust = false;
 	uint64_t start = 1, last;
 	stepper s;
 	cli_args a;
@@ -196,6 +199,8 @@ static int run(int argc, char **argv)
 	while ((id = cli_args_opt(&a, &val)) > 0) {
 		if (id == OPT_TYPES)
 			types = val;
+		else if (id == CLI_OPT_TRUST_TYPES)
+			trust = true;
 		else if (id == OPT_SEQ &&
 			 (cli_parse_u64(val, &start) != 0 || start == 0))
 			return cli_usage(cmd, "--seq: '%s' is not an integer "
@@ -219,7 +224,7 @@ static int run(int argc, char **argv)
 		return rc;
 	s.db = &db;
 	if ((rc = cli_db_agent(&db, &s.ag, &last, NULL)) != 0 ||
-	    (rc = cli_db_runtime(&db, types)) != 0)
+	    (rc = cli_db_runtime(&db, types, trust)) != 0)
 		goto out;
 	if (!hsi_introspect_has_type(db.rt, s.ag.type)) {
 		cli_error(cmd,

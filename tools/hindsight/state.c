@@ -24,6 +24,7 @@ const cli_cmd cli_cmd_state = {
 		"      --types LIB.so  a types plugin with the agent type's "
 		"code, to rebuild the\n"
 		"                      state by replay\n"
+		CLI_TRUST_TYPES_HELP
 		"      --json          one JSON object: type, id, seq, gseq, "
 		"time_ns, time,\n"
 		"                      source (\"snapshot\" or \"replay\"), "
@@ -206,12 +207,14 @@ static int run(int argc, char **argv)
 		{"seq", 0, true, OPT_SEQ},
 		{"gseq", 0, true, OPT_GSEQ},
 		{"types", 't', true, OPT_TYPES},
+		CLI_TRUST_TYPES_OPT,
 		{"json", 0, false, OPT_JSON},
 		{NULL, 0, 0, 0},
 	};
 	const cli_cmd *cmd = &cli_cmd_state;
 	cli_pos pos[] = {{CLI_MISSING_DB, NULL}, {CLI_MISSING_AGENT, NULL}};
 	const char *types = NULL, *val;
+	bool trust = false;
 	const char *point = "the latest", *why;
 	char point_text[200];
 	int kind = 0, id, rc;
@@ -258,6 +261,9 @@ static int run(int argc, char **argv)
 			break;
 		case OPT_TYPES:
 			types = val;
+			break;
+		case CLI_OPT_TRUST_TYPES:
+			trust = true;
 			break;
 		case OPT_JSON:
 			json = true;
@@ -308,7 +314,7 @@ static int run(int argc, char **argv)
 	} else {
 		hs_receipt at;
 
-		if ((rc = cli_db_runtime(&db, types)) != 0)
+		if ((rc = cli_db_runtime(&db, types, trust)) != 0)
 			goto out;
 		char what[400];
 		snprintf(what, sizeof(what), "state of %s/%s at seq %" PRIu64,

@@ -23,6 +23,7 @@ const cli_cmd cli_cmd_system = {
 		"      --types LIB.so  a types plugin with the agent types' code "
 		"(required: the\n"
 		"                      states are rebuilt by replay)\n"
+		CLI_TRUST_TYPES_HELP
 		"      --json          JSON Lines: one object an agent, {type, "
 		"id, seq, gseq,\n"
 		"                      time_ns, time, state}\n\n"
@@ -103,12 +104,14 @@ static int run(int argc, char **argv)
 		{"gseq", 0, true, OPT_GSEQ},
 		{"type", 0, true, OPT_TYPE},
 		{"types", 't', true, OPT_TYPES},
+		CLI_TRUST_TYPES_OPT,
 		{"json", 0, false, OPT_JSON},
 		{NULL, 0, 0, 0},
 	};
 	const cli_cmd *cmd = &cli_cmd_system;
 	cli_pos pos[] = {{CLI_MISSING_DB, NULL}};
 	const char *types = NULL, *type = NULL, *val, *why;
+	bool trust = false;
 	char what[300];
 	hs_point point = {0};
 	bool has_point = false, json = false;
@@ -158,6 +161,9 @@ static int run(int argc, char **argv)
 		case OPT_TYPES:
 			types = val;
 			break;
+		case CLI_OPT_TRUST_TYPES:
+			trust = true;
+			break;
 		case OPT_JSON:
 			json = true;
 			break;
@@ -179,7 +185,7 @@ static int run(int argc, char **argv)
 	cli_db db;
 	if ((rc = cli_db_open(&db, cmd, pos[0].val)) != 0)
 		return rc;
-	if ((rc = cli_db_runtime(&db, types)) != 0)
+	if ((rc = cli_db_runtime(&db, types, trust)) != 0)
 		goto out;
 	/* The runtime's handle may see more than the one opened before it
 	 * (a writer goes on): read the times through a newer one. */

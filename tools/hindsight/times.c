@@ -131,6 +131,13 @@ static int parse_rfc3339(const char *s, int64_t *out, const char **why)
 	int64_t secs = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 +
 		       h * 3600 + mi * 60 + sec - off;
 	int64_t ns;
+	/* In the last second before 1677-09-21T00:12:44Z secs * 10^9 is
+	 * below INT64_MIN but the sum is not (cli_format_time prints such
+	 * times): add the fraction as a negative one to the next second. */
+	if (secs < 0 && frac > 0) {
+		secs++;
+		frac -= 1000000000;
+	}
 	if (__builtin_mul_overflow(secs, (int64_t)1000000000, &ns) ||
 	    __builtin_add_overflow(ns, frac, &ns))
 		return bad_time(why, "outside the range of 64-bit "

@@ -26,6 +26,8 @@ const cli_cmd cli_cmd_verify = {
 		"      --types LIB.so   the types plugin with the program's "
 		"agent types\n"
 		"                       (required)\n"
+		"      --trust-types    load it even if its group or others "
+		"can write to it\n"
 		"  -a, --agent TYPE/ID  only this agent\n"
 		"      --type T         only agents of type T\n"
 		"      --from GSEQ      only records with gseq >= GSEQ (agents "
@@ -293,6 +295,7 @@ static int run(int argc, char **argv)
 {
 	static const cli_opt opts[] = {
 		{"types", 't', true, OPT_TYPES},
+		CLI_TRUST_TYPES_OPT,
 		{"agent", 'a', true, OPT_AGENT},
 		{"type", 0, true, OPT_TYPE},
 		{"from", 0, true, OPT_FROM},
@@ -303,6 +306,7 @@ static int run(int argc, char **argv)
 	const cli_cmd *cmd = &cli_cmd_verify;
 	cli_pos pos[] = {{CLI_MISSING_DB, NULL}};
 	const char *types = NULL, *agent = NULL, *type = NULL;
+	bool trust = false;
 	const char *val, *why;
 	hs_filter scope;
 	verifier v;
@@ -319,6 +323,9 @@ static int run(int argc, char **argv)
 		switch (id) {
 		case OPT_TYPES:
 			types = val;
+			break;
+		case CLI_OPT_TRUST_TYPES:
+			trust = true;
 			break;
 		case OPT_AGENT:
 			agent = val;
@@ -370,7 +377,7 @@ static int run(int argc, char **argv)
 	if (agent != NULL &&
 	    (rc = cli_db_agent(&db, &ag, NULL, NULL)) != 0)
 		goto out;
-	if ((rc = cli_db_runtime(&db, types)) != 0)
+	if ((rc = cli_db_runtime(&db, types, trust)) != 0)
 		goto out;
 
 	/* The agents in scope, and a check that the plugin knows their

@@ -37,6 +37,7 @@ const cli_cmd cli_cmd_whatif = {
 		"input)\n"
 		"      --types LIB.so  a types plugin with the agent types' code "
 		"(required)\n"
+		CLI_TRUST_TYPES_HELP
 		"      --to GSEQ       replay up to this gseq (default: the end "
 		"of the log)\n"
 		"      --json          JSON Lines: one object a difference, "
@@ -409,6 +410,7 @@ static int run(int argc, char **argv)
 	static const cli_opt opts[] = {
 		{"edits", 'e', true, OPT_EDITS},
 		{"types", 't', true, OPT_TYPES},
+		CLI_TRUST_TYPES_OPT,
 		{"to", 0, true, OPT_TO},
 		{"json", 0, false, OPT_JSON},
 		{NULL, 0, 0, 0},
@@ -416,6 +418,7 @@ static int run(int argc, char **argv)
 	const cli_cmd *cmd = &cli_cmd_whatif;
 	cli_pos pos[] = {{CLI_MISSING_DB, NULL}};
 	const char *types = NULL, *file = NULL, *val;
+	bool trust = false;
 	uint64_t to = 0;
 	bool json = false;
 	cli_args a;
@@ -429,6 +432,9 @@ static int run(int argc, char **argv)
 			break;
 		case OPT_TYPES:
 			types = val;
+			break;
+		case CLI_OPT_TRUST_TYPES:
+			trust = true;
 			break;
 		case OPT_TO:
 			if (cli_parse_u64(val, &to) != 0 || to == 0)
@@ -479,7 +485,7 @@ static int run(int argc, char **argv)
 	 * see more of a log that a program writes. */
 	if (to == 0)
 		to = last;
-	if ((rc = cli_db_runtime(&db, types)) != 0)
+	if ((rc = cli_db_runtime(&db, types, trust)) != 0)
 		goto out;
 	edits = calloc(n ? n : 1, sizeof(*edits));
 	if (edits == NULL) {

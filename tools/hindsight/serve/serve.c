@@ -18,6 +18,7 @@ const cli_cmd cli_cmd_serve = {
 	.help = "options:\n"
 		"      --types LIB.so  a types plugin: states, diffs, the "
 		"time slider, machines\n"
+		CLI_TRUST_TYPES_HELP
 		"      --port N        the TCP port (default 8470; 0 picks a "
 		"free one)\n"
 		"      --bind ADDR     the address to listen on (default "
@@ -131,6 +132,7 @@ static int run(int argc, char **argv)
 {
 	static const cli_opt opts[] = {
 		{"types", 't', true, OPT_TYPES},
+		CLI_TRUST_TYPES_OPT,
 		{"port", 'p', true, OPT_PORT},
 		{"bind", 0, true, OPT_BIND},
 		{"refresh", 0, true, OPT_REFRESH},
@@ -148,6 +150,8 @@ static int run(int argc, char **argv)
 	while ((id = cli_args_opt(&a, &val)) > 0) {
 		if (id == OPT_TYPES) {
 			s.types = val;
+		} else if (id == CLI_OPT_TRUST_TYPES) {
+			s.trust_types = true;
 		} else if (id == OPT_PORT) {
 			if (cli_parse_u64(val, &port) != 0 || port > 65535)
 				return cli_usage(cmd,

@@ -31,6 +31,7 @@ typedef struct srv {
 	const cli_cmd *cmd;
 	const char *path;  /* the log (argv) */
 	const char *types; /* the types plugin (argv), or NULL */
+	bool trust_types;  /* --trust-types */
 	unsigned refresh_ms;
 	pthread_mutex_t mu;  /* guards view, stopping and the counters */
 	pthread_cond_t wake; /* a newer view, or stopping */

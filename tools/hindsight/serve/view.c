@@ -37,7 +37,7 @@ int srv_view_open(srv *s, srv_view **out)
 		return CLI_EXIT_USAGE;
 	}
 	if ((rc = cli_db_open(&v->db, s->cmd, s->path)) != 0 ||
-	    (rc = cli_db_runtime(&v->db, s->types)) != 0) {
+	    (rc = cli_db_runtime(&v->db, s->types, s->trust_types)) != 0) {
 		cli_db_close(&v->db);
 		free(v);
 		return rc;
