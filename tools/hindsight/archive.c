@@ -40,8 +40,9 @@ const cli_cmd cli_cmd_archive = {
 		"      --types LIB.so  a types plugin with the agent types' code "
 		"(required: each\n"
 		"                      agent's state at the cut is rebuilt by "
-		"replay)\n\n"
-		"Every agent with a record before GSEQ keeps its state there "
+		"replay)\n"
+		CLI_TRUST_TYPES_HELP
+		"\nEvery agent with a record before GSEQ keeps its state there "
 		"as its base: a\nsnapshot that its later records build on. "
 		"Queries at or after the cut answer\nexactly as before; "
 		"earlier ones fail with \"archived\". gseqs go on from the "
@@ -162,12 +163,13 @@ static int run(int argc, char **argv)
 		{"to", 0, true, OPT_TO},
 		{"discard", 0, false, OPT_DISCARD},
 		{"types", 't', true, OPT_TYPES},
+		CLI_TRUST_TYPES_OPT,
 		{NULL, 0, 0, 0},
 	};
 	const cli_cmd *cmd = &cli_cmd_archive;
 	cli_pos pos[] = {{CLI_MISSING_DB, NULL}};
 	const char *types = NULL, *to = NULL, *val, *why;
-	bool discard = false, by_time = false;
+	bool discard = false, by_time = false, trust = false;
 	uint64_t before = 0;
 	int64_t before_ns = 0;
 	int id, rc;
@@ -197,6 +199,9 @@ static int run(int argc, char **argv)
 		case OPT_TYPES:
 			types = val;
 			break;
+		case CLI_OPT_TRUST_TYPES:
+			trust = true;
+			break;
 		}
 	}
 	if (id == CLI_ARG_STOP)
@@ -223,7 +228,7 @@ static int run(int argc, char **argv)
 		hsi_log_close(wlog);
 		return rc;
 	}
-	if ((rc = cli_db_runtime(&db, types)) != 0 ||
+	if ((rc = cli_db_runtime(&db, types, trust)) != 0 ||
 	    (by_time && (rc = gseq_at_time(&db, before_ns, &before)) != 0))
 		goto out;
 	uint64_t base = hsi_log_base_gseq(db.log);
