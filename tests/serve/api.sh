@@ -397,6 +397,41 @@ equal "$(jq -c '[.machines[] | .states[] | .edges[] | .kind] | unique' <<<"$body
 get /api/stats
 equal "$(jq -c '.machines | sort' <<<"$body")" '["order","shipment"]' "stats: machines"
 
+# --- a cut log (hindsight archive) -------------------------------------
+cut=$work/cut
+"$MK" create "$cut" >/dev/null || { echo "make_log failed" >&2; exit 1; }
+"$H" archive "$cut" --before 9 --discard --types "$PLUGIN" >/dev/null ||
+	fail "archive the standard log"
+serve cut "$cut" --types "$PLUGIN"
+get /api/info
+equal "$(jq -c '[.records, .base_gseq, .first_time]' <<<"$body")" \
+	'[7,8,"2026-11-22T10:00:09.000000000Z"]' "cut log: info"
+get "/api/record?gseq=5"
+error_is 410 "gseq 5 is archived: the log holds the records after gseq 8"
+get "/api/causes?gseq=9"
+status_is 200
+equal "$(jq -c '[.record.gseq, .chain, .archived_cause]' <<<"$body")" \
+	'[9,[],8]' "cut log: the cause chain stops at the cut"
+get "/api/history?agent=counter/a"
+status_is 200
+equal "$(jq -c '[.agent.first, [.records[].seq], [.records[].state.n]]' <<<"$body")" \
+	'[5,[5,6],[13,23]]' "cut log: history from the base"
+get "/api/history?agent=counter/a&order=desc&limit=1"
+equal "$(jq -c '[[.records[].seq], .next]' <<<"$body")" '[[6],5]' \
+	"cut log: history backwards"
+get "/api/history?agent=counter/a&order=desc&from=5"
+equal "$(jq -c '[[.records[].seq], .next]' <<<"$body")" '[[5],null]' \
+	"cut log: history backwards ends at the first record"
+get "/api/history?agent=counter/a&from=2"
+error_is 410 "the transitions of counter/a before seq 5 are archived"
+get "/api/history?agent=audit/log"
+equal "$(jq -c '[.agent.first, [.records[].seq]]' <<<"$body")" '[2,[2]]' \
+	"cut log: an agent with a base"
+get "/api/state?agent=counter/a&seq=2"
+error_is 410 "archived"
+get "/api/state?agent=counter/a&gseq=8"
+equal "$(jq -c '[.seq, .state.n]' <<<"$body")" '[4,10]' "cut log: state at the cut"
+
 # --- bad arguments -------------------------------------------------------
 out=$("$H" serve "$work/none" --port 0 2>&1)
 equal "$?" 2 "serve a missing log: exit 2"
