@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "codec/record.h"
+#include "log/sstcheck.h"
 
 const char *const hsi_cf_names[HSI_CF_COUNT] = {
 	"default", "events", "agents", "snapshots", "meta", "timers", "times",
@@ -412,6 +413,24 @@ static int check_mark(hsi_log *log, int mark_rc, uint64_t mark,
 		last + 1, mark, HSI_MARK_FILE, mark, last);
 }
 
+/* The MANIFEST file that CURRENT names, or "MANIFEST". */
+static void current_manifest(hsi_log *log, char *buf, size_t cap)
+{
+	char path[4096];
+	snprintf(buf, cap, "MANIFEST");
+	snprintf(path, sizeof(path), "%s/CURRENT", log->path);
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return;
+	char line[64];
+	if (fgets(line, sizeof(line), f) != NULL &&
+	    strncmp(line, "MANIFEST-", 9) == 0) {
+		line[strcspn(line, "\n")] = '\0';
+		snprintf(buf, cap, "%s", line);
+	}
+	fclose(f);
+}
+
 /* HS_EAGAIN from open_existing_as_listed: the column families changed
  * between listing and opening (a writer migrated the log meanwhile). */
 static int open_existing_as_listed(hsi_log *log)
@@ -423,6 +442,8 @@ static int open_existing_as_listed(hsi_log *log)
 	uint64_t mark;
 	int rc, mark_rc;
 
+	if ((rc = hsi_sst_precheck(log->path, why, sizeof(why))) != 0)
+		return hsi_log_fail(log, rc, "%s", why);
 	mark_rc = hsi_mark_read(log->path, &mark, why, sizeof(why));
 
 	/* Reads CURRENT and the MANIFEST only: nothing is written, and a
@@ -454,13 +475,29 @@ static int open_existing_as_listed(hsi_log *log)
 			snprintf(extra, sizeof(extra), "%s", names[i]);
 	}
 	rocksdb_list_column_families_destroy(names, n);
-	for (int j = 0; j < HSI_CF_FORMAT1; j++)
-		if (!have[j])
+	for (int j = 0; j < HSI_CF_FORMAT1; j++) {
+		if (have[j])
+			continue;
+		int ours = 1;
+		while (ours < HSI_CF_COUNT && !have[ours])
+			ours++;
+		if (ours == HSI_CF_COUNT)
 			return hsi_log_fail(
 				log, HS_ENOTLOG,
 				"a RocksDB database without column "
 				"family \"%s\": not a hindsight log",
 				hsi_cf_names[j]);
+		/* Some of ours but not all: more likely a MANIFEST cut short
+		 * (its newest edits lost) than another program's database. */
+		char manifest[64];
+		current_manifest(log, manifest, sizeof(manifest));
+		return hsi_log_fail(
+			log, HS_ENOTLOG,
+			"column family \"%s\" is there but \"%s\" is not: a "
+			"log whose %s is cut short or damaged, or not a "
+			"hindsight log",
+			hsi_cf_names[ours], hsi_cf_names[j], manifest);
+	}
 	/* The column families a format added come in order: the first
 	 * missing one ends them. */
 	int ncf = HSI_CF_FORMAT1;
