@@ -45,20 +45,25 @@ static uint64_t le64(const uint8_t *p)
 	return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
 }
 
-/* The handle stored under "rocksdb.properties" in a metaindex block's
- * contents; false when it cannot be found. */
-static bool find_properties(const uint8_t *b, size_t n, uint64_t *off,
-			    uint64_t *size)
+/* Walks the entries of a block's contents (uncompressed, as meta blocks
+ * are): fn(udata, key, klen, value, vlen) for each; -1 when the block
+ * does not parse, 1 when its keys are not in strictly increasing order
+ * (RocksDB would say "properties unsorted" and name another file), else
+ * what fn returned last (0, or 2 to stop). */
+typedef int (*entry_fn)(void *udata, const char *key, size_t klen,
+			const uint8_t *v, size_t vlen);
+
+static int walk_block(const uint8_t *b, size_t n, entry_fn fn, void *udata)
 {
-	static const char want[] = "rocksdb.properties";
-	char key[64];
-	size_t klen = 0;
+	char key[256], prev[256];
+	size_t klen = 0, plen = 0;
+	bool first = true;
 
 	if (n < 4)
-		return false;
+		return -1;
 	uint32_t nr = le32(b + n - 4) & ~HASH_INDEX_BIT;
 	if ((uint64_t)nr * 4 + 4 > n)
-		return false;
+		return -1;
 	const uint8_t *p = b, *end = b + n - 4 - (size_t)nr * 4;
 	while (p < end) {
 		uint64_t shared, unshared, vlen;
@@ -68,18 +73,50 @@ static bool find_properties(const uint8_t *b, size_t n, uint64_t *off,
 		    shared + unshared >= sizeof(key) ||
 		    unshared > (size_t)(end - p) ||
 		    vlen > (size_t)(end - p) - unshared)
-			return false;
+			return -1;
 		memcpy(key + shared, p, unshared);
 		klen = shared + unshared;
 		p += unshared;
-		if (klen == sizeof(want) - 1 && memcmp(key, want, klen) == 0) {
-			const uint8_t *v = p;
-			return varint64(&v, p + vlen, off) &&
-			       varint64(&v, p + vlen, size);
+		if (!first) {
+			size_t m = klen < plen ? klen : plen;
+			int c = memcmp(prev, key, m);
+			if (c > 0 || (c == 0 && plen >= klen))
+				return 1;
 		}
+		first = false;
+		memcpy(prev, key, klen);
+		plen = klen;
+		int rc = fn(udata, key, klen, p, vlen);
+		if (rc != 0)
+			return rc;
 		p += vlen;
 	}
-	return false;
+	return 0;
+}
+
+typedef struct handle {
+	uint64_t off, size;
+	bool found;
+} handle;
+
+static int find_properties(void *udata, const char *key, size_t klen,
+			   const uint8_t *v, size_t vlen)
+{
+	static const char want[] = "rocksdb.properties";
+	handle *h = udata;
+
+	if (klen != sizeof(want) - 1 || memcmp(key, want, klen) != 0)
+		return 0;
+	h->found = varint64(&v, v + vlen, &h->off) &&
+		   varint64(&v, v + vlen, &h->size);
+	return 2;
+}
+
+static int any_entry(void *udata, const char *key, size_t klen,
+		     const uint8_t *v, size_t vlen)
+{
+	(void)udata, (void)key, (void)klen, (void)v, (void)vlen;
+	return 0;
 }
 
 /* 0, or HS_ECORRUPT with why set. */
@@ -97,33 +134,40 @@ static int check_file(int dirfd, const char *name, char *why, size_t cap)
 		    FOOTER_BYTES ||
 	    le64(f + FOOTER_BYTES - 8) != MAGIC)
 		goto out;
-	if (f[0] == 0) {
+	uint32_t version = le32(f + 41);
+	if (f[0] == 0 || f[0] > 4 || version == 0 || version > 5) {
 		snprintf(why, cap,
-			 "table file %s is damaged: its footer turns block "
-			 "checksums off",
-			 name);
+			 "table file %s is damaged: its footer says checksum "
+			 "type %u, format version %u",
+			 name, f[0], version);
 		rc = HS_ECORRUPT;
 		goto out;
 	}
 	const uint8_t *p = f + 1;
-	uint64_t moff, msize, poff, psize;
+	uint64_t moff, msize;
 	if (!varint64(&p, f + 41, &moff) || !varint64(&p, f + 41, &msize) ||
 	    msize < 4 || msize > META_MAX ||
 	    moff + msize + TRAILER_BYTES > (uint64_t)st.st_size)
 		goto out;
+	handle h = {0};
 	meta = malloc(msize);
 	if (meta == NULL ||
 	    pread(fd, meta, msize, (off_t)moff) != (ssize_t)msize ||
-	    !find_properties(meta, msize, &poff, &psize) || psize < 4 ||
-	    poff + psize + TRAILER_BYTES > (uint64_t)st.st_size)
+	    walk_block(meta, msize, find_properties, &h) != 2 || !h.found ||
+	    h.size < 4 || h.size > META_MAX ||
+	    h.off + h.size + TRAILER_BYTES > (uint64_t)st.st_size)
 		goto out;
-	uint8_t w[4];
-	if (pread(fd, w, 4, (off_t)(poff + psize - 4)) == 4 &&
-	    (le32(w) & HASH_INDEX_BIT)) {
+	free(meta);
+	meta = malloc(h.size);
+	if (meta == NULL ||
+	    pread(fd, meta, h.size, (off_t)h.off) != (ssize_t)h.size)
+		goto out;
+	if ((le32(meta + h.size - 4) & HASH_INDEX_BIT) ||
+	    walk_block(meta, h.size, any_entry, NULL) == 1) {
 		snprintf(why, cap,
 			 "table file %s is damaged: its properties block "
 			 "(offset %llu) does not read as one",
-			 name, (unsigned long long)poff);
+			 name, (unsigned long long)h.off);
 		rc = HS_ECORRUPT;
 	}
 out:

@@ -142,6 +142,10 @@ try_all() {
 			elif [ "$expect" != any ] &&
 				! grep -qF -- "$expect" <<<"$err"; then
 				fail "$tag: the error lacks '$expect': $err"
+			elif [[ $what == *.sst* ]] && grep -qF MANIFEST <<<"$err" &&
+				! grep -qF .sst <<<"$err"; then
+				fail "$tag: the error blames the MANIFEST for a" \
+					"damaged table file: $err"
 			elif [ "$expect" = any ] &&
 				! grep -qiE 'corrupt|checksum|\.sst|mismatch|bad|truncat|not a hindsight log' <<<"$err$out"; then
 				fail "$tag: the error does not name the damage: $err"
