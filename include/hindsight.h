@@ -234,6 +234,23 @@ typedef enum hs_durability {
 				 * released only after the covering fsync */
 } hs_durability;
 
+/* What opening a log does when RocksDB's write-ahead log (the newest
+ * writes, not yet in table files) is damaged: by a crash in the middle of
+ * a write, a disk that lost data it had acknowledged, a bad copy. */
+typedef enum hs_recovery {
+	/* Drops a write cut off at the very end (a crash in the middle of
+	 * it); refuses with HS_ECORRUPT a write-ahead log damaged before its
+	 * end, and a log that lost transitions it had made durable (written
+	 * under HS_DURABILITY_SYNC, or before a clean hs_close), naming the
+	 * gseqs lost. Nothing in the directory is changed. */
+	HS_RECOVERY_STRICT = 0,
+	/* Keeps the log up to its first damaged write and drops the rest,
+	 * durable transitions included: the explicit way to go on with a
+	 * log that STRICT refuses. A writable runtime then writes from the
+	 * gseq after the last one kept. */
+	HS_RECOVERY_TRUNCATE = 1
+} hs_recovery;
+
 typedef struct hs_options {
 	unsigned workers;      /* worker threads; 0 = number of cores */
 	unsigned batch;        /* messages per agent turn; 0 = 100 */
@@ -264,6 +281,9 @@ typedef struct hs_options {
 	 * log read through it); filled only by reads. 0 =
 	 * HS_CACHE_BYTES_DEFAULT. */
 	size_t cache_bytes;
+	/* With a path: what an open does about a damaged write-ahead log
+	 * (hs_recovery); 0 = HS_RECOVERY_STRICT. */
+	hs_recovery recovery;
 } hs_options;
 
 #define HS_CACHE_BYTES_DEFAULT ((size_t)128 << 20)
@@ -281,7 +301,8 @@ HS_API void hs_options_init(hs_options *opts);
  * (the directory holds something else; nothing in it is changed),
  * HS_EVERSION (written by a newer hindsight), HS_EBUSY (another process
  * has it open for writing), HS_ENOTFOUND (read_only and no log at the
- * path), HS_ECORRUPT or HS_EIO. A log refused with HS_ENOTLOG,
+ * path), HS_ECORRUPT (also for a log that lost transitions it had made
+ * durable, see hs_recovery) or HS_EIO. A log refused with HS_ENOTLOG,
  * HS_EVERSION or HS_ECORRUPT is left as it was. When `errbuf` is not
  * NULL, a failed open leaves there a sentence naming the problem.
  */

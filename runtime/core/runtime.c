@@ -89,7 +89,8 @@ static int open_log(hs_runtime *rt, char *errbuf, size_t errcap)
 	rt->opts.path = rt->path;
 	unsigned flags = rt->opts.read_only ? HSI_LOG_READONLY : HSI_LOG_CREATE;
 	hsi_log_config cfg = {.cache_bytes = rt->opts.cache_bytes,
-			      .check = hsi_timers_check};
+			      .check = hsi_timers_check,
+			      .recovery = rt->opts.recovery};
 	int rc = hsi_log_open_with(rt->path, flags, &cfg, &rt->log, errbuf,
 				   errcap);
 	if (rc != 0 || rt->opts.read_only)
@@ -109,6 +110,8 @@ int hs_open_err(hs_runtime **out, const hs_options *opts, char *errbuf,
 	if (out == NULL ||
 	    (opts != NULL && opts->durability != HS_DURABILITY_NONE &&
 	     opts->durability != HS_DURABILITY_SYNC) ||
+	    (opts != NULL && opts->recovery != HS_RECOVERY_STRICT &&
+	     opts->recovery != HS_RECOVERY_TRUNCATE) ||
 	    (opts != NULL && (opts->resident_limit != 0 || opts->read_only) &&
 	     opts->path == NULL))
 		return HS_EINVAL;

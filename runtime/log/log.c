@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "codec/record.h"
+#include "log/sstcheck.h"
 
 const char *const hsi_cf_names[HSI_CF_COUNT] = {
 	"default", "events", "agents", "snapshots", "meta", "timers", "times",
@@ -126,6 +127,13 @@ static void build_options(hsi_log *log, size_t cache_bytes)
 	rocksdb_options_set_bytes_per_sync(o, 1 << 20);
 	rocksdb_options_set_keep_log_file_num(o, 4);
 	rocksdb_options_set_max_log_file_size(o, 4 << 20);
+	/* A torn last write is what a crash leaves and is dropped in both
+	 * modes; damage before it fails the open unless the caller accepts
+	 * losing everything after it (docs/DESIGN.md, "Durable log"). */
+	rocksdb_options_set_wal_recovery_mode(
+		o, log->recovery == HS_RECOVERY_TRUNCATE
+			   ? rocksdb_point_in_time_recovery
+			   : rocksdb_tolerate_corrupted_tail_records_recovery);
 
 	for (int i = 0; i < HSI_CF_COUNT; i++) {
 		rocksdb_block_based_table_options_t *t =
@@ -421,15 +429,66 @@ static int dir_is_empty(const char *path)
 	return empty;
 }
 
+/* Compares the log's end with its durable mark (read before the database
+ * was opened: a writer raises it only after the data is in the WAL). */
+static int check_mark(hsi_log *log, int mark_rc, uint64_t mark,
+		      const char *why)
+{
+	uint64_t last = hsi_log_last_gseq(log);
+
+	if (log->recovery == HS_RECOVERY_TRUNCATE)
+		return 0;
+	if (mark_rc != 0)
+		return hsi_log_fail(log, mark_rc,
+				    "%s (hs_options.recovery = "
+				    "HS_RECOVERY_TRUNCATE opens the log as "
+				    "it is)",
+				    why);
+	if (last >= mark)
+		return 0;
+	return hsi_log_fail(
+		log, HS_ECORRUPT,
+		"transitions are lost: gseq %" PRIu64 " to %" PRIu64
+		" were made durable (%s says %" PRIu64 ") but the log ends "
+		"at gseq %" PRIu64 ": a write-ahead log cut short or "
+		"damaged, or a file lost. Nothing was changed; "
+		"hs_options.recovery = HS_RECOVERY_TRUNCATE opens the log "
+		"without them, and a writer then reuses their gseqs",
+		last + 1, mark, HSI_MARK_FILE, mark, last);
+}
+
+/* The MANIFEST file that CURRENT names, or "MANIFEST". */
+static void current_manifest(hsi_log *log, char *buf, size_t cap)
+{
+	char path[4096];
+	snprintf(buf, cap, "MANIFEST");
+	snprintf(path, sizeof(path), "%s/CURRENT", log->path);
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return;
+	char line[64];
+	if (fgets(line, sizeof(line), f) != NULL &&
+	    strncmp(line, "MANIFEST-", 9) == 0) {
+		line[strcspn(line, "\n")] = '\0';
+		snprintf(buf, cap, "%s", line);
+	}
+	fclose(f);
+}
+
 /* HS_EAGAIN from open_existing_as_listed: the column families changed
  * between listing and opening (a writer migrated the log meanwhile). */
 static int open_existing_as_listed(hsi_log *log)
 {
 	bool have[HSI_CF_COUNT] = {false};
 	char extra[HS_NAME_MAX + 1] = "";
-	char **names, *err = NULL;
+	char **names, *err = NULL, why[256] = "";
 	size_t n = 0;
-	int rc;
+	uint64_t mark;
+	int rc, mark_rc;
+
+	if ((rc = hsi_sst_precheck(log->path, why, sizeof(why))) != 0)
+		return hsi_log_fail(log, rc, "%s", why);
+	mark_rc = hsi_mark_read(log->path, &mark, why, sizeof(why));
 
 	/* Reads CURRENT and the MANIFEST only: nothing is written, and a
 	 * foreign database is recognised before it is opened. */
@@ -460,13 +519,29 @@ static int open_existing_as_listed(hsi_log *log)
 			snprintf(extra, sizeof(extra), "%s", names[i]);
 	}
 	rocksdb_list_column_families_destroy(names, n);
-	for (int j = 0; j < HSI_CF_FORMAT1; j++)
-		if (!have[j])
+	for (int j = 0; j < HSI_CF_FORMAT1; j++) {
+		if (have[j])
+			continue;
+		int ours = 1;
+		while (ours < HSI_CF_COUNT && !have[ours])
+			ours++;
+		if (ours == HSI_CF_COUNT)
 			return hsi_log_fail(
 				log, HS_ENOTLOG,
 				"a RocksDB database without column "
 				"family \"%s\": not a hindsight log",
 				hsi_cf_names[j]);
+		/* Some of ours but not all: more likely a MANIFEST cut short
+		 * (its newest edits lost) than another program's database. */
+		char manifest[64];
+		current_manifest(log, manifest, sizeof(manifest));
+		return hsi_log_fail(
+			log, HS_ENOTLOG,
+			"column family \"%s\" is there but \"%s\" is not: a "
+			"log whose %s is cut short or damaged, or not a "
+			"hindsight log",
+			hsi_cf_names[ours], hsi_cf_names[j], manifest);
+	}
 	/* The column families a format added come in order: the first
 	 * missing one ends them. */
 	int ncf = HSI_CF_FORMAT1;
@@ -516,9 +591,9 @@ static int open_existing_as_listed(hsi_log *log)
 	if (!(log->flags & HSI_LOG_READONLY)) {
 		/* Everything that can refuse the log, while nothing in the
 		 * directory has been written. */
-		if ((rc = find_last_gseq(log)) != 0)
+		if ((rc = find_last_gseq(log)) != 0 ||
+		    (rc = check_mark(log, mark_rc, mark, why)) != 0)
 			return rc;
-		char why[512] = "";
 		if (log->cfg->check != NULL &&
 		    (rc = log->cfg->check(log->cfg->check_udata, log, why,
 					  sizeof(why))) != 0)
@@ -533,6 +608,18 @@ static int open_existing_as_listed(hsi_log *log)
 		 * here. */
 		if (ver < HSI_LOG_FORMAT && (rc = put_format(log)) != 0)
 			return rc;
+		/* The mark goes on from where it was; a loss accepted by
+		 * HS_RECOVERY_TRUNCATE brings it down to the log's end. */
+		log->mark.gseq = mark_rc == 0 ? mark : 0;
+		if ((mark_rc != 0 || mark > hsi_log_last_gseq(log)) &&
+		    (rc = hsi_mark_write(&log->mark, log->path,
+					 hsi_log_last_gseq(log), true, why,
+					 sizeof(why))) != 0)
+			return hsi_log_fail(log, rc, "%s", why);
+	} else {
+		log->mark.gseq = mark;
+		log->mark_rc = mark_rc;
+		snprintf(log->mark_why, sizeof(log->mark_why), "%s", why);
 	}
 	return 0;
 }
@@ -635,6 +722,19 @@ static int open_path(hsi_log *log)
 			rc = find_last_gseq(log);
 		if (rc == 0)
 			rc = tail_indexed(log);
+		if (rc == 0) {
+			/* A log that ends before its mark may be a view torn
+			 * by a writer's flush (as in tail_indexed): look
+			 * again before calling it a loss. */
+			rc = check_mark(log, log->mark_rc, log->mark.gseq,
+					log->mark_why);
+			if (rc != 0 && i < RACE_TRIES) {
+				close_db(log);
+				struct timespec ts = {0, RACE_PAUSE_MS * 1000000L};
+				nanosleep(&ts, NULL);
+				continue;
+			}
+		}
 		if (rc == 0 || (rc != HS_EAGAIN && !lost_race(log, rc)))
 			return rc;
 		close_db(log);
@@ -679,6 +779,8 @@ int hsi_log_open_with(const char *path, unsigned flags,
 		free(log);
 		return HS_ENOMEM;
 	}
+	pthread_mutex_init(&log->mark_mu, NULL);
+	log->mark = (hsi_mark)HSI_MARK_INIT;
 	log->flags = flags;
 	log->path = strdup(path);
 	if (log->path == NULL) {
@@ -686,6 +788,7 @@ int hsi_log_open_with(const char *path, unsigned flags,
 		return HS_ENOMEM;
 	}
 	log->cfg = cfg != NULL ? cfg : &defaults;
+	log->recovery = log->cfg->recovery;
 	build_options(log, log->cfg->cache_bytes);
 	rc = open_path(log);
 	log->cfg = NULL; /* the caller's, valid during the open only */
@@ -701,26 +804,39 @@ int hsi_log_open_with(const char *path, unsigned flags,
 
 /* Writes the memtables out, so that the next open does not replay the
  * whole write-ahead log (seconds for a large log, instead of
- * milliseconds). Best effort: the WAL still holds everything. */
-static void flush_all(hsi_log *log)
+ * milliseconds). Best effort: the WAL still holds everything. True when
+ * every flush succeeded (everything is then in synced table files). */
+static bool flush_all(hsi_log *log)
 {
 	rocksdb_flushoptions_t *fo = rocksdb_flushoptions_create();
+	bool ok = true;
 	rocksdb_flushoptions_set_wait(fo, 1);
 	for (int i = 0; i < log->ncf; i++) {
 		char *err = NULL;
 		rocksdb_flush_cf(log->db, fo, log->cf[i], &err);
-		if (err != NULL)
+		if (err != NULL) {
 			rocksdb_free(err);
+			ok = false;
+		}
 	}
 	rocksdb_flushoptions_destroy(fo);
+	return ok;
 }
 
 void hsi_log_close(hsi_log *log)
 {
 	if (log == NULL)
 		return;
-	if (log->db != NULL && !(log->flags & HSI_LOG_READONLY))
-		flush_all(log);
+	if (log->db != NULL && !(log->flags & HSI_LOG_READONLY) &&
+	    flush_all(log)) {
+		char why[256];
+		/* Best effort, as the flush: a mark left lower only checks
+		 * less. */
+		(void)hsi_mark_write(&log->mark, log->path,
+				     hsi_log_last_gseq(log), false, why,
+				     sizeof(why));
+	}
+	hsi_mark_close(&log->mark);
 	close_db(log);
 	for (int i = 0; i < HSI_CF_COUNT; i++)
 		if (log->cf_opts[i] != NULL)
@@ -736,6 +852,7 @@ void hsi_log_close(hsi_log *log)
 	if (log->ro != NULL)
 		rocksdb_readoptions_destroy(log->ro);
 	pthread_mutex_destroy(&log->err_mu);
+	pthread_mutex_destroy(&log->mark_mu);
 	free(log->path);
 	free(log);
 }
@@ -907,6 +1024,15 @@ int hsi_log_write(hsi_log *log, hsi_log_batch *b, bool sync)
 		      &err);
 	if (err != NULL)
 		return hsi_log_fail_rocks(log, &err, "cannot write");
+	if (sync && b->max_gseq != 0) {
+		char why[256];
+		pthread_mutex_lock(&log->mark_mu);
+		int rc = hsi_mark_write(&log->mark, log->path, b->max_gseq,
+					false, why, sizeof(why));
+		pthread_mutex_unlock(&log->mark_mu);
+		if (rc != 0)
+			return hsi_log_fail(log, rc, "%s", why);
+	}
 	last = atomic_load_explicit(&log->last_gseq, memory_order_relaxed);
 	/* Release, after the write is visible: pairs with the acquire load
 	 * in hsi_log_last_gseq. */

@@ -70,6 +70,12 @@ typedef struct hsi_log_config {
 	 * the files as they were. NULL = none. */
 	hsi_log_check_fn check;
 	void *check_udata;
+	/* HS_RECOVERY_STRICT: RocksDB drops only a torn last write of the
+	 * WAL, and a log that ends before its durable mark (log/mark.h) is
+	 * refused (HS_ECORRUPT, naming the gseqs lost). TRUNCATE: RocksDB
+	 * keeps the WAL up to its first damaged write, the loss is accepted
+	 * and a writable open lowers the mark to the log's end. */
+	hs_recovery recovery;
 } hsi_log_config;
 
 #define HSI_LOG_CACHE_DEFAULT HS_CACHE_BYTES_DEFAULT
@@ -129,7 +135,8 @@ void hsi_log_batch_put_timer(hsi_log *log, hsi_log_batch *b, const void *key,
 void hsi_log_batch_delete_timer(hsi_log *log, hsi_log_batch *b,
 				const void *key, size_t key_len);
 
-/* Writes the batch; with sync, fsyncs the WAL before returning. */
+/* Writes the batch; with sync, fsyncs the WAL before returning and then
+ * raises the durable mark (log/mark.h) to the batch's newest gseq. */
 int hsi_log_write(hsi_log *log, hsi_log_batch *b, bool sync);
 
 /*

@@ -10,6 +10,7 @@
 
 #include "log/keys.h"
 #include "log/log.h"
+#include "log/mark.h"
 
 /* Column families, in the order they are opened. RocksDB requires
  * "default"; the log keeps it empty. A format-1 log has the first five
@@ -59,6 +60,13 @@ struct hsi_log {
 	/* The last gseq archived by a cut (meta base_gseq), 0 if none: read
 	 * at open, changed only by this handle's write of a cut. */
 	uint64_t base_gseq;
+
+	/* The durable mark: read at open; a writer raises it. */
+	pthread_mutex_t mark_mu;
+	hsi_mark mark;
+	hs_recovery recovery;
+	int mark_rc; /* read-only: hsi_mark_read's result at open */
+	char mark_why[256];
 
 	pthread_mutex_t err_mu; /* guards err: readers on any thread */
 	char err[640];

@@ -763,13 +763,12 @@ typedef struct cut {
 	hs_state_fn fn;
 	void *udata;
 	hs_buf state;
+	int rc; /* on_agent's own result, to tell it from the scan's */
 } cut;
 
-static int on_agent(void *p, const char *type, size_t type_len,
-		    const char *id, size_t id_len, uint64_t last_seq)
+static int on_agent_do(cut *c, const char *type, size_t type_len,
+		       const char *id, size_t id_len)
 {
-	cut *c = p;
-	(void)last_seq;
 	if (c->type != NULL && (strlen(c->type) != type_len ||
 				memcmp(c->type, type, type_len) != 0))
 		return 0;
@@ -793,6 +792,14 @@ static int on_agent(void *p, const char *type, size_t type_len,
 	hs_addr addr = {tname, iname};
 	hs_receipt at = {seq, gseq};
 	return c->fn(c->udata, addr, c->state.data, c->state.len, at);
+}
+
+static int on_agent(void *p, const char *type, size_t type_len,
+		    const char *id, size_t id_len, uint64_t last_seq)
+{
+	cut *c = p;
+	(void)last_seq;
+	return c->rc = on_agent_do(c, type, type_len, id, id_len);
 }
 
 int hs_system_at(hs_runtime *rt, const char *type, hs_point point,
@@ -831,8 +838,10 @@ int hs_system_at(hs_runtime *rt, const char *type, hs_point point,
 	if (point.kind == HS_POINT_TIME &&
 	    (rc = check_not_future(rt, point.time_ns)) != 0)
 		return rc;
-	cut c = {rt, type, point, fn, udata, HS_BUF_INIT};
+	cut c = {rt, type, point, fn, udata, HS_BUF_INIT, 0};
 	rc = hsi_log_scan_agents(rt->log, on_agent, &c);
 	hs_buf_free(&c.state);
+	if (rc < 0 && c.rc == 0)
+		hsi_set_log_error(rt); /* the scan's own: a key or a read */
 	return rc;
 }

@@ -19,6 +19,18 @@
  *                                 the good one: no corruption), or base
  *                                 (counter/a's base snapshot, in a log
  *                                 cut before gseq 9)
+ *   make_log matrix DB            the log of tests/cli/matrix.sh (there)
+ *   make_log open DB ro|rw        hs_open of DB, read-only or writable,
+ *                                 then hs_close: exit 0, or 2 with the
+ *                                 error on stderr
+ *   make_log kill DB N none|sync  writes N transitions of counter/k under
+ *                                 that durability, each waited for,
+ *                                 prints "written" and waits to be
+ *                                 killed: the log's tail is then in the
+ *                                 write-ahead log only
+ *   make_log rocksdb DB           a plain RocksDB database of another
+ *                                 program (column families default and
+ *                                 "users", a few keys), closed
  *
  * The standard log is deterministic: one worker, every send waited for,
  * and a clock that starts at 2026-11-22T10:00:00Z and advances one second
@@ -46,6 +58,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "codec/record.h"
 #include "log/log_int.h"
@@ -236,6 +249,34 @@ static void future(const char *path)
 	hsi_log_close(log);
 }
 
+/* One good pending timer (counter/a #4 set it to fire at counter/b);
+ * with bad, also one whose setter is not at its gseq and one that does
+ * not decode. */
+static void put_timers(hsi_log *log, hsi_log_batch *b, bool bad)
+{
+	hsi_timer_value v = {
+		.due_ns = BASE_NS + INT64_C(60000000000),
+		.type = "counter", .type_len = 7,
+		.id = "b", .id_len = 1,
+		.event = "add", .event_len = 3,
+		.set_seq = 2, .set_gseq = 8, /* counter/a #4 */
+	};
+	hs_buf val = HS_BUF_INIT;
+	hsi_timer_value_encode(&v, &val);
+	if (bad)
+		hsi_log_batch_put_timer(log, b, "counter\0a\0late", 14,
+					val.data, val.len);
+	v.set_seq = 4;
+	hs_buf_reset(&val);
+	hsi_timer_value_encode(&v, &val);
+	hsi_log_batch_put_timer(log, b, "counter\0a\0ok", 12, val.data,
+				val.len);
+	if (bad)
+		hsi_log_batch_put_timer(log, b, "counter\0b\0junk", 14,
+					"\x93", 1);
+	hs_buf_free(&val);
+}
+
 static void corrupt(const char *path, const char *what)
 {
 	standard(path);
@@ -292,28 +333,7 @@ static void corrupt(const char *path, const char *what)
 					   st.data, st.len);
 		hs_buf_free(&st);
 	} else if (strcmp(what, "timers") == 0 || strcmp(what, "timer") == 0) {
-		hsi_timer_value v = {
-			.due_ns = BASE_NS + INT64_C(60000000000),
-			.type = "counter", .type_len = 7,
-			.id = "b", .id_len = 1,
-			.event = "add", .event_len = 3,
-			.set_seq = 2, .set_gseq = 8, /* counter/a #4 */
-		};
-		hs_buf val = HS_BUF_INIT;
-		hsi_timer_value_encode(&v, &val);
-		bool bad = strcmp(what, "timers") == 0;
-		if (bad)
-			hsi_log_batch_put_timer(log, b, "counter\0a\0late", 14,
-						val.data, val.len);
-		v.set_seq = 4;
-		hs_buf_reset(&val);
-		hsi_timer_value_encode(&v, &val);
-		hsi_log_batch_put_timer(log, b, "counter\0a\0ok", 12, val.data,
-					val.len);
-		if (bad)
-			hsi_log_batch_put_timer(log, b, "counter\0b\0junk", 14,
-						"\x93", 1);
-		hs_buf_free(&val);
+		put_timers(log, b, strcmp(what, "timers") == 0);
 	} else if (strcmp(what, "times") == 0) {
 		/* time samples: counter/a #3 at a time that is not its
 		 * record's, counter/a #40 that does not exist, and a key that
@@ -351,6 +371,111 @@ static void corrupt(const char *path, const char *what)
 	hsi_log_close(log);
 }
 
+/* The log of the corrupt-log matrix: the standard log, 40 more
+ * transitions of counter/tail (a times sample at seq 32) and the good
+ * pending timer, each writer closed: every column family but default is
+ * in .sst files. */
+static void matrix(const char *path)
+{
+	standard(path);
+	hs_runtime *rt = open_rt(path, true);
+	for (int i = 0; i < 40; i++)
+		send(rt, "counter", "tail", "add", "by:i", 1);
+	int rc = hs_close(rt);
+	if (rc != 0)
+		die("close", rc);
+	hsi_log *log = open_raw(path);
+	hsi_log_batch *b = hsi_log_batch_new();
+	put_timers(log, b, false);
+	write_batch(log, b);
+	hsi_log_batch_free(b);
+	hsi_log_close(log);
+}
+
+/* ------------------------------------------------------------------ */
+/* Opens, crashes and other programs' databases                        */
+/* ------------------------------------------------------------------ */
+
+static int open_close(const char *path, const char *how)
+{
+	hs_options o;
+	hs_runtime *rt;
+	char err[1024];
+	int rc;
+
+	hs_options_init(&o);
+	o.path = path;
+	o.workers = 1;
+	o.read_only = strcmp(how, "ro") == 0;
+	if ((rc = hs_open_err(&rt, &o, err, sizeof(err))) != 0) {
+		fprintf(stderr, "make_log: %s (%s)\n",
+			err[0] ? err : "no error text", hs_strerror(rc));
+		return 2;
+	}
+	if ((rc = hs_close(rt)) != 0) {
+		fprintf(stderr, "make_log: close: %s\n", hs_strerror(rc));
+		return 2;
+	}
+	return 0;
+}
+
+static void written_then_wait(const char *path, long n, const char *mode)
+{
+	hs_options o;
+	hs_runtime *rt;
+	char err[512];
+	int rc;
+
+	hs_options_init(&o);
+	o.path = path;
+	o.workers = 1;
+	o.durability = strcmp(mode, "sync") == 0 ? HS_DURABILITY_SYNC
+						  : HS_DURABILITY_NONE;
+	if ((rc = hs_open_err(&rt, &o, err, sizeof(err))) != 0) {
+		fprintf(stderr, "make_log: %s\n", err);
+		exit(1);
+	}
+	if ((rc = cli_test_register(rt)) != 0)
+		die("register", rc);
+	for (long i = 0; i < n; i++)
+		send(rt, "counter", "k", "add", "by:i", 1);
+	printf("written\n");
+	fflush(stdout);
+	for (;;)
+		pause();
+}
+
+static void foreign(const char *path)
+{
+	const char *names[] = {"default", "users"};
+	rocksdb_options_t *o = rocksdb_options_create();
+	const rocksdb_options_t *co[] = {o, o};
+	rocksdb_column_family_handle_t *cf[2];
+	rocksdb_writeoptions_t *wo = rocksdb_writeoptions_create();
+	char *err = NULL;
+
+	rocksdb_options_set_create_if_missing(o, 1);
+	rocksdb_options_set_create_missing_column_families(o, 1);
+	rocksdb_t *db = rocksdb_open_column_families(o, path, 2, names, co,
+						     cf, &err);
+	for (int i = 0; i < 20 && err == NULL; i++) {
+		char k[16], v[32];
+		snprintf(k, sizeof(k), "user%02d", i);
+		snprintf(v, sizeof(v), "{\"name\":\"u%d\"}", i);
+		rocksdb_put_cf(db, wo, cf[i % 2], k, strlen(k), v, strlen(v),
+			       &err);
+	}
+	if (err != NULL) {
+		fprintf(stderr, "make_log: rocksdb: %s\n", err);
+		exit(1);
+	}
+	rocksdb_column_family_handle_destroy(cf[0]);
+	rocksdb_column_family_handle_destroy(cf[1]);
+	rocksdb_close(db);
+	rocksdb_writeoptions_destroy(wo);
+	rocksdb_options_destroy(o);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 3 && strcmp(argv[1], "create") == 0)
@@ -363,9 +488,17 @@ int main(int argc, char **argv)
 		future(argv[2]);
 	else if (argc >= 4 && strcmp(argv[1], "corrupt") == 0)
 		corrupt(argv[2], argv[3]);
+	else if (argc >= 3 && strcmp(argv[1], "matrix") == 0)
+		matrix(argv[2]);
+	else if (argc >= 4 && strcmp(argv[1], "open") == 0)
+		return open_close(argv[2], argv[3]);
+	else if (argc >= 5 && strcmp(argv[1], "kill") == 0)
+		written_then_wait(argv[2], atol(argv[3]), argv[4]);
+	else if (argc >= 3 && strcmp(argv[1], "rocksdb") == 0)
+		foreign(argv[2]);
 	else {
 		fprintf(stderr, "usage: make_log create|append|many|future|"
-				"corrupt DB [ARGS]\n");
+				"corrupt|matrix|open|kill|rocksdb DB [ARGS]\n");
 		return 2;
 	}
 	return 0;
